@@ -23,7 +23,7 @@ class CheckFailure {
 
 // Lets `LVLAB_CHECK(c) << x` compile to nothing-returning expressions.
 struct Voidify {
-  void operator&(CheckFailure&) {}
+  void operator&(const CheckFailure&) {}
 };
 
 }  // namespace lvlab::internal

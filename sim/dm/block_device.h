@@ -1,0 +1,51 @@
+// BlockDevice: anything a bio can be submitted to, named by major:minor.
+//
+// Two kinds exist: DiskDevice (major 7, a store::Disk, like a loop device
+// over a PV image) and Device (major 254, a device-mapper device). Targets
+// hold BlockDevice pointers to their underlying devices, so dm devices stack
+// on disks and on each other.
+//
+// Contract of Submit: the bio completes exactly once through bio.done, always
+// from a scheduler event, never inline inside Submit; the caller's data
+// buffer must stay valid until then. Not thread-safe: one engine thread.
+// The Kernel owns every BlockDevice; pointers stay valid until the device is
+// removed, which the Kernel refuses while a table references it.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "sim/engine/bio.h"
+
+namespace lvlab::dm {
+
+inline constexpr uint32_t kDiskMajor = 7;  // loop devices over PV images
+inline constexpr uint32_t kDmMajor = 254;  // device-mapper devices
+
+struct DevNo {
+  uint32_t major = 0;
+  uint32_t minor = 0;
+
+  // "7:1"
+  std::string ToString() const;
+  // Parses "<major>:<minor>" (decimal, nothing else); nullopt otherwise.
+  static std::optional<DevNo> Parse(std::string_view text);
+
+  auto operator<=>(const DevNo&) const = default;
+  bool operator==(const DevNo&) const = default;
+};
+
+class BlockDevice {
+ public:
+  virtual ~BlockDevice() = default;
+
+  virtual void Submit(engine::Bio bio) = 0;
+  virtual uint64_t size_sectors() const = 0;
+  virtual DevNo devno() const = 0;
+  virtual const std::string& name() const = 0;
+};
+
+}  // namespace lvlab::dm

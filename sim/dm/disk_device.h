@@ -1,0 +1,57 @@
+// DiskDevice: a store::Disk seen as a block device (7:minor), like a loop
+// device over a PV image.
+//
+// Each bio is timed by the disk's model: it starts when one of the model's
+// queue_depth slots is free (FIFO otherwise), and completes at
+// disk->CompletionTimeNs(start, is_write, bytes). The data operation is
+// applied at completion: a read copies the disk's newest data then, a write
+// with kPreflush flushes the disk and then writes, kFua writes through, a
+// flush flushes, a discard discards. The Status of the operation goes to
+// bio.done.
+//
+// Not thread-safe: one engine thread. The DiskDevice does not own the Disk,
+// the Scheduler or the Trace; all must outlive it. Owned by the Kernel.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "sim/dm/block_device.h"
+#include "sim/engine/scheduler.h"
+#include "sim/engine/trace.h"
+#include "sim/store/disk.h"
+
+namespace lvlab::dm {
+
+class DiskDevice : public BlockDevice {
+ public:
+  // REQUIRES: disk != nullptr. trace may be null.
+  DiskDevice(store::Disk* disk, uint32_t minor, engine::Scheduler& scheduler, engine::Trace* trace);
+
+  void Submit(engine::Bio bio) override;
+  uint64_t size_sectors() const override { return disk_->size_sectors(); }
+  DevNo devno() const override { return devno_; }
+  const std::string& name() const override { return disk_->name(); }
+
+  store::Disk* disk() const { return disk_; }
+  // Emits "bio-submit"/"bio-complete" for every bio (off by default: verbose).
+  void set_trace_io(bool on) { trace_io_ = on; }
+  uint64_t in_flight() const { return in_flight_; }
+  size_t queued() const { return queue_.size(); }
+
+ private:
+  void Start(engine::Bio bio);
+  void Complete(engine::Bio bio);
+  Status Apply(const engine::Bio& bio);
+
+  store::Disk* const disk_;
+  const DevNo devno_;
+  engine::Scheduler& scheduler_;
+  engine::Trace* const trace_;
+  bool trace_io_ = false;
+  uint64_t in_flight_ = 0;         // started, not yet completed
+  std::deque<engine::Bio> queue_;  // waiting for a queue slot
+};
+
+}  // namespace lvlab::dm

@@ -1,2 +1,0 @@
-// placeholder so the library is not empty
-namespace lvlab { int placeholder_engine = 0; }

@@ -1,0 +1,97 @@
+// LVM's commands as library functions over a System (its Lab and Kernel).
+// The CLI, the scenario runner and the property tests call these same
+// functions. Each validates everything before it changes anything: a failed
+// command leaves metadata (and its seqno) and the kernel as they were, and
+// says what was wrong and what to do. Messages follow LVM's wording and its
+// two-space indent. Single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/base/status.h"
+#include "sim/lvm/allocator.h"
+#include "sim/lvm/system.h"
+
+namespace lvlab::lvm {
+
+struct Context {
+  System& sys;
+  std::ostream& out;
+  std::ostream& err;
+  Lab& lab() { return sys.lab(); }
+};
+
+// Reads a VG for a change: prints inconsistency warnings to err and refuses
+// while PVs are missing.
+Result<VgRead> ReadVgForUpdate(Context& ctx, const std::string& vg);
+// Reads a VG for reporting: warnings to err only.
+Result<VgRead> ReadVgForReport(Context& ctx, const std::string& vg);
+// "vg/lv" -> {vg, lv}; an error names the argument.
+Result<std::pair<std::string, std::string>> SplitLvPath(const std::string& path);
+// "pv1", "pv1:0-9", "pv1:3+4", "pv1:0-2:8-9" -> ranges on a VG's PV keys.
+Result<std::vector<PeRange>> ParsePvArgs(Context& ctx, const VolumeGroup& vg,
+                                         const std::vector<std::string>& args);
+
+Status Pvcreate(Context& ctx, const std::string& name, uint64_t size_bytes,
+                uint64_t pe_start_bytes);
+Status Pvremove(Context& ctx, const std::vector<std::string>& names);
+
+struct VgcreateArgs {
+  std::string vg;
+  std::vector<std::string> pvs;
+  uint64_t extent_size_bytes = 4 << 20;
+};
+Status Vgcreate(Context& ctx, const VgcreateArgs& args);
+Status Vgremove(Context& ctx, const std::vector<std::string>& vgs, bool force);
+Status Vgextend(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
+Status Vgreduce(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
+// vgchange -ay|-an. Activation resumes polling of unfinished moves in later
+// versions; here it activates every LV of the VG.
+Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate);
+Status Vgck(Context& ctx, const std::string& vg, bool update_metadata);
+
+struct LvcreateArgs {
+  std::string vg;
+  std::string name;
+  std::optional<uint64_t> size_bytes;  // -L
+  std::string extents;                 // -l: "10", "50%FREE", "100%VG", "100%PVS"
+  std::vector<std::string> pvs;        // PV[:PE-PE]...
+  uint32_t stripes = 1;
+  uint64_t stripe_size_bytes = 64 << 10;
+  std::string alloc = "normal";
+  bool activate = true;
+  bool zero = true;  // wipe the first 4 KiB, as lvcreate -Zy does
+};
+Status Lvcreate(Context& ctx, const LvcreateArgs& args);
+
+struct LvextendArgs {
+  std::string lv;                      // vg/lv
+  std::optional<uint64_t> size_bytes;  // -L [+]SIZE
+  bool size_relative = false;
+  std::string extents;                 // -l [+]N[%...]
+  std::vector<std::string> pvs;
+  std::string alloc;                   // empty = the LV's or VG's policy
+};
+Status Lvextend(Context& ctx, const LvextendArgs& args);
+Status Lvremove(Context& ctx, const std::vector<std::string>& lvs, bool yes, std::istream* in);
+Status Lvchange(Context& ctx, const std::vector<std::string>& lvs, bool activate);
+
+Status Vgcfgbackup(Context& ctx, const std::string& vg, const std::string& file);
+struct VgcfgrestoreArgs {
+  std::string vg;
+  std::string file;
+  bool create_pvs = false;
+};
+Status Vgcfgrestore(Context& ctx, const VgcfgrestoreArgs& args);
+
+// Writes `size` bytes at `offset` of a dm device and waits (with a flush).
+Status WriteDevice(System& sys, const std::string& dm_name, uint64_t offset_bytes,
+                   const std::vector<uint8_t>& data);
+Result<std::vector<uint8_t>> ReadDevice(System& sys, const std::string& dm_name,
+                                        uint64_t offset_bytes, uint64_t size);
+
+}  // namespace lvlab::lvm

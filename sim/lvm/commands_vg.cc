@@ -1,0 +1,227 @@
+// pvcreate, pvremove, vgcreate, vgremove, vgextend, vgreduce, vgchange, vgck.
+#include <algorithm>
+
+#include "sim/base/units.h"
+#include "sim/lvm/commands.h"
+#include "sim/lvm/names.h"
+
+namespace lvlab::lvm {
+namespace {
+
+// Checks that `names` are usable orphan PVs; returns them.
+Result<std::vector<LabPv*>> OrphanPvs(Context& ctx, const std::string& vg,
+                                      const std::vector<std::string>& names) {
+  std::vector<LabPv*> out;
+  for (const std::string& name : names) {
+    LabPv* pv = ctx.lab().FindPv(name);
+    if (!pv) {
+      return NotFound("Physical volume \"" + name + "\" not found; create it with " +
+                      "`lvlab pvcreate " + name + " --size SIZE`");
+    }
+    if (!pv->state.ok()) return pv->state;
+    if (!pv->vg_name.empty()) {
+      return InvalidArgument("Physical volume '" + name + "' is already in volume group '" +
+                             pv->vg_name + "'\n  Unable to add physical volume '" + name +
+                             "' to volume group '" + vg + "'");
+    }
+    if (std::count(names.begin(), names.end(), name) > 1) {
+      return InvalidArgument("Physical volume \"" + name + "\" is listed more than once");
+    }
+    out.push_back(pv);
+  }
+  return out;
+}
+
+PhysicalVolume PvEntry(const VolumeGroup& vg, const LabPv& lp) {
+  PhysicalVolume pv;
+  pv.key = vg.NextPvKey();
+  pv.id = DashedUuid(lp.label.uuid);
+  pv.device = "/dev/loop" + std::to_string(lp.minor);
+  pv.status = {kAllocatable};
+  pv.dev_size = lp.label.device_size_bytes / 512;
+  pv.pe_start = lp.label.pe_start_bytes / 512;
+  pv.pe_count = (pv.dev_size - pv.pe_start) / vg.extent_size;
+  return pv;
+}
+
+}  // namespace
+
+Status Pvcreate(Context& ctx, const std::string& name, uint64_t size, uint64_t pe_start) {
+  LVLAB_RETURN_IF_ERROR(ctx.lab().CreatePv(name, size, pe_start));
+  ctx.out << "  Physical volume \"" << name << "\" successfully created.\n";
+  return Status::Ok();
+}
+
+Status Pvremove(Context& ctx, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    LabPv* pv = ctx.lab().FindPv(name);
+    if (!pv) return NotFound("Failed to find physical volume \"" + name + "\"");
+    if (!pv->vg_name.empty()) {
+      return Busy("PV " + name + " is used by VG " + pv->vg_name +
+                  " so please use vgreduce first.");
+    }
+  }
+  for (const std::string& name : names) {
+    LVLAB_RETURN_IF_ERROR(ctx.lab().RemovePv(name));
+    ctx.out << "  Labels on physical volume \"" << name << "\" successfully wiped.\n";
+  }
+  return Status::Ok();
+}
+
+Status Vgcreate(Context& ctx, const VgcreateArgs& args) {
+  LVLAB_RETURN_IF_ERROR(CheckVgName(args.vg));
+  const auto names = ctx.lab().VgNames();
+  if (std::find(names.begin(), names.end(), args.vg) != names.end()) {
+    return AlreadyExists("A volume group called " + args.vg + " already exists.");
+  }
+  if (args.pvs.empty()) return InvalidArgument("Please enter physical volume name(s)");
+  const uint64_t es = args.extent_size_bytes;
+  if (es < 1024 || (es & (es - 1)) != 0) {
+    return InvalidArgument("Physical extent size " + FormatSize(es, 'h', true) +
+                           " is invalid: use a power of 2 of at least 1k, e.g. -s 4M");
+  }
+  LVLAB_ASSIGN_OR_RETURN(std::vector<LabPv*> pvs, OrphanPvs(ctx, args.vg, args.pvs));
+  VolumeGroup vg;
+  vg.name = args.vg;
+  vg.id = ctx.lab().NewId();
+  vg.extent_size = es / 512;
+  for (LabPv* lp : pvs) {
+    PhysicalVolume pv = PvEntry(vg, *lp);
+    if (pv.dev_size <= pv.pe_start || pv.pe_count == 0) {
+      return InvalidArgument("Physical volume \"" + lp->name + "\" is too small for extent size " +
+                             FormatSize(es, 'h', true) + "; use a smaller -s or a larger PV");
+    }
+    vg.pvs.push_back(pv);
+  }
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  ctx.out << "  Volume group \"" << vg.name << "\" successfully created\n";
+  return Status::Ok();
+}
+
+Status Vgremove(Context& ctx, const std::vector<std::string>& vgs, bool force) {
+  std::vector<VgRead> reads;
+  for (const std::string& name : vgs) {
+    LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, name));
+    for (const LogicalVolume& lv : r.vg.lvs) {
+      if (lv.Has(kLocked) || lv.Has(kPvmove)) {
+        return Busy("Can't remove locked logical volume " + name + "/" + lv.name +
+                    "; finish or abort the pvmove first (pvmove --abort)");
+      }
+      if (!force) {
+        return Busy("Volume group \"" + name + "\" still contains " +
+                    std::to_string(r.vg.lvs.size()) +
+                    " logical volume(s); remove them first or use vgremove -f");
+      }
+      if (ctx.sys.IsActive(r.vg, lv.name)) {
+        const dm::Device* dev = ctx.sys.kernel().Find(DmName(name, lv.name));
+        if (dev && dev->opens() > 0) {
+          return Busy("Logical volume " + name + "/" + lv.name + " in use.");
+        }
+      }
+    }
+    reads.push_back(std::move(r));
+  }
+  for (VgRead& r : reads) {
+    for (auto it = r.vg.lvs.rbegin(); it != r.vg.lvs.rend(); ++it) {
+      if (it->visible()) LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(r.vg, it->name));
+    }
+    for (const LogicalVolume& lv : r.vg.lvs) {
+      ctx.out << "  Logical volume \"" << lv.name << "\" successfully removed.\n";
+    }
+    std::vector<LabPv*> members;
+    for (auto& [key, lp] : r.members) members.push_back(lp);
+    LVLAB_RETURN_IF_ERROR(ctx.lab().WipePvs(members));
+    ctx.out << "  Volume group \"" << r.vg.name << "\" successfully removed\n";
+  }
+  return Status::Ok();
+}
+
+Status Vgextend(Context& ctx, const std::string& name, const std::vector<std::string>& pv_names) {
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, name));
+  LVLAB_ASSIGN_OR_RETURN(std::vector<LabPv*> pvs, OrphanPvs(ctx, name, pv_names));
+  for (LabPv* lp : pvs) {
+    PhysicalVolume pv = PvEntry(r.vg, *lp);
+    if (pv.pe_count == 0) {
+      return InvalidArgument("Physical volume \"" + lp->name + "\" is too small for VG " + name);
+    }
+    r.vg.pvs.push_back(pv);
+  }
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(r.vg));
+  ctx.out << "  Volume group \"" << name << "\" successfully extended\n";
+  return Status::Ok();
+}
+
+Status Vgreduce(Context& ctx, const std::string& name, const std::vector<std::string>& pv_names) {
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, name));
+  std::vector<LabPv*> gone;
+  for (const std::string& pvname : pv_names) {
+    auto it = std::find_if(r.members.begin(), r.members.end(),
+                           [&](const auto& m) { return m.second->name == pvname; });
+    if (it == r.members.end()) {
+      return InvalidArgument("Physical volume \"" + pvname + "\" not in volume group \"" + name +
+                             "\"");
+    }
+    const PhysicalVolume* pv = r.vg.FindPv(it->first);
+    if (r.vg.AllocatedExtents(*pv) > 0) {
+      return Busy("Physical volume \"" + pvname + "\" still in use; move its data off with " +
+                  "`lvlab pvmove " + pvname + "` first");
+    }
+    if (r.vg.pvs.size() - gone.size() <= 1) {
+      return InvalidArgument("Can't remove final physical volume \"" + pvname + "\" from " +
+                             "volume group \"" + name + "\"; use vgremove");
+    }
+    gone.push_back(it->second);
+  }
+  for (LabPv* lp : gone) {
+    auto pos = std::find_if(r.vg.pvs.begin(), r.vg.pvs.end(),
+                            [&](const PhysicalVolume& p) { return ctx.lab().PvFor(p) == lp; });
+    r.vg.pvs.erase(pos);
+  }
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(r.vg));
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WipePvs(gone));
+  for (LabPv* lp : gone) {
+    ctx.out << "  Removed \"" << lp->name << "\" from volume group \"" << name << "\"\n";
+  }
+  return Status::Ok();
+}
+
+Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate) {
+  std::vector<std::string> names = vgs.empty() ? ctx.lab().VgNames() : vgs;
+  std::vector<VgRead> reads;
+  for (const std::string& name : names) {
+    LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForReport(ctx, name));
+    reads.push_back(std::move(r));
+  }
+  Status first_error;
+  for (VgRead& r : reads) {
+    size_t active = 0;
+    for (const LogicalVolume& lv : r.vg.lvs) {
+      if (!lv.visible()) continue;
+      Status st = activate ? ctx.sys.Activate(r.vg, lv.name) : ctx.sys.Deactivate(r.vg, lv.name);
+      if (!st.ok()) {
+        ctx.err << "  " << st.message() << "\n";
+        if (first_error.ok()) first_error = st;
+      }
+      if (ctx.sys.IsActive(r.vg, lv.name)) ++active;
+    }
+    ctx.out << "  " << active << " logical volume(s) in volume group \"" << r.vg.name
+            << "\" now active\n";
+  }
+  return first_error;
+}
+
+Status Vgck(Context& ctx, const std::string& name, bool update_metadata) {
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForReport(ctx, name));
+  LVLAB_RETURN_IF_ERROR(ValidateVg(r.vg).WithContext("VG " + name));
+  if (update_metadata) {
+    if (!r.missing.empty()) {
+      return FailedPrecondition("Cannot update metadata of VG " + name + " while PVs are missing");
+    }
+    LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(r.vg));
+    ctx.out << "  Metadata of volume group \"" << name << "\" updated to seqno " << r.vg.seqno
+            << " on every PV.\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace lvlab::lvm

@@ -1,0 +1,276 @@
+#include "sim/lvm/lab.h"
+
+#include <algorithm>
+
+#include "sim/lvm/vg_text.h"
+
+namespace lvlab::lvm {
+
+Lab::Lab(std::unique_ptr<ImageStore> images, LabOptions options)
+    : images_(std::move(images)), options_(std::move(options)), ids_(options_.id_seed) {}
+
+Lab::~Lab() = default;
+
+Result<std::unique_ptr<Lab>> Lab::Open(std::unique_ptr<ImageStore> images, LabOptions options) {
+  std::unique_ptr<Lab> lab(new Lab(std::move(images), std::move(options)));
+  LVLAB_RETURN_IF_ERROR(lab->Scan());
+  return lab;
+}
+
+Status Lab::Scan() {
+  pvs_.clear();
+  for (const std::string& name : images_->List()) LoadPv(name);
+  return Status::Ok();
+}
+
+void Lab::LoadPv(const std::string& name) {
+  auto pv = std::make_unique<LabPv>();
+  pv->name = name;
+  auto image = images_->Open(name);
+  if (!image.ok()) {
+    pv->state = image.status().WithContext(name);
+    pvs_.push_back(std::move(pv));
+    return;
+  }
+  pv->disk = std::make_unique<store::Disk>(name, std::move(image).value(), options_.disk);
+  if (options_.power) pv->disk->set_power(options_.power);
+  MetadataArea mda(pv->disk.get());
+  auto fail = [&](const Status& s) {
+    pv->state = Corrupt(name + " (" + images_->Describe(name) + "): " + s.message() +
+                        "; the image is damaged or not a lab PV. Remove it or recreate it "
+                        "with pvcreate");
+  };
+  auto label = mda.ReadLabel();
+  if (!label.ok()) return fail(label.status()), pvs_.push_back(std::move(pv));
+  pv->label = *label;
+  if (pv->label.device_size_bytes > pv->disk->size_sectors() * 512) {
+    fail(Corrupt("image is " + std::to_string(pv->disk->size_sectors() * 512) +
+                 " bytes but its label records " + std::to_string(pv->label.device_size_bytes) +
+                 " (truncated)"));
+    pvs_.push_back(std::move(pv));
+    return;
+  }
+  auto minor = mda.ReadMinor();
+  if (!minor.ok()) return fail(minor.status()), pvs_.push_back(std::move(pv));
+  pv->minor = *minor;
+  auto text = mda.ReadCommitted();
+  if (!text.ok()) return fail(text.status()), pvs_.push_back(std::move(pv));
+  pv->text = *text;
+  if (pv->text) {
+    auto parsed = ParseVgText(*pv->text);
+    if (!parsed.ok()) return fail(parsed.status()), pvs_.push_back(std::move(pv));
+    pv->vg_name = parsed->vg.name;
+    pv->seqno = parsed->vg.seqno;
+  }
+  pvs_.push_back(std::move(pv));
+}
+
+std::vector<LabPv*> Lab::pvs() {
+  std::vector<LabPv*> out;
+  for (auto& p : pvs_) out.push_back(p.get());
+  return out;
+}
+
+LabPv* Lab::FindPv(const std::string& name) {
+  for (auto& p : pvs_) {
+    if (p->name == name) return p.get();
+  }
+  return nullptr;
+}
+
+LabPv* Lab::FindPvByUuid(const std::string& uuid32) {
+  for (auto& p : pvs_) {
+    if (p->state.ok() && p->label.uuid == uuid32) return p.get();
+  }
+  return nullptr;
+}
+
+LabPv* Lab::PvFor(const PhysicalVolume& pv) { return FindPvByUuid(UndashedUuid(pv.id)); }
+
+uint32_t Lab::NextMinor() const {
+  uint32_t m = 0;
+  while (std::any_of(pvs_.begin(), pvs_.end(), [&](const auto& p) {
+    return p->state.ok() && p->minor == m;
+  })) {
+    ++m;
+  }
+  return m;
+}
+
+std::string Lab::NewId() {
+  static const char kAlphabet[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#";
+  char raw[32];
+  for (char& c : raw) c = kAlphabet[ids_.Uniform(62)];
+  return FormatLvmId(raw);
+}
+
+Status Lab::CreatePv(const std::string& name, uint64_t size_bytes, uint64_t pe_start_bytes,
+                     const std::string& uuid32) {
+  LVLAB_RETURN_IF_ERROR(CheckPvName(name));
+  if (FindPv(name)) {
+    return AlreadyExists("PV " + name + " already exists (" + images_->Describe(name) +
+                         "); choose another name or pvremove it first");
+  }
+  if (pe_start_bytes % 512 || pe_start_bytes < 2 * kMdaOffsetBytes) {
+    return InvalidArgument("pe_start of " + std::to_string(pe_start_bytes) +
+                           " bytes is too small or not sector aligned; use at least 8k");
+  }
+  if (size_bytes % 512 || size_bytes < pe_start_bytes + (1 << 20)) {
+    return InvalidArgument("PV size " + std::to_string(size_bytes) +
+                           " bytes is too small: it must be sector aligned and hold the "
+                           "metadata area and at least 1 MiB of data; use e.g. --size 64M");
+  }
+  if (!uuid32.empty() && (uuid32.size() != 32 || FindPvByUuid(uuid32))) {
+    return AlreadyExists("PV UUID " + DashedUuid(uuid32) + " is malformed or already in use");
+  }
+  const uint32_t minor = NextMinor();
+  LVLAB_ASSIGN_OR_RETURN(auto image, images_->Create(name, size_bytes));
+  store::Disk disk(name, std::move(image), options_.disk);
+  PvLabel label;
+  label.uuid = uuid32.empty() ? UndashedUuid(NewId()) : uuid32;
+  label.device_size_bytes = size_bytes;
+  label.pe_start_bytes = pe_start_bytes;
+  label.mda_offset_bytes = kMdaOffsetBytes;
+  label.mda_size_bytes = pe_start_bytes - kMdaOffsetBytes;
+  Status st = MetadataArea(&disk).Format(label, minor);
+  if (st.ok()) st = disk.Flush();
+  if (!st.ok()) {
+    (void)images_->Remove(name);
+    return st.WithContext(name);
+  }
+  LoadPv(name);
+  std::sort(pvs_.begin(), pvs_.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
+  return Status::Ok();
+}
+
+Status Lab::RemovePv(const std::string& name) {
+  LabPv* pv = FindPv(name);
+  if (!pv) return NotFound("Failed to find physical volume \"" + name + "\"");
+  if (!pv->vg_name.empty()) {
+    return Busy("PV " + name + " belongs to volume group " + pv->vg_name +
+                "; remove it from the VG first (vgreduce or vgremove)");
+  }
+  pv->disk.reset();
+  LVLAB_RETURN_IF_ERROR(images_->Remove(name));
+  pvs_.erase(std::find_if(pvs_.begin(), pvs_.end(), [&](const auto& p) { return p.get() == pv; }));
+  return Status::Ok();
+}
+
+std::vector<std::string> Lab::VgNames() const {
+  std::vector<std::string> names;
+  for (const auto& p : pvs_) {
+    if (!p->vg_name.empty()) names.push_back(p->vg_name);
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+Result<VgRead> Lab::ReadVg(const std::string& name) {
+  LabPv* best = nullptr;
+  for (auto& p : pvs_) {
+    if (p->vg_name == name && (!best || p->seqno > best->seqno)) best = p.get();
+  }
+  if (!best) return NotFound("Volume group \"" + name + "\" not found");
+  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgText(*best->text));
+  VgRead r;
+  r.vg = std::move(parsed.vg);
+  bool inconsistent = false;
+  for (auto& p : pvs_) {
+    if (p->vg_name == name && p->seqno != best->seqno) {
+      r.warnings.push_back("WARNING: Ignoring metadata seqno " + std::to_string(p->seqno) +
+                           " on " + p->name + " for seqno " + std::to_string(best->seqno) +
+                           " on " + best->name + " for VG " + name + ".");
+      inconsistent = true;
+    }
+  }
+  for (const PhysicalVolume& pv : r.vg.pvs) {
+    LabPv* lp = PvFor(pv);
+    if (!lp) {
+      r.missing.push_back(pv.key);
+      r.warnings.push_back("WARNING: Couldn't find device with uuid " + pv.id + ".");
+      continue;
+    }
+    if (lp->vg_name != name) {
+      // A PV that lost its copy (wiped or never committed) still belongs by id.
+      inconsistent = true;
+      r.warnings.push_back("WARNING: PV " + lp->name + " has no metadata for VG " + name + ".");
+    }
+    r.members[pv.key] = lp;
+  }
+  if (inconsistent) {
+    r.warnings.push_back("WARNING: Inconsistent metadata found for VG " + name + ".");
+    r.warnings.push_back("See vgck --updatemetadata to correct inconsistency.");
+  }
+  return r;
+}
+
+TextHeader Lab::MakeHeader(const std::string& description) const {
+  TextHeader h;
+  h.description = description;
+  h.creation_host = options_.host;
+  h.creation_uname = "Linux " + options_.host + " lvlab";
+  h.creation_time = options_.now_seconds();
+  return h;
+}
+
+Status Lab::WriteVg(VolumeGroup& vg) {
+  LVLAB_RETURN_IF_ERROR(ValidateVg(vg).WithContext("internal error: invalid metadata"));
+  std::vector<LabPv*> members;
+  for (const PhysicalVolume& pv : vg.pvs) {
+    LabPv* lp = PvFor(pv);
+    if (!lp || !lp->state.ok() || (lp->disk && lp->disk->failed())) {
+      return FailedPrecondition("Cannot change VG " + vg.name + " while PVs are missing.\n" +
+                                "See vgreduce --removemissing and vgextend --restoremissing.");
+    }
+    members.push_back(lp);
+  }
+  VolumeGroup next = vg;
+  next.seqno = vg.seqno + 1;
+  const std::string text =
+      FormatVgRaw(next, MakeHeader("Write from " + options_.command_line + "."));
+  auto check = ParseVgText(text);
+  LVLAB_CHECK(check.ok() && check->vg == next) << "metadata text does not read back: " << vg.name;
+  // vg_write: precommit everywhere; any failure reverts what was done.
+  for (size_t i = 0; i < members.size(); ++i) {
+    Status st = MetadataArea(members[i]->disk.get()).Precommit(text);
+    if (!st.ok()) {
+      for (size_t k = 0; k < i; ++k) (void)MetadataArea(members[k]->disk.get()).Revert();
+      return st.WithContext("Failed to write VG " + vg.name + " metadata to " + members[i]->name);
+    }
+  }
+  // vg_commit: succeeds if at least one PV committed.
+  size_t committed = 0;
+  Status last;
+  for (LabPv* lp : members) {
+    Status st = MetadataArea(lp->disk.get()).Commit();
+    if (st.ok()) {
+      ++committed;
+      lp->text = text;
+      lp->vg_name = next.name;
+      lp->seqno = next.seqno;
+    } else {
+      last = st.WithContext(lp->name);
+    }
+  }
+  if (committed == 0) return last.WithContext("Failed to commit VG " + vg.name + " metadata");
+  vg = std::move(next);
+  if (options_.archive) {
+    options_.archive(vg, FormatVgFile(vg, MakeHeader("Created *after* executing '" +
+                                                     options_.command_line + "'")));
+  }
+  return Status::Ok();
+}
+
+Status Lab::WipePvs(const std::vector<LabPv*>& pvs) {
+  for (LabPv* lp : pvs) {
+    LVLAB_RETURN_IF_ERROR(MetadataArea(lp->disk.get()).Wipe().WithContext(lp->name));
+    lp->text.reset();
+    lp->vg_name.clear();
+    lp->seqno = 0;
+  }
+  return Status::Ok();
+}
+
+}  // namespace lvlab::lvm

@@ -1,0 +1,79 @@
+// System: one simulated machine — a Lab's PVs plugged in as 7:N disks, a
+// device-mapper Kernel, a Scheduler and a Trace — and LVM's activation on
+// top of it (activate, deactivate, reload an LV from metadata).
+//
+// Without a daemon every lvlab command boots a System, restores the kernel's
+// device list from the lab's run state (KernelState), works and saves it
+// again, so that dm devices seem to live between commands; a reboot (crash)
+// simply forgets them. Single-threaded: everything runs on the scheduler's
+// thread. The System does not own the Lab.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "sim/base/status.h"
+#include "sim/dm/kernel.h"
+#include "sim/engine/scheduler.h"
+#include "sim/engine/trace.h"
+#include "sim/lvm/activation.h"
+#include "sim/lvm/lab.h"
+#include "sim/lvm/metadata.h"
+
+namespace lvlab::lvm {
+
+// The kernel's device list as saved between commands (LAB/run/kernel).
+struct SavedDevice {
+  std::string name;
+  std::string uuid;
+  uint32_t minor = 0;
+  bool suspended = false;
+  std::string table;  // live table text, may be empty
+};
+struct KernelState {
+  std::vector<SavedDevice> devices;  // in creation order (dependencies first)
+  std::string Serialize() const;
+  static Result<KernelState> Parse(const std::string& text);
+};
+
+class System {
+ public:
+  // REQUIRES: lab outlives the System. `clock` null = virtual time.
+  System(Lab* lab, std::unique_ptr<engine::Clock> clock);
+  ~System();
+
+  Lab& lab() { return *lab_; }
+  engine::Scheduler& scheduler() { return *scheduler_; }
+  engine::Trace& trace() { return *trace_; }
+  dm::Kernel& kernel() { return *kernel_; }
+  // Where --narrate text goes (null = silent).
+  void set_narration(std::ostream* out) { narrate_ = out; }
+  void Narrate(const std::string& line);
+
+  // Recreates saved devices with their minors and tables.
+  Status Restore(const KernelState& state);
+  KernelState Save() const;
+
+  // The dm name of vg/lv if its device exists, else empty.
+  bool IsActive(const VolumeGroup& vg, const std::string& lv) const;
+  std::string DevNoOf(const VolumeGroup& vg, const std::string& lv) const;
+  // Activates `lv` and, first, every LV it points at.
+  Status Activate(const VolumeGroup& vg, const std::string& lv);
+  // Removes `lv`'s device and then the devices of LVs it pointed at that no
+  // other active LV uses. Refuses while another active LV uses `lv`.
+  Status Deactivate(const VolumeGroup& vg, const std::string& lv);
+  // Loads the table from `vg`, suspends and resumes (dependencies first).
+  Status Reload(const VolumeGroup& vg, const std::string& lv);
+  TableContext Tables(const VolumeGroup& vg) const;
+
+ private:
+  Lab* lab_;
+  std::unique_ptr<engine::Scheduler> scheduler_;
+  std::unique_ptr<engine::Trace> trace_;
+  std::unique_ptr<dm::Kernel> kernel_;
+  std::ostream* narrate_ = nullptr;
+};
+
+}  // namespace lvlab::lvm

@@ -1,0 +1,184 @@
+#include "sim/store/disk.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "sim/base/check.h"
+#include "sim/base/units.h"
+
+namespace lvlab::store {
+namespace {
+
+uint64_t ImageSectors(const ImageFile* image, const std::string& name) {
+  LVLAB_CHECK(image != nullptr) << name << ": a Disk needs an image";
+  return image->Size() / kSectorSize;
+}
+
+}  // namespace
+
+const char* LossPolicyName(LossPolicy policy) {
+  switch (policy) {
+    case LossPolicy::kNone:
+      return "none";
+    case LossPolicy::kAll:
+      return "all";
+    case LossPolicy::kRandom:
+      return "random";
+  }
+  return "unknown";
+}
+
+Result<LossPolicy> ParseLossPolicy(std::string_view text) {
+  for (LossPolicy p : {LossPolicy::kNone, LossPolicy::kAll, LossPolicy::kRandom}) {
+    if (text == LossPolicyName(p)) return p;
+  }
+  return InvalidArgument("unknown loss policy '" + std::string(text) +
+                         "'; use none, all or random");
+}
+
+Disk::Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions options)
+    : name_(std::move(name)),
+      image_(std::move(image)),
+      options_(options),
+      size_sectors_(ImageSectors(image_.get(), name_)),
+      cache_(image_.get()) {}
+
+Status Disk::CheckRange(const char* op, uint64_t sector, uint64_t nsectors) const {
+  if (sector <= size_sectors_ && nsectors <= size_sectors_ - sector) return Status::Ok();
+  return IOError(name_ + ": " + op + " of sectors [" + std::to_string(sector) + ", +" +
+                 std::to_string(nsectors) + ") is beyond the end of the device (" +
+                 std::to_string(size_sectors_) + " sectors)");
+}
+
+Status Disk::PowerOff() const { return IOError(name_ + ": power is off"); }
+
+Status Disk::CheckUp() const {
+  if (failed_) {
+    return IOError(name_ + ": device failed; restore it with `lvlab fault " + name_ + " restore`");
+  }
+  if (power_ && power_->off()) return PowerOff();
+  return Status::Ok();
+}
+
+Status Disk::AdmitWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
+  LVLAB_RETURN_IF_ERROR(CheckUp());
+  if (!power_) return Status::Ok();
+  switch (power_->Admit()) {
+    case PowerDomain::Admission::kOn:
+      return Status::Ok();
+    case PowerDomain::Admission::kCut:
+      if (data != nullptr) TearWrite(sector, nsectors, data);
+      return PowerOff();
+    case PowerDomain::Admission::kOff:
+      return PowerOff();
+  }
+  return PowerOff();
+}
+
+// The write in flight when the power went: a random subset of its sectors
+// reaches the cache (or the image, without one), acknowledged to nobody.
+void Disk::TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
+  const std::vector<uint8_t> keep = TornMask(power_->rng(), nsectors);
+  uint32_t s = 0;
+  while (s < nsectors) {
+    while (s < nsectors && !keep[s]) ++s;
+    uint32_t t = s;
+    while (t < nsectors && keep[t]) ++t;
+    if (s < t) {
+      const uint8_t* run = data + uint64_t{s} * kSectorSize;
+      if (options_.volatile_cache) {
+        cache_.Add(sector + s, t - s, run);
+      } else {
+        Status st = WriteImage(sector + s, t - s, run);
+        LVLAB_CHECK(st.ok()) << "torn write failed: " << st.message();
+      }
+    }
+    s = t;
+  }
+}
+
+Status Disk::WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data) {
+  return image_->Write(sector * kSectorSize, data, nsectors * kSectorSize).WithContext(name_);
+}
+
+Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
+  LVLAB_RETURN_IF_ERROR(CheckRange("read", sector, nsectors));
+  LVLAB_RETURN_IF_ERROR(CheckUp());
+  if (options_.volatile_cache) {
+    LVLAB_RETURN_IF_ERROR(cache_.Read(sector, nsectors, out).WithContext(name_));
+  } else {
+    LVLAB_RETURN_IF_ERROR(
+        image_->Read(sector * kSectorSize, out, nsectors * kSectorSize).WithContext(name_));
+  }
+  ++stats_.reads;
+  stats_.bytes_read += uint64_t{nsectors} * kSectorSize;
+  return Status::Ok();
+}
+
+Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua) {
+  LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
+  LVLAB_RETURN_IF_ERROR(AdmitWrite(sector, nsectors, data));
+  if (!options_.volatile_cache || fua) {
+    LVLAB_RETURN_IF_ERROR(WriteImage(sector, nsectors, data));
+    cache_.Supersede(sector, nsectors);
+    if (fua && options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
+  } else {
+    cache_.Add(sector, nsectors, data);
+    while (cache_.dirty_bytes() > options_.max_dirty_bytes) {
+      LVLAB_RETURN_IF_ERROR(cache_.WriteBackOldest().WithContext(name_));
+    }
+  }
+  ++stats_.writes;
+  stats_.bytes_written += uint64_t{nsectors} * kSectorSize;
+  return Status::Ok();
+}
+
+Status Disk::Flush() {
+  LVLAB_RETURN_IF_ERROR(AdmitWrite(0, 0, nullptr));
+  LVLAB_RETURN_IF_ERROR(cache_.WriteBackAll().WithContext(name_));
+  if (options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
+  ++stats_.flushes;
+  return Status::Ok();
+}
+
+Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
+  LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
+  LVLAB_RETURN_IF_ERROR(CheckUp());
+  cache_.Supersede(sector, nsectors);
+  LVLAB_RETURN_IF_ERROR(
+      image_->PunchHole(sector * kSectorSize, nsectors * kSectorSize).WithContext(name_));
+  ++stats_.discards;
+  return Status::Ok();
+}
+
+void Disk::Crash(LossPolicy policy, Rng& rng) {
+  Status st;
+  switch (policy) {
+    case LossPolicy::kNone:
+      st = cache_.WriteBackAll();
+      break;
+    case LossPolicy::kAll:
+      cache_.Clear();
+      break;
+    case LossPolicy::kRandom:
+      st = cache_.WriteBackRandom(rng);
+      break;
+  }
+  LVLAB_CHECK(st.ok()) << name_ << ": the image failed while applying a crash: " << st.message();
+  LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
+}
+
+uint64_t Disk::CompletionTimeNs(uint64_t now_ns, bool is_write, uint64_t bytes) {
+  const DiskModel& m = options_.model;
+  const uint64_t start = std::max(now_ns, busy_until_ns_);
+  uint64_t transfer_ns = 0;
+  if (m.bandwidth_bytes_per_sec != 0) {
+    const __uint128_t scaled = static_cast<__uint128_t>(bytes) * 1'000'000'000u;
+    transfer_ns =
+        static_cast<uint64_t>((scaled + m.bandwidth_bytes_per_sec - 1) / m.bandwidth_bytes_per_sec);
+  }
+  busy_until_ns_ = start + transfer_ns;
+  return busy_until_ns_ + (is_write ? m.write_latency_ns : m.read_latency_ns);
+}
+
+}  // namespace lvlab::store

@@ -1,0 +1,136 @@
+// Disk: a simulated drive on top of an ImageFile.
+//
+// A Disk adds to its image what a real drive has between the host and the
+// platter: a volatile write cache, a timing model and fault state. All
+// addresses are in 512-byte sectors. Data operations complete synchronously
+// on data; the dm layer schedules their completions in (virtual) time with
+// CompletionTimeNs and enforces the model's queue depth.
+//
+// Durability follows the kernel's writeback-cache contract (REQ_PREFLUSH and
+// REQ_FUA): a completed write is visible to reads at once but durable only
+// after a later Flush, or at once if it was FUA. After a power loss (Crash)
+// the image holds the data at the last flush, plus every FUA write, plus any
+// subset of the completed unflushed writes, down to single sectors: a torn
+// multi-sector write is possible. An older write never overwrites a newer
+// durable one. A cache that grows past max_dirty_bytes writes back its oldest
+// writes, as a real drive may at any moment, so code must neither rely on
+// unflushed data being lost nor on it surviving. Discard is durable at once
+// (a simplification). With volatile_cache=false every write goes straight to
+// the image and a crash loses nothing.
+//
+// Not thread-safe: one engine thread drives all disks. A Disk owns its image;
+// it shares its PowerDomain, if any, with the other disks of its machine.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "sim/base/rng.h"
+#include "sim/base/status.h"
+#include "sim/store/image_file.h"
+#include "sim/store/power_domain.h"
+#include "sim/store/write_cache.h"
+
+namespace lvlab::store {
+
+// Timing of one drive, in virtual time. Integer arithmetic only.
+struct DiskModel {
+  uint64_t read_latency_ns = 0;
+  uint64_t write_latency_ns = 0;
+  uint64_t bandwidth_bytes_per_sec = 0;  // 0 = unlimited
+  uint32_t queue_depth = 32;             // enforced by the dm layer
+};
+
+struct DiskOptions {
+  bool volatile_cache = true;
+  uint64_t max_dirty_bytes = 64 << 20;  // the cache writes back its oldest data beyond this
+  bool sync_on_flush = false;           // fdatasync the image on Flush and FUA writes
+  DiskModel model;
+};
+
+// What a power loss does to the completed but unflushed writes.
+enum class LossPolicy {
+  kNone,    // every one survives
+  kAll,     // none survives
+  kRandom,  // each write is kept, lost or torn at sector granularity
+};
+const char* LossPolicyName(LossPolicy policy);
+// Parses "none", "all" or "random".
+Result<LossPolicy> ParseLossPolicy(std::string_view text);
+
+struct DiskStats {
+  uint64_t reads = 0;
+  uint64_t writes = 0;
+  uint64_t flushes = 0;
+  uint64_t discards = 0;
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+};
+
+class Disk {
+ public:
+  // REQUIRES: image != nullptr.
+  Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions options);
+  Disk(const Disk&) = delete;
+  Disk& operator=(const Disk&) = delete;
+
+  const std::string& name() const { return name_; }
+  uint64_t size_sectors() const { return size_sectors_; }
+  // The backing image. Writing it directly bypasses the cache.
+  ImageFile* image() { return image_.get(); }
+  const DiskOptions& options() const { return options_; }
+
+  // Reads the newest completed data into out (nsectors * 512 bytes).
+  Status Read(uint64_t sector, uint32_t nsectors, uint8_t* out);
+  // Writes nsectors * 512 bytes; visible at once, durable after the next
+  // Flush, or at once if fua.
+  Status Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua);
+  // Makes every write completed before it durable.
+  Status Flush();
+  // Drops cached data in the range and punches it out of the image; reads
+  // then return zeros. Durable at once.
+  Status Discard(uint64_t sector, uint64_t nsectors);
+
+  // Power loss: applies `policy` to the unflushed writes (kRandom draws from
+  // rng). Afterwards the cache is empty and the image holds exactly the
+  // durable state. Works whether or not the power or the device is up.
+  void Crash(LossPolicy policy, Rng& rng);
+
+  void set_power(std::shared_ptr<PowerDomain> power) { power_ = std::move(power); }
+  const std::shared_ptr<PowerDomain>& power() const { return power_; }
+
+  // A failed device answers every operation with an IOError.
+  void SetFailed(bool failed) { failed_ = failed; }
+  bool failed() const { return failed_; }
+
+  const DiskStats& stats() const { return stats_; }
+  uint64_t dirty_bytes() const { return cache_.dirty_bytes(); }
+  size_t pending_writes() const { return cache_.pending_writes(); }
+
+  // When an I/O of `bytes` submitted at now_ns completes: now + latency +
+  // transfer time, where transfers are serialised at the model's bandwidth.
+  uint64_t CompletionTimeNs(uint64_t now_ns, bool is_write, uint64_t bytes);
+
+ private:
+  Status CheckRange(const char* op, uint64_t sector, uint64_t nsectors) const;
+  Status CheckUp() const;
+  // Gates a Write or Flush through the power domain; tears `data` on a cut.
+  Status AdmitWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
+  void TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
+  Status WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data);
+  Status PowerOff() const;
+
+  const std::string name_;
+  const std::unique_ptr<ImageFile> image_;
+  const DiskOptions options_;
+  const uint64_t size_sectors_;
+  WriteCache cache_;
+  std::shared_ptr<PowerDomain> power_;
+  bool failed_ = false;
+  DiskStats stats_;
+  uint64_t busy_until_ns_ = 0;
+};
+
+}  // namespace lvlab::store

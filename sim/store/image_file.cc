@@ -1,0 +1,196 @@
+// The file-backed ImageFile: a sparse regular file on the host.
+#include "sim/store/image_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace lvlab::store {
+namespace {
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+Status RangeError(const std::string& path, const char* op, uint64_t offset, uint64_t len,
+                  uint64_t size) {
+  return InvalidArgument(path + ": " + op + " of " + std::to_string(len) + " bytes at offset " +
+                         std::to_string(offset) + " is beyond the end of the image (" +
+                         std::to_string(size) + " bytes)");
+}
+
+class FileImage final : public ImageFile {
+ public:
+  FileImage(std::string path, int fd, uint64_t size, bool read_only)
+      : path_(std::move(path)), fd_(fd), size_(size), read_only_(read_only) {}
+  ~FileImage() override { ::close(fd_); }
+  FileImage(const FileImage&) = delete;
+  FileImage& operator=(const FileImage&) = delete;
+
+  Status Read(uint64_t offset, void* buf, size_t len) override {
+    if (offset > size_ || len > size_ - offset) {
+      return RangeError(path_, "read", offset, len, size_);
+    }
+    auto* p = static_cast<uint8_t*>(buf);
+    while (len > 0) {
+      ssize_t n = ::pread(fd_, p, len, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        return IOError(path_ + ": read failed at offset " + std::to_string(offset) + ": " +
+                       ErrnoText(errno));
+      if (n == 0) {  // the file shrank under us: what is missing reads as a hole
+        std::memset(p, 0, len);
+        break;
+      }
+      p += n;
+      offset += static_cast<uint64_t>(n);
+      len -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Status Write(uint64_t offset, const void* data, size_t len) override {
+    if (read_only_) {
+      return FailedPrecondition(path_ + ": image is open read-only; reopen it read-write to write");
+    }
+    if (offset > size_ || len > size_ - offset) {
+      return RangeError(path_, "write", offset, len, size_);
+    }
+    const auto* p = static_cast<const uint8_t*>(data);
+    while (len > 0) {
+      ssize_t n = ::pwrite(fd_, p, len, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return IOError(path_ + ": write failed at offset " + std::to_string(offset) + ": " +
+                       ErrnoText(n < 0 ? errno : EIO) + "; check free space on the host");
+      }
+      p += n;
+      offset += static_cast<uint64_t>(n);
+      len -= static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  uint64_t Size() const override { return size_; }
+
+  Status Sync() override {
+    if (read_only_) return Status::Ok();
+    if (::fdatasync(fd_) != 0) return IOError(path_ + ": fdatasync failed: " + ErrnoText(errno));
+    return Status::Ok();
+  }
+
+  Status PunchHole(uint64_t offset, uint64_t len) override;
+  Result<std::optional<std::pair<uint64_t, uint64_t>>> NextData(uint64_t offset) override;
+
+  uint64_t AllocatedBytes() override {
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return 0;
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  }
+
+ private:
+  Status WriteZeros(uint64_t offset, uint64_t len);
+
+  const std::string path_;
+  const int fd_;
+  const uint64_t size_;
+  const bool read_only_;
+};
+
+Status FileImage::PunchHole(uint64_t offset, uint64_t len) {
+  if (read_only_) {
+    return FailedPrecondition(path_ + ": image is open read-only; reopen it read-write to discard");
+  }
+  if (offset >= size_) return Status::Ok();
+  len = std::min(len, size_ - offset);
+  if (len == 0) return Status::Ok();
+  if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                  static_cast<off_t>(len)) == 0) {
+    return Status::Ok();
+  }
+  if (errno == EOPNOTSUPP || errno == ENOSYS) return WriteZeros(offset, len);
+  return IOError(path_ + ": punching a hole at offset " + std::to_string(offset) +
+                 " failed: " + ErrnoText(errno));
+}
+
+// Fallback for file systems without punch-hole: the range still reads as
+// zeros, it just keeps its space.
+Status FileImage::WriteZeros(uint64_t offset, uint64_t len) {
+  static const std::vector<uint8_t> kZeros(1 << 20, 0);
+  while (len > 0) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(len, kZeros.size()));
+    LVLAB_RETURN_IF_ERROR(Write(offset, kZeros.data(), n));
+    offset += n;
+    len -= n;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<std::pair<uint64_t, uint64_t>>> FileImage::NextData(uint64_t offset) {
+  using Extent = std::optional<std::pair<uint64_t, uint64_t>>;
+  if (offset >= size_) return Extent();
+  off_t data = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+  if (data < 0) {
+    if (errno == ENXIO) return Extent();
+    if (errno == EINVAL || errno == EOPNOTSUPP) return Extent({offset, size_});  // no hole info
+    return IOError(path_ + ": SEEK_DATA failed at offset " + std::to_string(offset) + ": " +
+                   ErrnoText(errno));
+  }
+  const uint64_t start = static_cast<uint64_t>(data);
+  if (start >= size_) return Extent();
+  off_t hole = ::lseek(fd_, data, SEEK_HOLE);
+  if (hole < 0) {
+    return IOError(path_ + ": SEEK_HOLE failed at offset " + std::to_string(start) + ": " +
+                   ErrnoText(errno));
+  }
+  return Extent({start, std::min<uint64_t>(static_cast<uint64_t>(hole), size_)});
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ImageFile>> CreateFileImage(const std::string& path, uint64_t size) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    if (errno == EEXIST) {
+      return AlreadyExists(path + ": image file already exists; remove it or choose another path");
+    }
+    return IOError(path + ": cannot create image file: " + ErrnoText(errno) +
+                   "; check that the directory exists and is writable");
+  }
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(path.c_str());
+    return IOError(path + ": cannot size image file to " + std::to_string(size) +
+                   " bytes: " + ErrnoText(err) + "; check the file system's file size limit");
+  }
+  return std::unique_ptr<ImageFile>(std::make_unique<FileImage>(path, fd, size, false));
+}
+
+Result<std::unique_ptr<ImageFile>> OpenFileImage(const std::string& path, bool read_only) {
+  int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return NotFound(path + ": image file does not exist; create it first");
+    }
+    return IOError(path + ": cannot open image file: " + ErrnoText(errno) +
+                   (read_only ? "" : "; check that it is writable"));
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return IOError(path + ": cannot stat image file: " + ErrnoText(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return InvalidArgument(path + ": not a regular file; an image must be a regular file");
+  }
+  return std::unique_ptr<ImageFile>(
+      std::make_unique<FileImage>(path, fd, static_cast<uint64_t>(st.st_size), read_only));
+}
+
+}  // namespace lvlab::store

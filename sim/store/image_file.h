@@ -1,0 +1,68 @@
+// ImageFile: one sparse backing image, the "platter" under a simulated Disk.
+//
+// An image is a fixed-size array of bytes addressed by byte offset. Regions
+// never written (holes) read as zeros and take no space; PunchHole turns a
+// region back into a hole, and NextData finds the data extents so that copies
+// can skip holes. Two implementations hide behind factories: a sparse file on
+// the host (pread/pwrite, fdatasync, SEEK_DATA/SEEK_HOLE, fallocate punch-hole)
+// and a memory-backed twin for unit tests that allocates 64 KiB chunks on
+// first write.
+//
+// An ImageFile is not thread-safe; one engine thread owns it. The caller owns
+// the returned object; a file image closes its descriptor when destroyed.
+// Images do no caching of their own: durability of a file image against host
+// crashes comes from Sync(), which the Disk calls only when asked to.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "sim/base/status.h"
+
+namespace lvlab::store {
+
+class ImageFile {
+ public:
+  virtual ~ImageFile() = default;
+
+  // Copies [offset, offset+len) into buf; holes read as zeros.
+  // Reading past Size() is an InvalidArgument error.
+  virtual Status Read(uint64_t offset, void* buf, size_t len) = 0;
+
+  // Writes [offset, offset+len) from data. Writing past Size() is an error.
+  virtual Status Write(uint64_t offset, const void* data, size_t len) = 0;
+
+  // The fixed size in bytes.
+  virtual uint64_t Size() const = 0;
+
+  // Makes written data durable on the host (fdatasync for files).
+  virtual Status Sync() = 0;
+
+  // Deallocates [offset, offset+len) (clipped to Size()); it then reads as
+  // zeros. Partial blocks at the edges are zeroed rather than freed.
+  virtual Status PunchHole(uint64_t offset, uint64_t len) = 0;
+
+  // The first data extent [start, end) that ends after `offset`, with
+  // start >= offset; nullopt when only holes remain. Implementations may
+  // report holes as data (never the reverse).
+  virtual Result<std::optional<std::pair<uint64_t, uint64_t>>> NextData(uint64_t offset) = 0;
+
+  // Bytes of host storage the image occupies.
+  virtual uint64_t AllocatedBytes() = 0;
+};
+
+// Creates a new sparse image file of `size` bytes at `path`. Fails with
+// AlreadyExists if the path exists: an image is never silently overwritten.
+Result<std::unique_ptr<ImageFile>> CreateFileImage(const std::string& path, uint64_t size);
+
+// Opens an existing image file; its size is the file's size.
+Result<std::unique_ptr<ImageFile>> OpenFileImage(const std::string& path, bool read_only);
+
+// A memory-backed sparse image of `size` bytes, all holes.
+std::unique_ptr<ImageFile> NewMemImage(uint64_t size);
+
+}  // namespace lvlab::store

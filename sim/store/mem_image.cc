@@ -1,0 +1,137 @@
+// The memory-backed ImageFile: sparse, in 64 KiB chunks allocated on first
+// write. Chunks hang off a two-level table (a leaf per 512 chunks, 32 MiB of
+// image), so a lookup costs two array indexings and a terabyte-sized, mostly
+// empty image costs a few hundred KiB.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "sim/store/image_file.h"
+
+namespace lvlab::store {
+namespace {
+
+constexpr uint64_t kChunkSize = 64 * 1024;
+constexpr uint64_t kLeafChunks = 512;
+
+class MemImage final : public ImageFile {
+ public:
+  explicit MemImage(uint64_t size)
+      : size_(size), leaves_((size + kChunkSize * kLeafChunks - 1) / (kChunkSize * kLeafChunks)) {}
+
+  Status Read(uint64_t offset, void* buf, size_t len) override {
+    LVLAB_RETURN_IF_ERROR(CheckRange("read", offset, len));
+    auto* out = static_cast<uint8_t*>(buf);
+    while (len > 0) {
+      const uint64_t in_chunk = offset % kChunkSize;
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(len, kChunkSize - in_chunk));
+      const uint8_t* chunk = Find(offset / kChunkSize);
+      if (chunk == nullptr) {
+        std::memset(out, 0, n);
+      } else {
+        std::memcpy(out, chunk + in_chunk, n);
+      }
+      out += n;
+      offset += n;
+      len -= n;
+    }
+    return Status::Ok();
+  }
+
+  Status Write(uint64_t offset, const void* data, size_t len) override {
+    LVLAB_RETURN_IF_ERROR(CheckRange("write", offset, len));
+    const auto* in = static_cast<const uint8_t*>(data);
+    while (len > 0) {
+      const uint64_t in_chunk = offset % kChunkSize;
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(len, kChunkSize - in_chunk));
+      std::memcpy(Get(offset / kChunkSize) + in_chunk, in, n);
+      in += n;
+      offset += n;
+      len -= n;
+    }
+    return Status::Ok();
+  }
+
+  uint64_t Size() const override { return size_; }
+  Status Sync() override { return Status::Ok(); }
+
+  Status PunchHole(uint64_t offset, uint64_t len) override {
+    if (offset >= size_) return Status::Ok();
+    const uint64_t end = offset + std::min(len, size_ - offset);
+    while (offset < end) {
+      const uint64_t index = offset / kChunkSize;
+      const uint64_t in_chunk = offset % kChunkSize;
+      const uint64_t n = std::min(end - offset, kChunkSize - in_chunk);
+      if (uint8_t* chunk = Find(index)) {
+        // A chunk is freed when the hole covers it up to the image's end.
+        if (in_chunk == 0 && (n == kChunkSize || offset + n == size_)) {
+          Free(index);
+        } else {
+          std::memset(chunk + in_chunk, 0, n);
+        }
+      }
+      offset += n;
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<std::pair<uint64_t, uint64_t>>> NextData(uint64_t offset) override {
+    using Extent = std::optional<std::pair<uint64_t, uint64_t>>;
+    if (offset >= size_) return Extent();
+    uint64_t index = offset / kChunkSize;
+    const uint64_t nchunks = (size_ + kChunkSize - 1) / kChunkSize;
+    while (index < nchunks && Find(index) == nullptr) {
+      // Skip whole missing leaves at once.
+      index = leaves_[index / kLeafChunks] ? index + 1 : (index / kLeafChunks + 1) * kLeafChunks;
+    }
+    if (index >= nchunks) return Extent();
+    const uint64_t start = std::max(offset, index * kChunkSize);
+    while (index < nchunks && Find(index) != nullptr) ++index;
+    return Extent({start, std::min(index * kChunkSize, size_)});
+  }
+
+  uint64_t AllocatedBytes() override { return allocated_chunks_ * kChunkSize; }
+
+ private:
+  using Leaf = std::array<std::unique_ptr<uint8_t[]>, kLeafChunks>;
+
+  uint8_t* Find(uint64_t index) const {
+    const std::unique_ptr<Leaf>& leaf = leaves_[index / kLeafChunks];
+    return leaf ? (*leaf)[index % kLeafChunks].get() : nullptr;
+  }
+
+  uint8_t* Get(uint64_t index) {
+    std::unique_ptr<Leaf>& leaf = leaves_[index / kLeafChunks];
+    if (!leaf) leaf = std::make_unique<Leaf>();
+    std::unique_ptr<uint8_t[]>& chunk = (*leaf)[index % kLeafChunks];
+    if (!chunk) {
+      chunk = std::make_unique<uint8_t[]>(kChunkSize);  // zero-filled
+      ++allocated_chunks_;
+    }
+    return chunk.get();
+  }
+
+  void Free(uint64_t index) {
+    std::unique_ptr<uint8_t[]>& chunk = (*leaves_[index / kLeafChunks])[index % kLeafChunks];
+    if (chunk) --allocated_chunks_;
+    chunk.reset();
+  }
+
+  Status CheckRange(const char* op, uint64_t offset, uint64_t len) const {
+    if (offset <= size_ && len <= size_ - offset) return Status::Ok();
+    return InvalidArgument(std::string("memory image: ") + op + " of " + std::to_string(len) +
+                           " bytes at offset " + std::to_string(offset) +
+                           " is beyond the end of the image (" + std::to_string(size_) + " bytes)");
+  }
+
+  const uint64_t size_;
+  std::vector<std::unique_ptr<Leaf>> leaves_;
+  uint64_t allocated_chunks_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageFile> NewMemImage(uint64_t size) { return std::make_unique<MemImage>(size); }
+
+}  // namespace lvlab::store

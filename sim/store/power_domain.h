@@ -1,0 +1,57 @@
+// PowerDomain: the power supply shared by every Disk of one simulated
+// machine, used to cut power in the middle of a command (crash-at-every-write
+// tests).
+//
+// Each Write or Flush call on a Disk of the domain that is in range and finds
+// the device not failed passes through Admit(). After CutAfterWrites(n), the
+// first n such calls proceed; the next one finds the
+// power off: that write is torn (a random subset of its sectors, drawn from
+// the domain's own Rng, reaches the drive's cache) and it, like every later
+// Read, Write, Flush or Discard, fails with IOError("<disk>: power is off").
+// Restore() turns the power back on; the caller then calls Disk::Crash on
+// every disk of the domain to decide what the cut left durable.
+//
+// Shared through std::shared_ptr by the disks; not thread-safe (one engine
+// thread).
+#pragma once
+
+#include <cstdint>
+
+#include "sim/base/rng.h"
+
+namespace lvlab::store {
+
+class PowerDomain {
+ public:
+  explicit PowerDomain(uint64_t seed) : rng_(seed) {}
+
+  // Lets `n` more Write or Flush calls through (counting from now); the one
+  // after them cuts the power. Replaces any earlier pending cut.
+  // REQUIRES: n >= 0.
+  void CutAfterWrites(int64_t n);
+
+  // Turns the power on again and cancels any pending cut.
+  void Restore();
+
+  bool off() const { return off_; }
+
+  // Write and Flush calls admitted so far, including the one that cut the
+  // power; calls made while the power is off are not counted.
+  int64_t writes_seen() const { return writes_seen_; }
+
+  // For Disk. kOn: the call proceeds. kCut: this call cut the power (tear
+  // it). kOff: the power was already off.
+  enum class Admission { kOn, kCut, kOff };
+  Admission Admit();
+
+  // The stream that decides which sectors of a torn write survive.
+  Rng& rng() { return rng_; }
+
+ private:
+  Rng rng_;
+  int64_t writes_seen_ = 0;
+  int64_t cut_at_ = -1;  // writes_seen_ value at which the next call cuts; -1: none
+  bool off_ = false;
+};
+
+}  // namespace lvlab::store

@@ -1,0 +1,138 @@
+#include "sim/store/write_cache.h"
+
+#include <cstring>
+#include <utility>
+
+#include "sim/base/check.h"
+#include "sim/base/units.h"
+
+namespace lvlab::store {
+
+std::vector<uint8_t> TornMask(Rng& rng, uint64_t nsectors) {
+  const uint64_t mode = rng.Uniform(4);
+  if (mode < 2) return std::vector<uint8_t>(nsectors, mode == 1 ? 1 : 0);
+  std::vector<uint8_t> keep(nsectors);
+  uint64_t bits = 0;
+  for (uint64_t i = 0; i < nsectors; ++i) {
+    if (i % 64 == 0) bits = rng.Next();
+    keep[i] = static_cast<uint8_t>((bits >> (i % 64)) & 1);
+  }
+  return keep;
+}
+
+void WriteCache::Add(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
+  if (nsectors == 0) return;
+  const uint64_t bytes = uint64_t{nsectors} * kSectorSize;
+  Record r{next_seq_++, sector, nsectors, {}};
+  r.data.assign(data, data + bytes);
+  newest_.Assign(sector, r.end(), r.seq);
+  records_.push_back(std::move(r));
+  dirty_bytes_ += bytes;
+}
+
+void WriteCache::Supersede(uint64_t sector, uint64_t nsectors) {
+  if (records_.empty() || nsectors == 0) return;
+  // Every pending record has seq < next_seq_; later ones will not.
+  floor_.Assign(sector, sector + nsectors, next_seq_);
+  newest_.Erase(sector, sector + nsectors);
+}
+
+const WriteCache::Record& WriteCache::RecordFor(uint64_t seq) const {
+  LVLAB_CHECK(!records_.empty() && seq >= records_.front().seq &&
+              seq - records_.front().seq < records_.size())
+      << "write cache index names record " << seq << " that is not pending";
+  return records_[seq - records_.front().seq];
+}
+
+Status WriteCache::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
+  const uint64_t end = sector + nsectors;
+  if (newest_.empty()) return image_->Read(sector * kSectorSize, out, nsectors * kSectorSize);
+  uint64_t pos = sector;
+  for (const RangeMap::Entry& e : newest_.Overlaps(sector, end)) {
+    if (e.start > pos) {
+      LVLAB_RETURN_IF_ERROR(image_->Read(pos * kSectorSize, out + (pos - sector) * kSectorSize,
+                                         (e.start - pos) * kSectorSize));
+    }
+    const Record& r = RecordFor(e.value);
+    std::memcpy(out + (e.start - sector) * kSectorSize,
+                r.data.data() + (e.start - r.sector) * kSectorSize,
+                (e.end - e.start) * kSectorSize);
+    pos = e.end;
+  }
+  if (pos < end) {
+    LVLAB_RETURN_IF_ERROR(image_->Read(pos * kSectorSize, out + (pos - sector) * kSectorSize,
+                                       (end - pos) * kSectorSize));
+  }
+  return Status::Ok();
+}
+
+Status WriteCache::WriteSectors(const Record& r, uint64_t start, uint64_t end) {
+  return image_->Write(start * kSectorSize, r.data.data() + (start - r.sector) * kSectorSize,
+                       (end - start) * kSectorSize);
+}
+
+Status WriteCache::ApplyRange(const Record& r, uint64_t start, uint64_t end,
+                              const std::vector<uint8_t>* keep) {
+  if (keep == nullptr) return start < end ? WriteSectors(r, start, end) : Status::Ok();
+  uint64_t s = start;
+  while (s < end) {
+    while (s < end && !(*keep)[s - r.sector]) ++s;
+    uint64_t t = s;
+    while (t < end && (*keep)[t - r.sector]) ++t;
+    if (s < t) LVLAB_RETURN_IF_ERROR(WriteSectors(r, s, t));
+    s = t;
+  }
+  return Status::Ok();
+}
+
+Status WriteCache::ApplyRecord(const Record& r, const std::vector<uint8_t>* keep) {
+  uint64_t pos = r.sector;
+  if (!floor_.empty()) {
+    for (const RangeMap::Entry& f : floor_.Overlaps(r.sector, r.end())) {
+      if (f.value <= r.seq) continue;  // the image's data there is older than r
+      LVLAB_RETURN_IF_ERROR(ApplyRange(r, pos, f.start, keep));
+      pos = f.end;
+    }
+  }
+  return ApplyRange(r, pos, r.end(), keep);
+}
+
+Status WriteCache::WriteBackOldest() {
+  LVLAB_CHECK(!records_.empty()) << "write-back from an empty cache";
+  const Record& r = records_.front();
+  LVLAB_RETURN_IF_ERROR(ApplyRecord(r, nullptr));
+  // Where r is the newest data, the image now holds it.
+  newest_.EraseValue(r.sector, r.end(), r.seq);
+  dirty_bytes_ -= r.nsectors * kSectorSize;
+  records_.pop_front();
+  if (records_.empty()) Clear();
+  return Status::Ok();
+}
+
+Status WriteCache::WriteBackAll() {
+  // newest_ never covers a floored sector with an older record (Supersede
+  // erases it), so writing it alone equals applying every record in order.
+  for (const RangeMap::Entry& e : newest_.All()) {
+    LVLAB_RETURN_IF_ERROR(WriteSectors(RecordFor(e.value), e.start, e.end));
+  }
+  Clear();
+  return Status::Ok();
+}
+
+Status WriteCache::WriteBackRandom(Rng& rng) {
+  for (const Record& r : records_) {
+    const std::vector<uint8_t> keep = TornMask(rng, r.nsectors);
+    LVLAB_RETURN_IF_ERROR(ApplyRecord(r, &keep));
+  }
+  Clear();
+  return Status::Ok();
+}
+
+void WriteCache::Clear() {
+  records_.clear();
+  newest_.clear();
+  floor_.clear();
+  dirty_bytes_ = 0;
+}
+
+}  // namespace lvlab::store

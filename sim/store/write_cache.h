@@ -1,0 +1,98 @@
+// WriteCache: the volatile write cache of one Disk, kept apart from the image.
+//
+// It holds the completed but unflushed writes as a history of records (seq,
+// sector range, data), oldest first, plus two range maps over sectors:
+//   - `newest_`: the seq of the newest pending record covering each sector,
+//     so that reads merge the cache over the image without scanning history;
+//   - `floor_`: where data went to the image behind the cache's back (a FUA
+//     write or a discard), the seq below which records are older than the
+//     image's data. No record is ever applied to such a sector, so an older
+//     record never overwrites newer durable data.
+// Superseded records stay in the history until they are written back: a
+// power loss may expose an older write where a newer one is lost.
+//
+// Write-back paths: WriteBackOldest (bounded cache: the oldest record reaches
+// the image, as a real drive may at any time), WriteBackAll (a flush: only
+// the newest data per sector is written, in sector order, which leaves the
+// image as if every record were applied in order), and WriteBackRandom (a
+// power loss: each record's sectors survive or not, see TornMask, applied in
+// record order).
+//
+// Not thread-safe. Does not own the image, which must outlive it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "sim/base/rng.h"
+#include "sim/base/status.h"
+#include "sim/store/image_file.h"
+#include "sim/store/range_map.h"
+
+namespace lvlab::store {
+
+// Which of `nsectors` sectors of one write survive a power loss (1 = kept).
+// A quarter of writes are lost whole, a quarter kept whole and the rest torn:
+// each sector kept with probability 1/2. Deterministic in `rng`.
+std::vector<uint8_t> TornMask(Rng& rng, uint64_t nsectors);
+
+class WriteCache {
+ public:
+  explicit WriteCache(ImageFile* image) : image_(image) {}
+
+  // Records a completed write; `data` holds nsectors * kSectorSize bytes.
+  void Add(uint64_t sector, uint32_t nsectors, const uint8_t* data);
+
+  // Data for [sector, sector+nsectors) went straight to the image and is
+  // newer than every pending record: reads go to the image and no pending
+  // record may ever be applied there.
+  void Supersede(uint64_t sector, uint64_t nsectors);
+
+  // Reads the newest data: cache records over the image.
+  Status Read(uint64_t sector, uint32_t nsectors, uint8_t* out);
+
+  // Writes the oldest record to the image and forgets it.
+  // REQUIRES: !empty().
+  Status WriteBackOldest();
+
+  // Makes the image hold the newest data everywhere; empties the cache.
+  Status WriteBackAll();
+
+  // Applies a random subset of every record's sectors (TornMask), in record
+  // order; empties the cache.
+  Status WriteBackRandom(Rng& rng);
+
+  // Forgets every pending record.
+  void Clear();
+
+  bool empty() const { return records_.empty(); }
+  uint64_t dirty_bytes() const { return dirty_bytes_; }
+  size_t pending_writes() const { return records_.size(); }
+
+ private:
+  struct Record {
+    uint64_t seq;
+    uint64_t sector;
+    uint64_t nsectors;
+    std::vector<uint8_t> data;
+    uint64_t end() const { return sector + nsectors; }
+  };
+
+  const Record& RecordFor(uint64_t seq) const;
+  // Writes the sectors of `r` that the floor allows and `keep` (if given) marks.
+  Status ApplyRecord(const Record& r, const std::vector<uint8_t>* keep);
+  Status ApplyRange(const Record& r, uint64_t start, uint64_t end,
+                    const std::vector<uint8_t>* keep);
+  Status WriteSectors(const Record& r, uint64_t start, uint64_t end);
+
+  ImageFile* const image_;
+  std::deque<Record> records_;  // oldest first; seqs consecutive
+  RangeMap newest_;             // sector -> seq of the newest record covering it
+  RangeMap floor_;              // sector -> records with a smaller seq must not be applied
+  uint64_t next_seq_ = 0;
+  uint64_t dirty_bytes_ = 0;
+};
+
+}  // namespace lvlab::store

@@ -1,0 +1,34 @@
+#include "tools/cli.h"
+
+#include <iostream>
+
+#include "sim/base/units.h"
+
+namespace lvlab::tools {
+
+int ExitCodeFor(const Status& st) {
+  if (st.ok()) return 0;
+  return st.code() == Code::kInvalidArgument ? 3 : 5;
+}
+
+void Runner::Fail(const Status& st) {
+  std::cerr << "  " << st.message() << "\n";
+  if (exit_code == 0) exit_code = ExitCodeFor(st);
+}
+
+void Runner::Run(const std::function<Status(Session&)>& fn, bool create) {
+  auto session = Session::Open(ResolveLabDir(lab_flag), command_line, create);
+  if (!session.ok()) return Fail(session.status());
+  Status st = fn(**session);
+  Status closed = (*session)->Close();
+  if (!st.ok()) return Fail(st);
+  if (!closed.ok()) Fail(closed);
+}
+
+Result<uint64_t> ParseSizeOption(const std::string& option, const std::string& text) {
+  auto r = ParseSizeBytes(text, 'm');
+  if (!r.ok()) return InvalidArgument("Invalid argument for " + option + ": " + r.status().message());
+  return r;
+}
+
+}  // namespace lvlab::tools

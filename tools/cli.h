@@ -1,0 +1,55 @@
+// The lvlab command line: one Setup function per verb (one file each), all
+// sharing a Runner that opens the lab, runs the verb's library call, prints
+// its error the LVM way and keeps the exit code: 0 success, 3 bad arguments,
+// 5 the command failed (LVM's EINVALID_CMD_LINE and ECMD_FAILED).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "sim/base/status.h"
+#include "tools/session.h"
+
+namespace lvlab::tools {
+
+class Runner {
+ public:
+  std::string lab_flag;      // --lab
+  std::string command_line;  // "lvcreate -L 40M -n lv0 vg0", for metadata descriptions
+  int exit_code = 0;
+
+  // Opens the lab (creating it if `create`), runs `fn`, reports its Status.
+  void Run(const std::function<Status(Session&)>& fn, bool create = false);
+  // Reports a Status without a session (argument errors found early).
+  void Fail(const Status& st);
+};
+
+int ExitCodeFor(const Status& st);
+
+void SetupPvcreate(CLI::App& app, Runner& r);
+void SetupPvremove(CLI::App& app, Runner& r);
+void SetupVgcreate(CLI::App& app, Runner& r);
+void SetupVgremove(CLI::App& app, Runner& r);
+void SetupVgextend(CLI::App& app, Runner& r);
+void SetupVgreduce(CLI::App& app, Runner& r);
+void SetupVgchange(CLI::App& app, Runner& r);
+void SetupVgck(CLI::App& app, Runner& r);
+void SetupLvcreate(CLI::App& app, Runner& r);
+void SetupLvextend(CLI::App& app, Runner& r);
+void SetupLvremove(CLI::App& app, Runner& r);
+void SetupLvchange(CLI::App& app, Runner& r);
+void SetupReports(CLI::App& app, Runner& r);  // pvs, vgs, lvs
+void SetupDmsetup(CLI::App& app, Runner& r);
+void SetupVgcfgbackup(CLI::App& app, Runner& r);
+void SetupVgcfgrestore(CLI::App& app, Runner& r);
+void SetupShow(CLI::App& app, Runner& r);
+void SetupCrash(CLI::App& app, Runner& r);
+
+// Parses an LVM size option ("100M", default unit m) or fails with the
+// option's name in the message.
+Result<uint64_t> ParseSizeOption(const std::string& option, const std::string& text);
+
+}  // namespace lvlab::tools

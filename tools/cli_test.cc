@@ -1,0 +1,196 @@
+// Drives the lvlab binary in temporary labs, as a user would.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/lvlab-cli-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Run Lvlab(const std::string& args, const std::string& input = "") {
+    const std::string out = dir_ + "/out", err = dir_ + "/err", in = dir_ + "/in";
+    std::ofstream(in) << input;
+    std::string cmd = std::string(LVLAB_BINARY) + " --lab " + dir_ + "/lab " + args + " >" + out +
+                      " 2>" + err + " <" + in;
+    int status = std::system(cmd.c_str());
+    Run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+    return r;
+  }
+  static std::string Slurp(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+  }
+  // Everything a failed command must leave untouched: images and metadata.
+  std::string Snapshot() {
+    std::string all;
+    for (const auto& e : fs::directory_iterator(dir_ + "/lab/pvs")) {
+      all += e.path().filename().string() + ":" + Slurp(e.path().string()) + "\n";
+    }
+    return all;
+  }
+  void Must(const std::string& args) {
+    Run r = Lvlab(args);
+    ASSERT_EQ(r.code, 0) << args << "\n" << r.out << r.err;
+  }
+  void ThreePvLab() {
+    Must("pvcreate pv1 --size 64M");
+    Must("pvcreate pv2 --size 64M");
+    Must("pvcreate pv3 --size 64M");
+    Must("vgcreate -s 4M vg0 pv1 pv2 pv3");
+  }
+
+  std::string dir_;
+};
+
+TEST_F(CliTest, BuildsLabAndShowsKernelTables) {
+  ThreePvLab();
+  Must("lvcreate -l 30 -n lv0 vg0 pv1:0-9 pv2:0-9 pv3:0-9");
+  Run t = Lvlab("dmsetup table");
+  EXPECT_EQ(t.code, 0);
+  EXPECT_EQ(t.out,
+            "vg0-lv0: 0 81920 linear 7:0 2048\n"
+            "vg0-lv0: 81920 81920 linear 7:1 2048\n"
+            "vg0-lv0: 163840 81920 linear 7:2 2048\n");
+  Run ls = Lvlab("dmsetup ls");
+  EXPECT_EQ(ls.out, "vg0-lv0\t(254:0)\n");
+  Run lvs = Lvlab("lvs -o lv_name,lv_size,seg_pe_ranges --segments --units m");
+  EXPECT_EQ(lvs.code, 0) << lvs.err;
+  EXPECT_NE(lvs.out.find("pv1:0-9"), std::string::npos) << lvs.out;
+  EXPECT_NE(lvs.out.find("pv3:0-9"), std::string::npos) << lvs.out;
+  Run st = Lvlab("dmsetup status vg0-lv0");
+  EXPECT_EQ(st.out, "0 81920 linear \n81920 81920 linear \n163840 81920 linear \n");
+}
+
+TEST_F(CliTest, DevicesSurviveBetweenCommandsAndCrashForgetsThem) {
+  ThreePvLab();
+  Must("lvcreate -L 8M -n a vg0");
+  Must("lvcreate -L 8M -n b vg0");
+  EXPECT_EQ(Lvlab("dmsetup ls").out, "vg0-a\t(254:0)\nvg0-b\t(254:1)\n");
+  Must("crash");
+  EXPECT_EQ(Lvlab("dmsetup ls").out, "No devices found\n");
+  Must("vgchange -ay vg0");
+  EXPECT_EQ(Lvlab("dmsetup ls").out, "vg0-a\t(254:0)\nvg0-b\t(254:1)\n");
+  Must("lvchange -an vg0/a");
+  EXPECT_EQ(Lvlab("dmsetup ls").out, "vg0-b\t(254:1)\n");
+}
+
+TEST_F(CliTest, BadInputFailsClearlyAndChangesNothing) {
+  ThreePvLab();
+  Must("lvcreate -L 40M -n lv0 vg0");
+  const std::string before = Snapshot();
+  struct Case {
+    const char* args;
+    const char* message;
+  } cases[] = {
+      {"lvcreate -L 40M -n lv0 vg0", "already exists"},
+      {"lvcreate -L 1G -n big vg0", "Insufficient free space"},
+      {"lvcreate -L 4M -n x vgX", "Volume group \"vgX\" not found"},
+      {"lvcreate -l 5 -n x vg0 pv1:200-300", "PE range error"},
+      {"lvcreate -l 5 -n x vg0 pv9", "pv9"},
+      {"lvcreate -L 4Q -n x vg0", "unknown unit"},
+      {"vgcreate vg1 pv1", "already in volume group"},
+      {"vgcreate vg0 pv2", "already exists"},
+      {"lvextend -L 10G vg0/lv0", "Insufficient free space"},
+      {"lvremove vg0/nope", "Failed to find logical volume"},
+      {"lvremove vg0/lv0", "not removed"},
+      {"pvremove pv1", "vgreduce"},
+      {"vgremove vg0", "still contains"},
+      {"lvcreate -L 4M -n pvmove9 vg0", "reserved"},
+  };
+  for (const Case& c : cases) {
+    Run r = Lvlab(c.args);
+    EXPECT_NE(r.code, 0) << c.args;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << " said: " << r.err;
+    EXPECT_EQ(Snapshot(), before) << c.args << " changed the lab";
+  }
+  Run vgs = Lvlab("vgs -o vg_seqno --noheadings");
+  EXPECT_EQ(vgs.out, "  4\n");
+}
+
+TEST_F(CliTest, CorruptImageIsReportedByNameOthersKeepWorking) {
+  ThreePvLab();
+  Must("pvcreate pv4 --size 64M");
+  Must("vgcreate vg1 pv4");
+  {
+    std::fstream f(dir_ + "/lab/pvs/pv4.img", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(512 + 40);
+    f.write("garbage!", 8);
+  }
+  Run pvs = Lvlab("pvs");
+  EXPECT_EQ(pvs.code, 0);
+  EXPECT_NE(pvs.err.find("pv4"), std::string::npos) << pvs.err;
+  EXPECT_NE(pvs.out.find("pv1"), std::string::npos);
+  Must("lvcreate -L 8M -n ok vg0");
+  fs::resize_file(dir_ + "/lab/pvs/pv3.img", 8 << 20);
+  Run lvs = Lvlab("lvs");
+  EXPECT_NE(lvs.err.find("pv3"), std::string::npos) << lvs.err;
+}
+
+TEST_F(CliTest, ExtendRemoveAndReportJson) {
+  ThreePvLab();
+  Must("lvcreate -L 40M -n lv0 vg0");
+  Must("lvextend -L +8M vg0/lv0");
+  Run json = Lvlab("lvs -o lv_name,lv_size --units m --reportformat json");
+  EXPECT_NE(json.out.find("\"report\": ["), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("{\"lv_name\":\"lv0\", \"lv_size\":\"48.00m\"}"), std::string::npos)
+      << json.out;
+  Must("lvremove -y vg0/lv0");
+  Run lvs = Lvlab("lvs --noheadings");
+  EXPECT_EQ(lvs.out, "");
+  EXPECT_EQ(Lvlab("dmsetup ls").out, "No devices found\n");
+  Must("vgremove vg0");
+  Run pvs = Lvlab("pvs -o pv_name,vg_name --noheadings");
+  EXPECT_EQ(pvs.out.find("vg0"), std::string::npos) << pvs.out;
+}
+
+TEST_F(CliTest, BackupRestoreRoundTripsAndArchivesEveryVersion) {
+  ThreePvLab();
+  Must("lvcreate -L 40M -n lv0 vg0");
+  Must("vgcfgbackup -f " + dir_ + "/vg0.vg vg0");
+  Must("lvcreate -L 8M -n lv1 vg0");
+  Must("vgchange -an vg0");
+  Must("vgcfgrestore -f " + dir_ + "/vg0.vg vg0");
+  Run lvs = Lvlab("lvs -o lv_name --noheadings");
+  EXPECT_EQ(lvs.out, "  lv0\n");
+  int archived = 0;
+  for (const auto& e : fs::directory_iterator(dir_ + "/lab/archive")) {
+    (void)e;
+    ++archived;
+  }
+  EXPECT_EQ(archived, 4);  // seqno 1, 2, 3 and the restore's 4
+}
+
+TEST_F(CliTest, RestoresRealLvmBackupWithCreatePvs) {
+  Must("vgcfgrestore --create-pvs -f " LVLAB_FIXTURES "/testvg-ondisk-mda-lvm2.03.17.txt testvg");
+  Run pvs = Lvlab("pvs -o pv_name,vg_name,pv_size,pe_start --units s --noheadings");
+  EXPECT_NE(pvs.out.find("pv0"), std::string::npos) << pvs.out << pvs.err;
+  EXPECT_NE(pvs.out.find("2048S"), std::string::npos) << pvs.out;
+  Must("vgchange -ay testvg");
+  Run t = Lvlab("dmsetup table testvg-testlv5");
+  EXPECT_EQ(t.out, "0 327680 linear 7:0 83968\n327680 81920 linear 7:0 1804288\n");
+}
+
+}  // namespace

@@ -1,0 +1,161 @@
+// dmsetup: the kernel's view, in dmsetup's formats.
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "tools/cli.h"
+
+namespace lvlab::tools {
+namespace {
+
+// Prefixes every line of `text` with "name: ".
+void PrintPrefixed(const std::string& name, const std::string& text) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) std::cout << name << ": " << line << "\n";
+}
+
+Status ShowLines(Session& s, const std::string& dev, bool status) {
+  dm::Kernel& k = s.sys().kernel();
+  auto lines = [&](const std::string& n) { return status ? k.StatusLines(n) : k.Table(n); };
+  if (!dev.empty()) {
+    LVLAB_ASSIGN_OR_RETURN(std::string text, lines(dev));
+    std::cout << text;
+    return Status::Ok();
+  }
+  auto list = k.List();
+  if (list.empty()) std::cout << "No devices found\n";
+  for (const dm::Device* d : list) {
+    auto text = lines(d->name());
+    if (text.ok()) PrintPrefixed(d->name(), *text);
+  }
+  return Status::Ok();
+}
+
+void PrintTree(dm::Kernel& k, const std::string& name, const std::string& indent, bool root) {
+  const dm::Device* d = k.Find(name);
+  if (root) std::cout << name << " (" << d->devno().ToString() << ")\n";
+  auto deps = k.Deps(name);
+  if (!deps.ok()) return;
+  for (size_t i = 0; i < deps->size(); ++i) {
+    const dm::DevNo& dev = (*deps)[i];
+    const bool last = i + 1 == deps->size();
+    std::cout << indent << (last ? " └─" : " ├─");
+    dm::BlockDevice* b = k.Lookup(dev);
+    const dm::Device* child = b ? k.Find(b->name()) : nullptr;
+    if (child) {
+      std::cout << child->name() << " (" << dev.ToString() << ")\n";
+      PrintTree(k, child->name(), indent + (last ? "   " : " │ "), false);
+    } else {
+      std::cout << " (" << dev.ToString() << ")\n";
+    }
+  }
+}
+
+Status Ls(Session& s, bool tree) {
+  dm::Kernel& k = s.sys().kernel();
+  auto list = k.List();
+  if (list.empty()) {
+    std::cout << "No devices found\n";
+    return Status::Ok();
+  }
+  for (const dm::Device* d : list) {
+    if (!tree) {
+      std::cout << d->name() << "\t(" << d->devno().ToString() << ")\n";
+    } else if (k.Holders(d).empty()) {
+      PrintTree(k, d->name(), "", true);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Info(Session& s, const std::string& dev) {
+  dm::Kernel& k = s.sys().kernel();
+  std::vector<std::string> names;
+  if (!dev.empty()) {
+    names.push_back(dev);
+  } else {
+    for (const dm::Device* d : k.List()) names.push_back(d->name());
+    if (names.empty()) std::cout << "No devices found\n";
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    LVLAB_ASSIGN_OR_RETURN(dm::DeviceInfo info, k.Info(names[i]));
+    if (i) std::cout << "\n";
+    std::cout << "Name:              " << info.name << "\n"
+              << "State:             " << info.State() << "\n"
+              << "Read Ahead:        256\n"
+              << "Tables present:    " << info.TablesPresent() << "\n"
+              << "Open count:        " << info.open_count << "\n"
+              << "Event number:      " << info.event_nr << "\n"
+              << "Major, minor:      " << info.devno.major << ", " << info.devno.minor << "\n"
+              << "Number of targets: " << info.target_count << "\n";
+    if (!info.uuid.empty()) std::cout << "UUID: " << info.uuid << "\n";
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void SetupDmsetup(CLI::App& app, Runner& r) {
+  auto* dm = app.add_subcommand("dmsetup", "The device-mapper kernel's view, as dmsetup shows it");
+  dm->require_subcommand(1);
+  dm->footer("Examples:\n  lvlab dmsetup table\n  lvlab dmsetup status vg0-lv0\n"
+             "  lvlab dmsetup ls --tree\n  lvlab dmsetup info vg0-lv0");
+  auto dev = std::make_shared<std::string>();
+  auto tree = std::make_shared<bool>(false);
+  auto table = std::make_shared<std::string>();
+  auto noflush = std::make_shared<bool>(false);
+  for (const char* verb : {"table", "status", "info"}) {
+    auto* c = dm->add_subcommand(verb, std::string("dmsetup ") + verb + " [DEVICE]");
+    c->add_option("device", *dev, "dm device name (default: all)");
+    const std::string v = verb;
+    c->callback([&r, dev, v] {
+      r.Run([&](Session& s) {
+        if (v == "info") return Info(s, *dev);
+        return ShowLines(s, *dev, v == "status");
+      });
+    });
+  }
+  auto* ls = dm->add_subcommand("ls", "List devices: name (major:minor)");
+  ls->add_flag("--tree", *tree, "Show the devices each one is stacked on");
+  ls->callback([&r, tree] { r.Run([&](Session& s) { return Ls(s, *tree); }); });
+  auto* create = dm->add_subcommand("create", "Create a device, with a table from --table");
+  create->add_option("device", *dev)->required();
+  create->add_option("--table", *table, "Table lines, separated by ';' or newlines");
+  create->callback([&r, dev, table] {
+    r.Run([&](Session& s) -> Status {
+      dm::Kernel& k = s.sys().kernel();
+      LVLAB_RETURN_IF_ERROR(k.Create(*dev, "").status());
+      if (table->empty()) return Status::Ok();  // --notable
+      std::string t = *table;
+      for (char& c : t) c = c == ';' ? '\n' : c;
+      Status st = k.Load(*dev, t);
+      if (st.ok()) st = k.Resume(*dev);
+      if (!st.ok()) (void)k.Remove(*dev);
+      return st;
+    });
+  });
+  auto* load = dm->add_subcommand("load", "Load a table into the inactive slot");
+  load->add_option("device", *dev)->required();
+  load->add_option("--table", *table, "Table lines, separated by ';' or newlines")->required();
+  load->callback([&r, dev, table] {
+    r.Run([&](Session& s) {
+      std::string t = *table;
+      for (char& c : t) c = c == ';' ? '\n' : c;
+      return s.sys().kernel().Load(*dev, t);
+    });
+  });
+  auto* suspend = dm->add_subcommand("suspend", "Suspend a device (I/O is queued)");
+  suspend->add_option("device", *dev)->required();
+  suspend->add_flag("--noflush", *noflush, "Do not flush queued I/O");
+  suspend->callback([&r, dev, noflush] {
+    r.Run([&](Session& s) { return s.sys().kernel().Suspend(*dev, *noflush); });
+  });
+  auto* resume = dm->add_subcommand("resume", "Resume a device, swapping in its inactive table");
+  resume->add_option("device", *dev)->required();
+  resume->callback([&r, dev] { r.Run([&](Session& s) { return s.sys().kernel().Resume(*dev); }); });
+  auto* remove = dm->add_subcommand("remove", "Remove a device");
+  remove->add_option("device", *dev)->required();
+  remove->callback([&r, dev] { r.Run([&](Session& s) { return s.sys().kernel().Remove(*dev); }); });
+}
+
+}  // namespace lvlab::tools

@@ -1,0 +1,125 @@
+#include "tools/session.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+
+#include "sim/lvm/image_store.h"
+
+namespace lvlab::tools {
+namespace fs = std::filesystem;
+
+std::string ResolveLabDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("LVLAB_DIR"); env && *env) return env;
+  return "lab";
+}
+
+uint64_t EntropySeed() {
+  std::random_device rd;  // the entropy adapter: never used in simulated mode
+  return (uint64_t{rd()} << 32) ^ rd();
+}
+
+namespace {
+
+Status WriteFileAtomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out) return IOError("cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return IOError("cannot rename " + tmp);
+  return Status::Ok();
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "lvlab";
+  return buf;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::Open(const std::string& dir,
+                                               const std::string& command_line, bool create) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    if (!create) {
+      return NotFound("lab directory " + dir + " does not exist; create a PV first " +
+                      "(lvlab --lab " + dir + " pvcreate pv1 --size 1G) or pass --lab");
+    }
+  }
+  for (const char* sub : {"pvs", "archive", "run"}) {
+    if (create || fs::is_directory(dir, ec)) fs::create_directories(fs::path(dir) / sub, ec);
+    if (ec) return IOError("cannot create " + (fs::path(dir) / sub).string() + ": " + ec.message());
+  }
+  std::unique_ptr<Session> s(new Session());
+  s->dir_ = dir;
+  const std::string lock = (fs::path(dir) / "run" / "lock").string();
+  s->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->lock_fd_ < 0 || ::flock(s->lock_fd_, LOCK_EX) != 0) {
+    return IOError("cannot lock " + lock + "; is the lab directory writable?");
+  }
+  lvm::LabOptions opt;
+  opt.disk.volatile_cache = false;  // no power-loss model without a daemon
+  opt.id_seed = EntropySeed();
+  opt.host = Hostname();
+  opt.now_seconds = [] {
+    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count());
+  };
+  opt.command_line = command_line;
+  const std::string archive = (fs::path(dir) / "archive").string();
+  opt.archive = [archive](const lvm::VolumeGroup& vg, const std::string& text) {
+    char name[64];
+    std::snprintf(name, sizeof name, "_%05llu.vg", static_cast<unsigned long long>(vg.seqno));
+    (void)WriteFileAtomic(archive + "/" + vg.name + name, text);
+  };
+  LVLAB_ASSIGN_OR_RETURN(s->lab_, lvm::Lab::Open(lvm::NewDirImageStore((fs::path(dir) / "pvs").string()),
+                                                  std::move(opt)));
+  s->sys_ = std::make_unique<lvm::System>(s->lab_.get(), engine::NewRealClock());
+  s->ctx_ = std::make_unique<lvm::Context>(lvm::Context{*s->sys_, std::cout, std::cerr});
+  std::ifstream state(fs::path(dir) / "run" / "kernel");
+  if (state) {
+    std::stringstream buf;
+    buf << state.rdbuf();
+    auto parsed = lvm::KernelState::Parse(buf.str());
+    if (!parsed.ok()) {
+      std::cerr << "  WARNING: " << parsed.status().message() << "; treating it as a reboot\n";
+    } else if (Status st = s->sys_->Restore(*parsed); !st.ok()) {
+      std::cerr << "  WARNING: could not restore the kernel's devices (" << st.message()
+                << "); treating it as a reboot\n";
+    }
+  }
+  return s;
+}
+
+Status Session::Close() {
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  Status st;
+  if (sys_) {
+    sys_->scheduler().RunUntilIdle();
+    st = WriteFileAtomic((fs::path(dir_) / "run" / "kernel").string(), sys_->Save().Serialize());
+  }
+  for (lvm::LabPv* pv : lab_ ? lab_->pvs() : std::vector<lvm::LabPv*>{}) {
+    if (pv->disk) (void)pv->disk->Flush();
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
+  return st;
+}
+
+Session::~Session() { (void)Close(); }
+
+}  // namespace lvlab::tools
