@@ -13,7 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
+struct Outcome {
   int code;
   std::string out;
   std::string err;
@@ -28,13 +28,13 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Run Lvlab(const std::string& args, const std::string& input = "") {
+  Outcome Lvlab(const std::string& args, const std::string& input = "") {
     const std::string out = dir_ + "/out", err = dir_ + "/err", in = dir_ + "/in";
     std::ofstream(in) << input;
     std::string cmd = std::string(LVLAB_BINARY) + " --lab " + dir_ + "/lab " + args + " >" + out +
                       " 2>" + err + " <" + in;
     int status = std::system(cmd.c_str());
-    Run r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
+    Outcome r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, Slurp(out), Slurp(err)};
     return r;
   }
   static std::string Slurp(const std::string& path) {
@@ -52,7 +52,7 @@ class CliTest : public ::testing::Test {
     return all;
   }
   void Must(const std::string& args) {
-    Run r = Lvlab(args);
+    Outcome r = Lvlab(args);
     ASSERT_EQ(r.code, 0) << args << "\n" << r.out << r.err;
   }
   void ThreePvLab() {
@@ -68,19 +68,19 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, BuildsLabAndShowsKernelTables) {
   ThreePvLab();
   Must("lvcreate -l 30 -n lv0 vg0 pv1:0-9 pv2:0-9 pv3:0-9");
-  Run t = Lvlab("dmsetup table");
+  Outcome t = Lvlab("dmsetup table");
   EXPECT_EQ(t.code, 0);
   EXPECT_EQ(t.out,
             "vg0-lv0: 0 81920 linear 7:0 2048\n"
             "vg0-lv0: 81920 81920 linear 7:1 2048\n"
             "vg0-lv0: 163840 81920 linear 7:2 2048\n");
-  Run ls = Lvlab("dmsetup ls");
+  Outcome ls = Lvlab("dmsetup ls");
   EXPECT_EQ(ls.out, "vg0-lv0\t(254:0)\n");
-  Run lvs = Lvlab("lvs -o lv_name,lv_size,seg_pe_ranges --segments --units m");
+  Outcome lvs = Lvlab("lvs -o lv_name,lv_size,seg_pe_ranges --segments --units m");
   EXPECT_EQ(lvs.code, 0) << lvs.err;
   EXPECT_NE(lvs.out.find("pv1:0-9"), std::string::npos) << lvs.out;
   EXPECT_NE(lvs.out.find("pv3:0-9"), std::string::npos) << lvs.out;
-  Run st = Lvlab("dmsetup status vg0-lv0");
+  Outcome st = Lvlab("dmsetup status vg0-lv0");
   EXPECT_EQ(st.out, "0 81920 linear \n81920 81920 linear \n163840 81920 linear \n");
 }
 
@@ -121,12 +121,12 @@ TEST_F(CliTest, BadInputFailsClearlyAndChangesNothing) {
       {"lvcreate -L 4M -n pvmove9 vg0", "reserved"},
   };
   for (const Case& c : cases) {
-    Run r = Lvlab(c.args);
+    Outcome r = Lvlab(c.args);
     EXPECT_NE(r.code, 0) << c.args;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << " said: " << r.err;
     EXPECT_EQ(Snapshot(), before) << c.args << " changed the lab";
   }
-  Run vgs = Lvlab("vgs -o vg_seqno --noheadings");
+  Outcome vgs = Lvlab("vgs -o vg_seqno --noheadings");
   EXPECT_EQ(vgs.out, "  4\n");
 }
 
@@ -139,13 +139,13 @@ TEST_F(CliTest, CorruptImageIsReportedByNameOthersKeepWorking) {
     f.seekp(512 + 40);
     f.write("garbage!", 8);
   }
-  Run pvs = Lvlab("pvs");
+  Outcome pvs = Lvlab("pvs");
   EXPECT_EQ(pvs.code, 0);
   EXPECT_NE(pvs.err.find("pv4"), std::string::npos) << pvs.err;
   EXPECT_NE(pvs.out.find("pv1"), std::string::npos);
   Must("lvcreate -L 8M -n ok vg0");
   fs::resize_file(dir_ + "/lab/pvs/pv3.img", 8 << 20);
-  Run lvs = Lvlab("lvs");
+  Outcome lvs = Lvlab("lvs");
   EXPECT_NE(lvs.err.find("pv3"), std::string::npos) << lvs.err;
 }
 
@@ -153,16 +153,16 @@ TEST_F(CliTest, ExtendRemoveAndReportJson) {
   ThreePvLab();
   Must("lvcreate -L 40M -n lv0 vg0");
   Must("lvextend -L +8M vg0/lv0");
-  Run json = Lvlab("lvs -o lv_name,lv_size --units m --reportformat json");
+  Outcome json = Lvlab("lvs -o lv_name,lv_size --units m --reportformat json");
   EXPECT_NE(json.out.find("\"report\": ["), std::string::npos) << json.out;
   EXPECT_NE(json.out.find("{\"lv_name\":\"lv0\", \"lv_size\":\"48.00m\"}"), std::string::npos)
       << json.out;
   Must("lvremove -y vg0/lv0");
-  Run lvs = Lvlab("lvs --noheadings");
+  Outcome lvs = Lvlab("lvs --noheadings");
   EXPECT_EQ(lvs.out, "");
   EXPECT_EQ(Lvlab("dmsetup ls").out, "No devices found\n");
   Must("vgremove vg0");
-  Run pvs = Lvlab("pvs -o pv_name,vg_name --noheadings");
+  Outcome pvs = Lvlab("pvs -o pv_name,vg_name --noheadings");
   EXPECT_EQ(pvs.out.find("vg0"), std::string::npos) << pvs.out;
 }
 
@@ -173,7 +173,7 @@ TEST_F(CliTest, BackupRestoreRoundTripsAndArchivesEveryVersion) {
   Must("lvcreate -L 8M -n lv1 vg0");
   Must("vgchange -an vg0");
   Must("vgcfgrestore -f " + dir_ + "/vg0.vg vg0");
-  Run lvs = Lvlab("lvs -o lv_name --noheadings");
+  Outcome lvs = Lvlab("lvs -o lv_name --noheadings");
   EXPECT_EQ(lvs.out, "  lv0\n");
   int archived = 0;
   for (const auto& e : fs::directory_iterator(dir_ + "/lab/archive")) {
@@ -185,11 +185,11 @@ TEST_F(CliTest, BackupRestoreRoundTripsAndArchivesEveryVersion) {
 
 TEST_F(CliTest, RestoresRealLvmBackupWithCreatePvs) {
   Must("vgcfgrestore --create-pvs -f " LVLAB_FIXTURES "/testvg-ondisk-mda-lvm2.03.17.txt testvg");
-  Run pvs = Lvlab("pvs -o pv_name,vg_name,pv_size,pe_start --units s --noheadings");
+  Outcome pvs = Lvlab("pvs -o pv_name,vg_name,pv_size,pe_start --units s --noheadings");
   EXPECT_NE(pvs.out.find("pv0"), std::string::npos) << pvs.out << pvs.err;
   EXPECT_NE(pvs.out.find("2048S"), std::string::npos) << pvs.out;
   Must("vgchange -ay testvg");
-  Run t = Lvlab("dmsetup table testvg-testlv5");
+  Outcome t = Lvlab("dmsetup table testvg-testlv5");
   EXPECT_EQ(t.out, "0 327680 linear 7:0 83968\n327680 81920 linear 7:0 1804288\n");
 }
 

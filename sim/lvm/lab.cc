@@ -227,6 +227,7 @@ Status Lab::WriteVg(VolumeGroup& vg) {
     members.push_back(lp);
   }
   VolumeGroup next = vg;
+  PutVisibleLvsFirst(&next);
   next.seqno = vg.seqno + 1;
   const std::string text =
       FormatVgRaw(next, MakeHeader("Write from " + options_.command_line + "."));

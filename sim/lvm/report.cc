@@ -36,9 +36,12 @@ const char* DefaultFields(ReportKind kind, bool segments) {
 // The report's name: its JSON key and its field prefix without the '_'.
 const char* ReportName(ReportKind kind, bool segments) {
   switch (kind) {
-    case ReportKind::kLvs: return segments ? "seg" : "lv";
-    case ReportKind::kVgs: return "vg";
-    case ReportKind::kPvs: return segments ? "pvseg" : "pv";
+    case ReportKind::kLvs:
+      return segments ? "seg" : "lv";
+    case ReportKind::kVgs:
+      return "vg";
+    case ReportKind::kPvs:
+      return segments ? "pvseg" : "pv";
   }
   return "";
 }
@@ -110,7 +113,7 @@ Status UnknownField(std::string_view name, ReportKind kind, std::string_view pre
 }
 
 Result<std::vector<const FieldDef*>> ParseList(std::string_view list, ReportKind kind,
-                                                std::string_view prefix) {
+                                               std::string_view prefix) {
   std::vector<const FieldDef*> out;
   size_t pos = 0;
   while (pos <= list.size()) {
@@ -160,7 +163,8 @@ Result<Obj> RowType(ReportKind kind, bool segments, const std::vector<const Fiel
   if (lv && pv) {
     if (kind == ReportKind::kPvs) return Obj::kPvSeg;
     return InvalidArgument(std::string("Can't report LV and PV fields at the same time in report "
-                                       "type \"") + ReportName(kind, segments) + "\".");
+                                       "type \"") +
+                           ReportName(kind, segments) + "\".");
   }
   for (Obj o : {Obj::kPvSeg, Obj::kPv, Obj::kSeg, Obj::kLv}) {
     if (objs.contains(o)) return o;
@@ -170,7 +174,7 @@ Result<Obj> RowType(ReportKind kind, bool segments, const std::vector<const Fiel
 
 struct Selection {
   bool everything = true;
-  std::set<std::string> vgs;                           // whole VGs
+  std::set<std::string> vgs;                          // whole VGs
   std::set<std::pair<std::string, std::string>> lvs;  // single LVs
   std::set<std::string> pvs;
 };
@@ -252,9 +256,8 @@ class RowBuilder {
   std::vector<const ReportPv*> SortedPvs() const {
     std::vector<const ReportPv*> pvs;
     for (const ReportPv& pv : in_.pvs) {
-      const bool take = kind_ == ReportKind::kPvs
-                            ? (sel_.everything || sel_.pvs.contains(pv.name))
-                            : (!pv.vg_name.empty() && VgSelected(pv.vg_name));
+      const bool take = kind_ == ReportKind::kPvs ? (sel_.everything || sel_.pvs.contains(pv.name))
+                                                  : (!pv.vg_name.empty() && VgSelected(pv.vg_name));
       if (take) pvs.push_back(&pv);
     }
     std::stable_sort(pvs.begin(), pvs.end(),
@@ -325,7 +328,8 @@ class RowBuilder {
       for (const Segment& seg : lv.segments) {
         for (const Area& a : seg.areas) {
           if (a.kind == Area::Kind::kPv && a.name == pv.meta->key) {
-            used.push_back(PvSeg{.start = a.start, .len = seg.AreaLength(), .lv = &lv, .seg = &seg});
+            used.push_back(
+                PvSeg{.start = a.start, .len = seg.AreaLength(), .lv = &lv, .seg = &seg});
           }
         }
       }
@@ -415,7 +419,9 @@ std::string RenderJson(const std::string& key, const std::vector<const FieldDef*
   return out;
 }
 
-bool ValidUnits(char u) { return std::string_view("hHbBsSkKmMgGtTpPeErR").find(u) != std::string_view::npos; }
+bool ValidUnits(char u) {
+  return std::string_view("hHbBsSkKmMgGtTpPeErR").find(u) != std::string_view::npos;
+}
 
 }  // namespace
 }  // namespace report_internal
@@ -423,8 +429,9 @@ bool ValidUnits(char u) { return std::string_view("hHbBsSkKmMgGtTpPeErR").find(u
 Result<std::string> Report(ReportKind kind, const ReportInput& in, const ReportOptions& opts) {
   namespace ri = report_internal;
   if (!ri::ValidUnits(opts.units)) {
-    return InvalidArgument(std::string("Invalid units specification '") + opts.units +
-                           "'; use one of h, b, s, k, m, g, t, p, e (upper case for powers of 1000)");
+    return InvalidArgument(
+        std::string("Invalid units specification '") + opts.units +
+        "'; use one of h, b, s, k, m, g, t, p, e (upper case for powers of 1000)");
   }
   LVLAB_ASSIGN_OR_RETURN(std::vector<const ri::FieldDef*> fields, ri::ResolveFields(kind, opts));
   LVLAB_ASSIGN_OR_RETURN(ri::Obj type, ri::RowType(kind, opts.segments, fields));

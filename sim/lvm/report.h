@@ -30,8 +30,8 @@
 namespace lvlab::lvm {
 
 struct ReportPv {
-  std::string name;     // lab PV name shown as pv_name, e.g. "pv1"
-  std::string vg_name;  // empty if orphan
+  std::string name;                      // lab PV name shown as pv_name, e.g. "pv1"
+  std::string vg_name;                   // empty if orphan
   const PhysicalVolume* meta = nullptr;  // null for an orphan PV
   uint64_t dev_size_sectors = 0;
   uint64_t pe_start_sectors = 0;

@@ -1,6 +1,8 @@
 // PV, VG and segment fields of the reports, and the helpers they share
 // (lib/report/report.c and lib/display/display.c in LVM2).
 
+#include "sim/lvm/report_fields.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -8,11 +10,12 @@
 #include <vector>
 
 #include "sim/base/units.h"
-#include "sim/lvm/report_fields.h"
 
 namespace lvlab::lvm {
 namespace report_internal {
 namespace {
+
+std::string Sectors(const Ctx& c, uint64_t sectors) { return Size(c, sectors * kSectorSize); }
 
 // ---- PV fields: the row has a ReportPv; meta and vg are null for orphans.
 
@@ -25,9 +28,11 @@ uint64_t PvAllocCount(const Row& r) {
 std::string PvNameField(const Ctx&, const Row& r) { return r.pv->name; }
 std::string PvFmt(const Ctx&, const Row&) { return "lvm2"; }
 std::string PvUuid(const Ctx&, const Row& r) { return r.pv->meta ? r.pv->meta->id : ""; }
-std::string PvTags(const Ctx&, const Row& r) { return r.pv->meta ? Join(r.pv->meta->tags, ",") : ""; }
-std::string DevSize(const Ctx& c, const Row& r) { return Size(c, r.pv->dev_size_sectors * 512); }
-std::string PeStart(const Ctx& c, const Row& r) { return Size(c, r.pv->pe_start_sectors * 512); }
+std::string PvTags(const Ctx&, const Row& r) {
+  return r.pv->meta ? Join(r.pv->meta->tags, ",") : "";
+}
+std::string DevSize(const Ctx& c, const Row& r) { return Sectors(c, r.pv->dev_size_sectors); }
+std::string PeStart(const Ctx& c, const Row& r) { return Sectors(c, r.pv->pe_start_sectors); }
 
 bool RowPvMissing(const Ctx& c, const Row& r) {
   if (r.pv->missing) return true;
@@ -50,11 +55,11 @@ std::string PvAllocatable(const Ctx&, const Row& r) {
 
 // LVM's pv_size_field(): the extents' size in a VG, the device's otherwise.
 std::string PvSize(const Ctx& c, const Row& r) {
-  if (!r.pv->meta || r.pv->meta->pe_count == 0) return Size(c, r.pv->dev_size_sectors * 512);
+  if (!r.pv->meta || r.pv->meta->pe_count == 0) return Sectors(c, r.pv->dev_size_sectors);
   return Size(c, r.pv->meta->pe_count * PvExtentBytes(r));
 }
 std::string PvFree(const Ctx& c, const Row& r) {
-  if (!r.pv->meta || !r.vg) return Size(c, r.pv->dev_size_sectors * 512);
+  if (!r.pv->meta || !r.vg) return Sectors(c, r.pv->dev_size_sectors);
   return Size(c, (r.pv->meta->pe_count - PvAllocCount(r)) * PvExtentBytes(r));
 }
 std::string PvUsed(const Ctx& c, const Row& r) {
@@ -144,9 +149,9 @@ std::string SegType(const Ctx&, const Row& r) {
 }
 std::string Stripes(const Ctx&, const Row& r) { return std::to_string(r.seg->areas.size()); }
 std::string StripeSize(const Ctx& c, const Row& r) {
-  return Size(c, r.seg->areas.size() > 1 ? r.seg->stripe_size * 512 : 0);
+  return Sectors(c, r.seg->areas.size() > 1 ? r.seg->stripe_size : 0);
 }
-std::string RegionSize(const Ctx& c, const Row& r) { return Size(c, r.seg->region_size * 512); }
+std::string RegionSize(const Ctx& c, const Row& r) { return Sectors(c, r.seg->region_size); }
 std::string SegStart(const Ctx& c, const Row& r) {
   return Size(c, r.seg->start_extent * r.vg->extent_bytes());
 }
@@ -257,16 +262,28 @@ std::span<const FieldDef> AllFields() {
 
 std::string FieldValue(const FieldDef& f, const Ctx& ctx, const Row& row) {
   switch (f.obj) {
-    case Obj::kPv: if (!row.pv) return ""; break;
-    case Obj::kPvSeg: if (!row.pvseg) return ""; break;
-    case Obj::kVg: if (!row.vg) return ""; break;
-    case Obj::kLv: if (!row.lv || !row.vg) return ""; break;
-    case Obj::kSeg: if (!row.seg || !row.vg) return ""; break;
+    case Obj::kPv:
+      if (!row.pv) return "";
+      break;
+    case Obj::kPvSeg:
+      if (!row.pvseg) return "";
+      break;
+    case Obj::kVg:
+      if (!row.vg) return "";
+      break;
+    case Obj::kLv:
+      if (!row.lv || !row.vg) return "";
+      break;
+    case Obj::kSeg:
+      if (!row.seg || !row.vg) return "";
+      break;
   }
   return f.value(ctx, row);
 }
 
-std::string Size(const Ctx& ctx, uint64_t bytes) { return ReportSize(bytes, ctx.units, ctx.suffix); }
+std::string Size(const Ctx& ctx, uint64_t bytes) {
+  return ReportSize(bytes, ctx.units, ctx.suffix);
+}
 
 // dm_percent_to_round_float(): never 100.00 before completion nor 0.00 after
 // a start.
@@ -325,7 +342,8 @@ std::string ReportSize(uint64_t bytes, char unit, bool suffix) {
   if (bytes == 0) {
     if (!suffix) return "0";
     if (human) return "0 ";
-    if (lower == 'b' || lower == 's') return std::string("0") + static_cast<char>(std::toupper(lower));
+    if (lower == 'b' || lower == 's')
+      return std::string("0") + static_cast<char>(std::toupper(lower));
     return std::string("0") + unit;
   }
   if (human) return FormatSize(bytes, unit, true);  // LVM always shows h's suffix

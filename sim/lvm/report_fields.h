@@ -69,10 +69,10 @@ std::string ExtraString(const Segment& seg, std::string_view key);
 // LV classification (report_lv.cc).
 struct LvKind {
   bool pvmove = false;
-  bool origin = false;        // origin of an old-style snapshot
-  bool cow = false;           // snapshot exception store (the visible snapshot)
+  bool origin = false;             // origin of an old-style snapshot
+  bool cow = false;                // snapshot exception store (the visible snapshot)
   bool snapshot_internal = false;  // hidden "snapshotN" LV, never reported
-  bool mirror = false;        // top-level mirror
+  bool mirror = false;             // top-level mirror
   bool mirror_image = false;
   bool mirror_log = false;
   bool raid = false;

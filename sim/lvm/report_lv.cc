@@ -232,10 +232,9 @@ LvKind ClassifyLv(const VolumeGroup& vg, const LogicalVolume& lv) {
   k.raid_image = Contains(lv.name, "_rimage_");
   k.raid_meta = Contains(lv.name, "_rmeta_");
   k.mirror_log = lv.name.ends_with("_mlog");
-  k.virt = !lv.segments.empty() && std::all_of(lv.segments.begin(), lv.segments.end(),
-                                               [](const Segment& s) {
-                                                 return s.type == "error" || s.type == "zero";
-                                               });
+  k.virt = !lv.segments.empty() &&
+           std::all_of(lv.segments.begin(), lv.segments.end(),
+                       [](const Segment& s) { return s.type == "error" || s.type == "zero"; });
   for (const LogicalVolume& other : vg.lvs) {
     for (const Segment& seg : other.segments) {
       if (seg.mirror_log == lv.name) k.mirror_log = true;

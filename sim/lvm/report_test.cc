@@ -122,33 +122,33 @@ TEST_F(ReportTest, AllShowsHiddenPvmoveInBrackets) {
 
 TEST_F(ReportTest, AttributesAndMovePv) {
   ReportOptions o;
-  o.fields = {"lv_name,lv_attr,move_pv,copy_percent,lv_layout,seg_count,lv_kernel_major,"
-              "lv_kernel_minor,lv_active"};
+  o.fields = {
+      "lv_name,lv_attr,move_pv,copy_percent,lv_layout,seg_count,lv_kernel_major,"
+      "lv_kernel_minor,lv_active"};
   o.all = true;
   o.json = true;
-  EXPECT_EQ(
-      Run(ReportKind::kLvs, o),
-      "  {\n"
-      "      \"report\": [\n"
-      "          {\n"
-      "              \"lv\": [\n"
-      "                  {\"lv_name\":\"lv0\", \"lv_attr\":\"-wI-ao----\", \"move_pv\":\"\", "
-      "\"copy_percent\":\"\", \"lv_layout\":\"linear\", \"seg_count\":\"4\", "
-      "\"lv_kernel_major\":\"254\", \"lv_kernel_minor\":\"0\", \"lv_active\":\"active\"},\n"
-      "                  {\"lv_name\":\"lv1\", \"lv_attr\":\"-wi-a-----\", \"move_pv\":\"\", "
-      "\"copy_percent\":\"\", \"lv_layout\":\"linear\", \"seg_count\":\"2\", "
-      "\"lv_kernel_major\":\"254\", \"lv_kernel_minor\":\"1\", \"lv_active\":\"active\"},\n"
-      "                  {\"lv_name\":\"lv2\", \"lv_attr\":\"-wI-------\", \"move_pv\":\"\", "
-      "\"copy_percent\":\"\", \"lv_layout\":\"linear\", \"seg_count\":\"1\", "
-      "\"lv_kernel_major\":\"-1\", \"lv_kernel_minor\":\"-1\", \"lv_active\":\"\"},\n"
-      "                  {\"lv_name\":\"[pvmove0]\", \"lv_attr\":\"p-C-aom---\", "
-      "\"move_pv\":\"pv2\", \"copy_percent\":\"35.00\", \"lv_layout\":\"mirror\", "
-      "\"seg_count\":\"3\", \"lv_kernel_major\":\"254\", \"lv_kernel_minor\":\"3\", "
-      "\"lv_active\":\"active\"}\n"
-      "              ]\n"
-      "          }\n"
-      "      ]\n"
-      "  }\n");
+  EXPECT_EQ(Run(ReportKind::kLvs, o),
+            "  {\n"
+            "      \"report\": [\n"
+            "          {\n"
+            "              \"lv\": [\n"
+            "                  {\"lv_name\":\"lv0\", \"lv_attr\":\"-wI-ao----\", \"move_pv\":\"\", "
+            "\"copy_percent\":\"\", \"lv_layout\":\"linear\", \"seg_count\":\"4\", "
+            "\"lv_kernel_major\":\"254\", \"lv_kernel_minor\":\"0\", \"lv_active\":\"active\"},\n"
+            "                  {\"lv_name\":\"lv1\", \"lv_attr\":\"-wi-a-----\", \"move_pv\":\"\", "
+            "\"copy_percent\":\"\", \"lv_layout\":\"linear\", \"seg_count\":\"2\", "
+            "\"lv_kernel_major\":\"254\", \"lv_kernel_minor\":\"1\", \"lv_active\":\"active\"},\n"
+            "                  {\"lv_name\":\"lv2\", \"lv_attr\":\"-wI-------\", \"move_pv\":\"\", "
+            "\"copy_percent\":\"\", \"lv_layout\":\"linear\", \"seg_count\":\"1\", "
+            "\"lv_kernel_major\":\"-1\", \"lv_kernel_minor\":\"-1\", \"lv_active\":\"\"},\n"
+            "                  {\"lv_name\":\"[pvmove0]\", \"lv_attr\":\"p-C-aom---\", "
+            "\"move_pv\":\"pv2\", \"copy_percent\":\"35.00\", \"lv_layout\":\"mirror\", "
+            "\"seg_count\":\"3\", \"lv_kernel_major\":\"254\", \"lv_kernel_minor\":\"3\", "
+            "\"lv_active\":\"active\"}\n"
+            "              ]\n"
+            "          }\n"
+            "      ]\n"
+            "  }\n");
 }
 
 TEST_F(ReportTest, LvAttrOfPlainAndSuspendedLvs) {

@@ -94,8 +94,8 @@ class Drawer {
   }
 
   void DrawPvMap(std::string& out) const {
-    out += "PV map of " + vg_.name + " (extent size " +
-           FormatSize(vg_.extent_bytes(), 'h', true) + "):\n";
+    out += "PV map of " + vg_.name + " (extent size " + FormatSize(vg_.extent_bytes(), 'h', true) +
+           "):\n";
     for (const PhysicalVolume& pv : vg_.pvs) {
       out += "  " + PvName(pv) + ": " + PvRuns(pv) + "\n";
     }
@@ -164,7 +164,8 @@ class Drawer {
       for (const Area& a : seg.areas) {
         const LogicalVolume* sub = a.kind == Area::Kind::kLv ? vg_.FindLv(a.name) : nullptr;
         if (sub == nullptr || sub == &lv) continue;
-        auto it = std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.sub == sub; });
+        auto it =
+            std::find_if(uses.begin(), uses.end(), [&](const Use& u) { return u.sub == sub; });
         if (it == uses.end()) it = uses.insert(uses.end(), Use{sub, {}, {}});
         it->parent.emplace_back(seg.start_extent, seg.end_extent());
         it->inside.emplace_back(a.start, a.start + seg.AreaLength());
