@@ -14,9 +14,23 @@ void PrintPrefixed(const std::string& name, const std::string& text) {
   for (std::string line; std::getline(in, line);) std::cout << name << ": " << line << "\n";
 }
 
+// dmsetup prints "<start> <len> <type> <params>\n": with empty status
+// params a linear line keeps its trailing space ("0 81920 linear ").
+Result<std::string> Lines(dm::Kernel& k, const std::string& name, bool status) {
+  LVLAB_ASSIGN_OR_RETURN(std::string text, status ? k.StatusLines(name) : k.Table(name));
+  std::istringstream in(text);
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    int spaces = 0;
+    for (char c : line) spaces += c == ' ';
+    out += line + (status && spaces == 2 ? " \n" : "\n");
+  }
+  return out;
+}
+
 Status ShowLines(Session& s, const std::string& dev, bool status) {
   dm::Kernel& k = s.sys().kernel();
-  auto lines = [&](const std::string& n) { return status ? k.StatusLines(n) : k.Table(n); };
+  auto lines = [&](const std::string& n) { return Lines(k, n, status); };
   if (!dev.empty()) {
     LVLAB_ASSIGN_OR_RETURN(std::string text, lines(dev));
     std::cout << text;

@@ -52,8 +52,14 @@ System::System(Lab* lab, std::unique_ptr<engine::Clock> clock)
       scheduler_(std::make_unique<engine::Scheduler>(std::move(clock))),
       trace_(std::make_unique<engine::Trace>(scheduler_.get())),
       kernel_(std::make_unique<dm::Kernel>(*scheduler_, trace_.get())) {
+  PlugDisks();
+}
+
+void System::PlugDisks() {
   for (LabPv* pv : lab_->pvs()) {
-    if (pv->state.ok() && pv->disk) kernel_->AddDisk(pv->disk.get(), pv->minor);
+    if (pv->state.ok() && pv->disk && !kernel_->FindDisk(pv->minor)) {
+      kernel_->AddDisk(pv->disk.get(), pv->minor);
+    }
   }
 }
 
@@ -136,6 +142,7 @@ TableContext System::Tables(const VolumeGroup& vg) const {
 }
 
 Status System::Activate(const VolumeGroup& vg, const std::string& name) {
+  PlugDisks();
   for (const std::string& n : ActivationOrder(vg, name)) {
     if (IsActive(vg, n)) continue;
     const LogicalVolume* lv = vg.FindLv(n);
@@ -181,6 +188,7 @@ Status System::Deactivate(const VolumeGroup& vg, const std::string& name) {
 }
 
 Status System::Reload(const VolumeGroup& vg, const std::string& name) {
+  PlugDisks();
   for (const std::string& n : ActivationOrder(vg, name)) {
     if (!IsActive(vg, n)) {
       LVLAB_RETURN_IF_ERROR(Activate(vg, n));
@@ -190,7 +198,7 @@ Status System::Reload(const VolumeGroup& vg, const std::string& name) {
     LVLAB_ASSIGN_OR_RETURN(std::string table, BuildTable(vg, *lv, Tables(vg)));
     const std::string dm = DmName(vg.name, n);
     auto live = kernel_->Table(dm, false);
-    if (live.ok() && *live == table) continue;
+    if (live.ok() && *live + "\n" == table) continue;
     LVLAB_RETURN_IF_ERROR(kernel_->Load(dm, table));
     LVLAB_RETURN_IF_ERROR(kernel_->Suspend(dm, false));
     LVLAB_RETURN_IF_ERROR(kernel_->Resume(dm));

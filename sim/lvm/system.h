@@ -67,6 +67,8 @@ class System {
   // Loads the table from `vg`, suspends and resumes (dependencies first).
   Status Reload(const VolumeGroup& vg, const std::string& lv);
   TableContext Tables(const VolumeGroup& vg) const;
+  // Plugs in the disks of PVs created since boot (pvcreate, --create-pvs).
+  void PlugDisks();
 
  private:
   Lab* lab_;
