@@ -6,16 +6,24 @@
 namespace lvlab {
 namespace {
 
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
+// Slicing-by-8 tables: kCrc[0] is the classic byte table, kCrc[k][i] the CRC
+// of byte i followed by k zero bytes.
+struct CrcTables {
+  uint32_t t[8][256];
+};
+constexpr CrcTables MakeCrcTables() {
+  CrcTables c{};
   for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    table[i] = c;
+    uint32_t v = i;
+    for (int k = 0; k < 8; ++k) v = (v & 1) ? 0xEDB88320u ^ (v >> 1) : v >> 1;
+    c.t[0][i] = v;
   }
-  return table;
+  for (uint32_t i = 0; i < 256; ++i) {
+    for (int k = 1; k < 8; ++k) c.t[k][i] = (c.t[k - 1][i] >> 8) ^ c.t[0][c.t[k - 1][i] & 0xff];
+  }
+  return c;
 }
-constexpr auto kCrcTable = MakeCrcTable();
+constexpr CrcTables kCrc = MakeCrcTables();
 
 inline uint64_t Mix(uint64_t a, uint64_t b) {
   __uint128_t m = static_cast<__uint128_t>(a ^ 0xa0761d6478bd642fULL) * (b ^ 0xe7037ed1a0b428dbULL);
@@ -27,7 +35,14 @@ inline uint64_t Mix(uint64_t a, uint64_t b) {
 uint32_t LvmCrc32(uint32_t initial, const void* data, size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint32_t crc = initial;
-  for (size_t i = 0; i < size; ++i) crc = kCrcTable[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  for (; size >= 8; size -= 8, p += 8) {
+    const uint32_t a = crc ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
+                              uint32_t{p[3]} << 24);
+    crc = kCrc.t[7][a & 0xff] ^ kCrc.t[6][(a >> 8) & 0xff] ^ kCrc.t[5][(a >> 16) & 0xff] ^
+          kCrc.t[4][a >> 24] ^ kCrc.t[3][p[4]] ^ kCrc.t[2][p[5]] ^ kCrc.t[1][p[6]] ^
+          kCrc.t[0][p[7]];
+  }
+  for (; size; --size) crc = kCrc.t[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
   return crc;
 }
 

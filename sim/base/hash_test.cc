@@ -26,3 +26,28 @@ TEST(Hash, Hash64SeparatesInputs) {
 
 }  // namespace
 }  // namespace lvlab
+
+namespace lvlab {
+namespace {
+
+uint32_t BytewiseCrc(uint32_t crc, const uint8_t* p, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    crc ^= p[i];
+    for (int k = 0; k < 8; ++k) crc = (crc & 1) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+  }
+  return crc;
+}
+
+TEST(Hash, SlicedCrcMatchesBytewiseAtEveryLengthAndOffset) {
+  uint8_t buf[300];
+  for (size_t i = 0; i < sizeof buf; ++i) buf[i] = static_cast<uint8_t>(i * 131 + 7);
+  for (size_t off = 0; off < 8; ++off) {
+    for (size_t len = 0; len + off <= sizeof buf; len += 7) {
+      ASSERT_EQ(LvmCrc32(kLvmInitialCrc, buf + off, len), BytewiseCrc(kLvmInitialCrc, buf + off, len))
+          << off << "+" << len;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace lvlab

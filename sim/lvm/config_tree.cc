@@ -107,6 +107,7 @@ class Parser {
         Advance();
         if (depth + 1 > kMaxDepth) return Error(line_, "sections nested too deeply");
         node.is_section = true;
+        node.children.reserve(8);  // a segment's keys: one allocation, no regrowth
         LVLAB_RETURN_IF_ERROR(Nodes(&node.children, &node, depth + 1));
       } else if (Peek() == '=') {
         Advance();

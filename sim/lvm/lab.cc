@@ -5,6 +5,33 @@
 #include "sim/lvm/vg_text.h"
 
 namespace lvlab::lvm {
+namespace {
+
+// The name and seqno of the VG in on-disk metadata text ("vg0 {\nid = ...\n
+// seqno = 7"), read without parsing the whole text; a full parse when the
+// text is not in that shape.
+Result<std::pair<std::string, uint64_t>> VgSummary(const std::string& text) {
+  size_t brace = text.find('{');
+  const size_t seq = text.find("\nseqno = ");
+  const size_t nested = brace == std::string::npos ? brace : text.find('{', brace + 1);
+  if (brace != std::string::npos && seq != std::string::npos && seq < nested) {
+    std::string name = text.substr(0, brace);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+    uint64_t seqno = 0;
+    size_t i = seq + 9;
+    bool digits = false;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      seqno = seqno * 10 + static_cast<uint64_t>(text[i] - '0');
+      digits = true;
+    }
+    const bool plain = !name.empty() && name.find_first_of(" \t\n#\"=") == std::string::npos;
+    if (digits && plain) return std::make_pair(name, seqno);
+  }
+  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgText(text));
+  return std::make_pair(parsed.vg.name, parsed.vg.seqno);
+}
+
+}  // namespace
 
 Lab::Lab(std::unique_ptr<ImageStore> images, LabOptions options)
     : images_(std::move(images)), options_(std::move(options)), ids_(options_.id_seed) {}
@@ -57,10 +84,11 @@ void Lab::LoadPv(const std::string& name) {
   if (!text.ok()) return fail(text.status()), pvs_.push_back(std::move(pv));
   pv->text = *text;
   if (pv->text) {
-    auto parsed = ParseVgText(*pv->text);
-    if (!parsed.ok()) return fail(parsed.status()), pvs_.push_back(std::move(pv));
-    pv->vg_name = parsed->vg.name;
-    pv->seqno = parsed->vg.seqno;
+    // Only the VG's name and seqno now: the text is parsed once, by ReadVg.
+    auto summary = VgSummary(*pv->text);
+    if (!summary.ok()) return fail(summary.status()), pvs_.push_back(std::move(pv));
+    pv->vg_name = summary->first;
+    pv->seqno = summary->second;
   }
   pvs_.push_back(std::move(pv));
 }
@@ -234,8 +262,9 @@ Status Lab::WriteVg(VolumeGroup& vg) {
   auto check = ParseVgText(text);
   LVLAB_CHECK(check.ok() && check->vg == next) << "metadata text does not read back: " << vg.name;
   // vg_write: precommit everywhere; any failure reverts what was done.
+  const MetadataArea::Prepared prepared(text);
   for (size_t i = 0; i < members.size(); ++i) {
-    Status st = MetadataArea(members[i]->disk.get()).Precommit(text);
+    Status st = MetadataArea(members[i]->disk.get()).Precommit(prepared);
     if (!st.ok()) {
       for (size_t k = 0; k < i; ++k) (void)MetadataArea(members[k]->disk.get()).Revert();
       return st.WithContext("Failed to write VG " + vg.name + " metadata to " + members[i]->name);

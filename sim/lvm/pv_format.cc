@@ -215,10 +215,16 @@ Result<std::optional<std::string>> MetadataArea::ReadCommitted() {
   return std::optional<std::string>(std::move(text));
 }
 
-Status MetadataArea::Precommit(const std::string& text) {
+MetadataArea::Prepared::Prepared(const std::string& text)
+    : bytes(AlignUp(text.size() + 1, 512), 0), size(text.size() + 1) {
+  std::memcpy(bytes.data(), text.data(), text.size());
+  checksum = LvmCrc32(kLvmInitialCrc, bytes.data(), size);
+}
+
+Status MetadataArea::Precommit(const Prepared& text) {
   LVLAB_ASSIGN_OR_RETURN(MdaHeader h, ReadHeader());
   const uint64_t area = h.size - kMdaHeaderSize;
-  const uint64_t size = text.size() + 1;
+  const uint64_t size = text.size;
   // Two copies must fit, as in LVM: (size - 512) / 2 - 512.
   if (size > area / 2 - 512) {
     return NoSpace("metadata text of " + std::to_string(size) + " bytes exceeds the maximum of " +
@@ -230,19 +236,16 @@ Status MetadataArea::Precommit(const std::string& text) {
     offset = AlignUp(h.committed.offset + h.committed.size, 512);
     if (offset >= h.size) offset = kMdaHeaderSize + (offset - h.size);
   }
-  std::vector<uint8_t> data(text.begin(), text.end());
-  data.push_back(0);
-  const uint64_t first = std::min<uint64_t>(size, h.size - offset);
-  // Write sector-aligned pieces; the tail of a sector is zero padding.
-  auto write_piece = [&](uint64_t at, const uint8_t* src, uint64_t n) -> Status {
-    std::vector<uint8_t> sec(AlignUp(n, 512), 0);
-    std::memcpy(sec.data(), src, n);
-    return disk_->Write((h.start + at) / 512, static_cast<uint32_t>(sec.size() / 512), sec.data(),
-                        false);
-  };
-  LVLAB_RETURN_IF_ERROR(write_piece(offset, data.data(), first));
-  if (first < size) LVLAB_RETURN_IF_ERROR(write_piece(kMdaHeaderSize, data.data() + first, size - first));
-  h.precommitted = RawLocn{offset, size, LvmCrc32(kLvmInitialCrc, data.data(), size), 0};
+  // Sector-aligned pieces: up to the end of the area, then the wrapped rest.
+  const uint64_t first = std::min<uint64_t>(AlignUp(size, 512), h.size - offset);
+  LVLAB_RETURN_IF_ERROR(disk_->Write((h.start + offset) / 512, static_cast<uint32_t>(first / 512),
+                                     text.bytes.data(), false));
+  if (first < size) {
+    LVLAB_RETURN_IF_ERROR(disk_->Write((h.start + kMdaHeaderSize) / 512,
+                                       static_cast<uint32_t>((text.bytes.size() - first) / 512),
+                                       text.bytes.data() + first, false));
+  }
+  h.precommitted = RawLocn{offset, size, text.checksum, 0};
   return WriteHeader(h);
 }
 

@@ -83,8 +83,17 @@ class MetadataArea {
   Result<MdaHeader> ReadHeader();
   // The committed text (without its NUL), or nullopt for an orphan PV.
   Result<std::optional<std::string>> ReadCommitted();
-  // Puts `text` in the buffer and points slot 1 at it.
-  Status Precommit(const std::string& text);
+  // Metadata text as it is written: NUL-terminated, padded to whole
+  // sectors, with its checksum; prepared once for every PV of a VG.
+  struct Prepared {
+    explicit Prepared(const std::string& text);
+    std::vector<uint8_t> bytes;  // text, NUL, zero padding
+    uint64_t size = 0;           // text + NUL
+    uint32_t checksum = 0;
+  };
+  // Puts the text in the buffer and points slot 1 at it.
+  Status Precommit(const Prepared& text);
+  Status Precommit(const std::string& text) { return Precommit(Prepared(text)); }
   // Slot 0 := slot 1; slot 1 cleared. REQUIRES: a Precommit before.
   Status Commit();
   // Clears slot 1 (an abandoned precommit).
