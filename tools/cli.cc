@@ -6,23 +6,18 @@
 
 namespace lvlab::tools {
 
-int ExitCodeFor(const Status& st) {
-  if (st.ok()) return 0;
-  return st.code() == Code::kInvalidArgument ? 3 : 5;
-}
-
-void Runner::Fail(const Status& st) {
+void Runner::Fail(const Status& st, int code) {
   std::cerr << "  " << st.message() << "\n";
-  if (exit_code == 0) exit_code = ExitCodeFor(st);
+  if (exit_code == 0) exit_code = code;
 }
 
 void Runner::Run(const std::function<Status(Session&)>& fn, bool create) {
   auto session = Session::Open(ResolveLabDir(lab_flag), command_line, create);
-  if (!session.ok()) return Fail(session.status());
+  if (!session.ok()) return Fail(session.status(), kCommandFailed);
   Status st = fn(**session);
   Status closed = (*session)->Close();
-  if (!st.ok()) return Fail(st);
-  if (!closed.ok()) Fail(closed);
+  if (!st.ok()) return Fail(st, kCommandFailed);
+  if (!closed.ok()) Fail(closed, kCommandFailed);
 }
 
 Result<uint64_t> ParseSizeOption(const std::string& option, const std::string& text) {

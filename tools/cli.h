@@ -1,7 +1,8 @@
 // The lvlab command line: one Setup function per verb (one file each), all
 // sharing a Runner that opens the lab, runs the verb's library call, prints
-// its error the LVM way and keeps the exit code: 0 success, 3 bad arguments,
-// 5 the command failed (LVM's EINVALID_CMD_LINE and ECMD_FAILED).
+// its error the LVM way and keeps the exit code: 0 success, 3 bad arguments
+// (found before the lab is opened), 5 the command failed (LVM's
+// EINVALID_CMD_LINE and ECMD_FAILED).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -23,11 +24,11 @@ class Runner {
 
   // Opens the lab (creating it if `create`), runs `fn`, reports its Status.
   void Run(const std::function<Status(Session&)>& fn, bool create = false);
-  // Reports a Status without a session (argument errors found early).
-  void Fail(const Status& st);
+  static constexpr int kBadArguments = 3;
+  static constexpr int kCommandFailed = 5;
+  // Reports a failure; by default a bad argument found before the lab opens.
+  void Fail(const Status& st, int code = kBadArguments);
 };
-
-int ExitCodeFor(const Status& st);
 
 void SetupPvcreate(CLI::App& app, Runner& r);
 void SetupPvremove(CLI::App& app, Runner& r);

@@ -82,10 +82,11 @@ void Take(std::vector<FreeArea>& free, size_t pv_index, uint64_t start, uint64_t
   for (size_t k = 0; k < free.size(); ++k) {
     FreeArea& f = free[k];
     if (f.pv_index != pv_index || start < f.start || start + count > f.start + f.count) continue;
-    FreeArea tail{pv_index, start + count, f.start + f.count - (start + count)};
+    const FreeArea tail{pv_index, start + count, f.start + f.count - (start + count)};
     f.count = start - f.start;
+    const bool head_empty = f.count == 0;  // `f` dangles once `free` grows
     if (tail.count) free.insert(free.begin() + static_cast<long>(k) + 1, tail);
-    if (f.count == 0) free.erase(free.begin() + static_cast<long>(k));
+    if (head_empty) free.erase(free.begin() + static_cast<long>(k));
     return;
   }
 }
