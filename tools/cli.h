@@ -48,6 +48,15 @@ void SetupVgcfgbackup(CLI::App& app, Runner& r);
 void SetupVgcfgrestore(CLI::App& app, Runner& r);
 void SetupShow(CLI::App& app, Runner& r);
 void SetupCrash(CLI::App& app, Runner& r);
+void SetupPvmove(CLI::App& app, Runner& r);
+
+// If pollers are running (pvmove -b, vgchange -ay of a VG with an
+// unfinished move), forks a background process that keeps the machine —
+// kernel, mirrors, pollers — and the lab lock until they finish; the
+// command itself returns at once, as LVM's background polling does.
+Status DetachPollers(Session& s);
+// With --narrate: prints the mirror's region copies as they happen.
+void NarrateCopies(Session& s);
 
 // Parses an LVM size option ("100M", default unit m) or fails with the
 // option's name in the message.

@@ -151,6 +151,25 @@ TEST_F(CliTest, CorruptImageIsReportedByNameOthersKeepWorking) {
   EXPECT_NE(lvs.err.find("pv3"), std::string::npos) << lvs.err;
 }
 
+TEST_F(CliTest, MissingImageBlocksChangesButNotReports) {
+  ThreePvLab();
+  Must("lvcreate -L 8M -n a vg0 pv1");
+  Must("lvchange -an vg0/a");
+  fs::rename(dir_ + "/lab/pvs/pv3.img", dir_ + "/pv3.img");
+  Outcome lvs = Lvlab("lvs");
+  EXPECT_EQ(lvs.code, 0);
+  EXPECT_NE(lvs.err.find("Couldn't find device with uuid"), std::string::npos) << lvs.err;
+  Outcome pvs = Lvlab("pvs");
+  EXPECT_NE(pvs.out.find("[unknown]"), std::string::npos) << pvs.out;
+  Outcome create = Lvlab("lvcreate -L 4M -n b vg0");
+  EXPECT_EQ(create.code, 5);
+  EXPECT_NE(create.err.find("Cannot change VG vg0 while PVs are missing"), std::string::npos)
+      << create.err;
+  Must("lvchange -ay vg0/a");  // its PV is there: activation works
+  fs::rename(dir_ + "/pv3.img", dir_ + "/lab/pvs/pv3.img");
+  Must("lvcreate -L 4M -n b vg0");
+}
+
 TEST_F(CliTest, ExtendRemoveAndReportJson) {
   ThreePvLab();
   Must("lvcreate -L 40M -n lv0 vg0");
@@ -198,6 +217,69 @@ TEST_F(CliTest, RestoresMetadataWrittenMidPvmove) {
   Must("vgcfgbackup -f " + dir_ + "/again.vg vg0");
   Outcome again = Lvlab("vgs -o vg_seqno --noheadings");
   EXPECT_EQ(again.out, "    8\n");
+}
+
+// Fills bytes [offset, offset + size) of a PV image with a pattern.
+void Fill(const std::string& image, uint64_t offset, uint64_t size, char seed) {
+  std::fstream f(image, std::ios::in | std::ios::out | std::ios::binary);
+  std::string block(1 << 20, seed);
+  for (size_t i = 0; i < block.size(); i += 512) block[i] = static_cast<char>(i >> 9);
+  f.seekp(static_cast<std::streamoff>(offset));
+  for (uint64_t done = 0; done < size; done += block.size()) f.write(block.data(), block.size());
+}
+
+std::string Bytes(const std::string& image, uint64_t offset, uint64_t size) {
+  std::ifstream f(image, std::ios::binary);
+  std::string out(size, '\0');
+  f.seekg(static_cast<std::streamoff>(offset));
+  f.read(out.data(), static_cast<std::streamsize>(size));
+  return out;
+}
+
+TEST_F(CliTest, PvmoveMovesTheBytesAndTheMapping) {
+  ThreePvLab();
+  Must("pvcreate pv4 --size 64M");
+  Must("vgextend vg0 pv4");
+  Must("lvcreate -l 30 -n lv0 vg0 pv1:0-9 pv2:0-9 pv3:0-9");
+  Fill(dir_ + "/lab/pvs/pv2.img", 1 << 20, 40 << 20, 'x');
+  Outcome mv = Lvlab("pvmove -i 1 pv2 pv4");
+  ASSERT_EQ(mv.code, 0) << mv.out << mv.err;
+  EXPECT_NE(mv.out.find("pv2: Moved: 100.00%"), std::string::npos) << mv.out;
+  Outcome lvs = Lvlab("lvs -a -o lv_name,devices --noheadings");
+  EXPECT_EQ(lvs.out.find("pvmove0"), std::string::npos) << lvs.out;
+  EXPECT_NE(lvs.out.find("pv4(0)"), std::string::npos) << lvs.out;
+  EXPECT_EQ(Bytes(dir_ + "/lab/pvs/pv4.img", 1 << 20, 40 << 20),
+            Bytes(dir_ + "/lab/pvs/pv2.img", 1 << 20, 40 << 20));
+  EXPECT_EQ(Lvlab("dmsetup table vg0-lv0").out,
+            "0 81920 linear 7:0 2048\n81920 81920 linear 7:3 2048\n163840 81920 linear 7:2 2048\n");
+  Outcome none = Lvlab("pvmove pv2 pv4");
+  EXPECT_EQ(none.code, 5);
+  EXPECT_NE(none.err.find("No data to move for pv2"), std::string::npos) << none.err;
+}
+
+TEST_F(CliTest, KilledPvmoveResumesAndBackgroundPvmoveReturns) {
+  ThreePvLab();
+  Must("pvcreate pv4 --size 64M");
+  Must("vgextend vg0 pv4");
+  Must("lvcreate -l 10 -n lv0 vg0 pv2:0-9");
+  Fill(dir_ + "/lab/pvs/pv2.img", 1 << 20, 40 << 20, 'k');
+  // A foreground pvmove polls every 30 s: kill it after the setup commit.
+  std::string cmd = std::string(LVLAB_BINARY) + " --lab " + dir_ + "/lab pvmove -i 30 pv2 pv4 " +
+                    ">/dev/null 2>&1 & sleep 2; kill -9 $!; wait $! 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()) == -1, false);
+  Outcome mid = Lvlab("lvs -a -o lv_name,lv_attr --noheadings");
+  EXPECT_NE(mid.out.find("[pvmove0]"), std::string::npos) << mid.out << mid.err;
+  Outcome resume = Lvlab("pvmove -i 1");
+  ASSERT_EQ(resume.code, 0) << resume.out << resume.err;
+  EXPECT_NE(resume.out.find("pv2: Moved: 100.00%"), std::string::npos) << resume.out;
+  EXPECT_EQ(Bytes(dir_ + "/lab/pvs/pv4.img", 1 << 20, 40 << 20),
+            Bytes(dir_ + "/lab/pvs/pv2.img", 1 << 20, 40 << 20));
+  // -b returns at once; the next command waits for the lab and sees the result.
+  Outcome bg = Lvlab("pvmove -b -i 1 pv4 pv3");
+  ASSERT_EQ(bg.code, 0) << bg.err;
+  Outcome after = Lvlab("lvs -a -o lv_name,devices --noheadings");
+  EXPECT_NE(after.out.find("pv3(0)"), std::string::npos) << after.out;
+  EXPECT_EQ(after.out.find("pvmove"), std::string::npos) << after.out;
 }
 
 TEST_F(CliTest, RestoresRealLvmBackupWithCreatePvs) {

@@ -17,11 +17,17 @@ void SetupVgchange(CLI::App& app, Runner& r) {
   auto act = std::make_shared<std::string>();
   cmd->add_option("vg", *vgs, "Volume groups (default: all)");
   cmd->add_option("-a,--activate", *act, "y or n (also ay, ey)")->required();
+  auto poll = std::make_shared<std::string>("y");
+  cmd->add_option("--poll", *poll, "n: do not resume unfinished pvmoves")
+      ->check(CLI::IsMember({"y", "n"}));
   cmd->footer("Example:\n  lvlab vgchange -ay vg0");
-  cmd->callback([&r, vgs, act] {
+  cmd->callback([&r, vgs, act, poll] {
     auto on = ParseActivate(*act);
     if (!on.ok()) return r.Fail(on.status());
-    r.Run([&](Session& s) { return lvm::Vgchange(s.ctx(), *vgs, *on); });
+    r.Run([&](Session& s) {
+      LVLAB_RETURN_IF_ERROR(lvm::Vgchange(s.ctx(), *vgs, *on, *poll != "n"));
+      return DetachPollers(s);
+    });
   });
 }
 
@@ -31,11 +37,17 @@ void SetupLvchange(CLI::App& app, Runner& r) {
   auto act = std::make_shared<std::string>();
   cmd->add_option("lv", *lvs, "Logical volumes as VG/LV")->required();
   cmd->add_option("-a,--activate", *act, "y or n (also ay, ey)")->required();
+  auto poll = std::make_shared<std::string>("y");
+  cmd->add_option("--poll", *poll, "n: do not resume an unfinished pvmove")
+      ->check(CLI::IsMember({"y", "n"}));
   cmd->footer("Example:\n  lvlab lvchange -an vg0/lv0");
-  cmd->callback([&r, lvs, act] {
+  cmd->callback([&r, lvs, act, poll] {
     auto on = ParseActivate(*act);
     if (!on.ok()) return r.Fail(on.status());
-    r.Run([&](Session& s) { return lvm::Lvchange(s.ctx(), *lvs, *on); });
+    r.Run([&](Session& s) {
+      LVLAB_RETURN_IF_ERROR(lvm::Lvchange(s.ctx(), *lvs, *on, *poll != "n"));
+      return DetachPollers(s);
+    });
   });
 }
 

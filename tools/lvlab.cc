@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   SetupVgcfgrestore(app, runner);
   SetupShow(app, runner);
   SetupCrash(app, runner);
+  SetupPvmove(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

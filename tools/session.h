@@ -36,6 +36,8 @@ class Session {
   lvm::Context& ctx() { return *ctx_; }
   // Saves the kernel state. Called by the destructor too.
   Status Close();
+  // Forgets the session without saving (a forked child took it over).
+  void Abandon() { closed_ = true; }
 
  private:
   Session() = default;

@@ -7,7 +7,9 @@
 //
 // Contract of Submit: the bio completes exactly once through bio.done, always
 // from a scheduler event, never inline inside Submit; the caller's data
-// buffer must stay valid until then. Not thread-safe: one engine thread.
+// buffer must stay valid until then. NextData is a synchronous query of the
+// device's current contents (the copier uses it to skip holes); it may only
+// over-report data, never under-report it. Not thread-safe: one engine thread.
 // The Kernel owns every BlockDevice; pointers stay valid until the device is
 // removed, which the Kernel refuses while a table references it.
 #pragma once
@@ -17,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sim/engine/bio.h"
 
@@ -24,6 +27,9 @@ namespace lvlab::dm {
 
 inline constexpr uint32_t kDiskMajor = 7;  // loop devices over PV images
 inline constexpr uint32_t kDmMajor = 254;  // device-mapper devices
+
+// A half-open range of sectors [first, second).
+using SectorRange = std::pair<uint64_t, uint64_t>;
 
 struct DevNo {
   uint32_t major = 0;
@@ -46,6 +52,15 @@ class BlockDevice {
   virtual uint64_t size_sectors() const = 0;
   virtual DevNo devno() const = 0;
   virtual const std::string& name() const = 0;
+
+  // The first range [start, stop) of sectors at or after `sector` and below
+  // `end` that may hold data (start >= sector, stop <= end); nullopt if every
+  // sector of [sector, end) reads as zeros. A range may be reported in pieces:
+  // ask again from its end. The default says "everything is data".
+  virtual std::optional<SectorRange> NextData(uint64_t sector, uint64_t end) {
+    if (sector >= end) return std::nullopt;
+    return SectorRange{sector, end};
+  }
 };
 
 }  // namespace lvlab::dm

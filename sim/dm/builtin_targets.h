@@ -7,6 +7,8 @@
 //   striped <#stripes> <chunk_sectors> [<dev> <offset>]+  (dm-stripe.c)
 //   error   [<dev> <offset>]                            (dm-target.c)
 //   zero                                                (dm-zero.c)
+//   mirror  <log> <#log_args> <log_args> <#legs> [<dev> <offset>]+ [<#features> <features>]
+//                                                       (dm-raid1.c, mirror_target.h)
 //
 // Semantics are in each .cc file and in reference/device-mapper-targets.md.
 // The returned Target is owned by the caller (the Device's table).
@@ -22,5 +24,6 @@ Result<std::unique_ptr<Target>> NewLinearTarget(const TargetArgs& args);
 Result<std::unique_ptr<Target>> NewStripedTarget(const TargetArgs& args);
 Result<std::unique_ptr<Target>> NewErrorTarget(const TargetArgs& args);
 Result<std::unique_ptr<Target>> NewZeroTarget(const TargetArgs& args);
+Result<std::unique_ptr<Target>> NewMirrorTarget(const TargetArgs& args);
 
 }  // namespace lvlab::dm

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <memory>
 #include <utility>
 
 #include "sim/base/check.h"
@@ -45,6 +46,7 @@ struct Device::Io {
   uint32_t pending = 0;
   bool flush_phase = false;
   Status status;
+  bool requeue = false;  // a target asked for DM_ENDIO_REQUEUE
 };
 
 Device::Device(std::string name, std::string uuid, DevNo devno, engine::Scheduler& scheduler,
@@ -55,7 +57,11 @@ Device::Device(std::string name, std::string uuid, DevNo devno, engine::Schedule
       scheduler_(scheduler),
       trace_(trace) {}
 
-Device::~Device() = default;
+// Bios still in flight (a simulated power loss drops the whole machine)
+// are freed with the device; their completions never run.
+Device::~Device() {
+  for (Io* io : ios_) delete io;
+}
 
 uint64_t Device::size_sectors() const {
   if (!live_ || live_->empty()) return 0;
@@ -88,6 +94,7 @@ void Device::Submit(Bio bio) {
 void Device::Start(Bio bio) {
   ++in_flight_;
   Io* io = new Io{std::move(bio), 0, false, Status::Ok()};
+  ios_.insert(io);
   const Bio& b = io->bio;
   const uint64_t size = size_sectors();
   if (b.op != Bio::Op::kFlush && (b.nsectors > size || b.sector > size - b.nsectors)) {
@@ -163,6 +170,15 @@ void Device::DropIssuerRef(Io* io) {
 
 void Device::PieceDone(Io* io, Status status) {
   LVLAB_CHECK(io->pending > 0) << name_ << ": piece completed twice";
+  if (IsRequeue(status)) {
+    if (noflush_suspending_) {
+      io->requeue = true;
+      status = Status::Ok();
+    } else {
+      status = IOError(name_ + ": " + engine::Describe(io->bio) +
+                       " failed: the target gave it back outside a noflush suspend");
+    }
+  }
   if (!status.ok() && io->status.ok()) io->status = std::move(status);
   if (--io->pending == 0) PhaseDone(io);
 }
@@ -171,7 +187,8 @@ void Device::PhaseDone(Io* io) {
   if (io->flush_phase) {
     io->flush_phase = false;
     // Preflush done: reissue the data without kPreflush.
-    if (io->status.ok() && io->bio.op != Bio::Op::kFlush && io->bio.nsectors > 0) {
+    if (io->status.ok() && !io->requeue && io->bio.op != Bio::Op::kFlush &&
+        io->bio.nsectors > 0) {
       IssueData(io);
       return;
     }
@@ -181,9 +198,38 @@ void Device::PhaseDone(Io* io) {
 
 void Device::Finish(Io* io) {
   std::unique_ptr<Io> owned(io);
+  ios_.erase(io);
   LVLAB_CHECK(in_flight_ > 0) << name_ << ": in-flight count underflow";
   --in_flight_;
+  if (owned->requeue) {
+    // DM core reissues it after resume, against the table live then.
+    deferred_.insert(deferred_.begin() + static_cast<std::ptrdiff_t>(requeued_++),
+                     std::move(owned->bio));
+    return;
+  }
   owned->bio.done(std::move(owned->status));
+}
+
+void Device::ReleaseDeferred() {
+  requeued_ = 0;
+  std::deque<Bio> queued = std::move(deferred_);
+  deferred_.clear();
+  for (Bio& b : queued) Start(std::move(b));
+}
+
+std::optional<SectorRange> Device::NextData(uint64_t sector, uint64_t end) {
+  end = std::min(end, size_sectors());
+  if (sector >= end) return std::nullopt;
+  auto it = std::upper_bound(live_->begin(), live_->end(), sector,
+                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
+  for (it = std::prev(it); it != live_->end() && it->start < end; ++it) {
+    const uint64_t from = std::max(sector, it->start) - it->start;
+    const uint64_t to = std::min(end, it->start + it->len) - it->start;
+    if (std::optional<SectorRange> r = it->target->NextData(from, to)) {
+      return SectorRange{it->start + r->first, it->start + r->second};
+    }
+  }
+  return std::nullopt;
 }
 
 void Device::BeginSuspend(bool noflush) {
@@ -211,9 +257,7 @@ void Device::CancelSuspend() {
     for (TableEntry& e : *live_) e.target->PresuspendUndo();
   }
   block_io_ = false;
-  std::deque<Bio> queued = std::move(deferred_);
-  deferred_.clear();
-  for (Bio& b : queued) Start(std::move(b));
+  ReleaseDeferred();
 }
 
 Status Device::ValidateInactive() const {
@@ -252,13 +296,12 @@ Status Device::Resume() {
   suspended_ = false;
   block_io_ = false;
   Emit("resume");
-  std::deque<Bio> queued = std::move(deferred_);
-  deferred_.clear();
-  for (Bio& b : queued) Start(std::move(b));
+  ReleaseDeferred();
   return Status::Ok();
 }
 
 void Device::FailDeferred() {
+  requeued_ = 0;
   std::deque<Bio> queued = std::move(deferred_);
   deferred_.clear();
   for (Bio& b : queued) {

@@ -9,6 +9,12 @@
 // reaching past the end of the live table fail with an IOError; a device
 // without a live table has size 0.
 //
+// A piece completed with RequeueStatus() (DM_ENDIO_REQUEUE) during a noflush
+// suspend puts the whole bio back at the head of the deferred queue, after
+// any bio requeued before it, to be reissued at resume; outside a noflush
+// suspend it fails the bio with an IOError. NextData asks the live table's
+// targets (a target without an answer says "all data").
+//
 // Suspend (3.2) runs presuspend hooks, then queues every new bio on the
 // deferred queue; once the in-flight count is zero the device is SUSPENDED
 // and postsuspend hooks run. Resume runs preresume hooks (which may fail),
@@ -17,14 +23,17 @@
 // steps and drives the scheduler in between; Device only implements them.
 //
 // Not thread-safe: one engine thread. The Device owns its tables (and so its
-// targets) and the deferred bios; it does not own the Scheduler or Trace.
-// Owned by the Kernel; destroy it only with no bio in flight.
+// targets), the deferred bios and the records of bios in flight; it does not
+// own the Scheduler or Trace. Owned by the Kernel; destroy it only with no
+// bio in flight, or (a simulated power loss) together with a scheduler that
+// will never run again: the bios in flight are then dropped.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +69,7 @@ class Device : public BlockDevice {
   uint64_t size_sectors() const override;
   DevNo devno() const override { return devno_; }
   const std::string& name() const override { return name_; }
+  std::optional<SectorRange> NextData(uint64_t sector, uint64_t end) override;
 
   const std::string& uuid() const { return uuid_; }
   bool suspended() const { return suspended_; }
@@ -113,6 +123,7 @@ class Device : public BlockDevice {
   void PieceDone(Io* io, Status status);
   void PhaseDone(Io* io);
   void Finish(Io* io);
+  void ReleaseDeferred();
   void Emit(std::string_view type);
 
   const std::string name_;
@@ -126,7 +137,9 @@ class Device : public BlockDevice {
   bool suspended_ = false;
   bool noflush_suspending_ = false;
   uint64_t in_flight_ = 0;
+  std::set<Io*> ios_;  // the bios in flight, owned here
   std::deque<engine::Bio> deferred_;
+  size_t requeued_ = 0;  // bios requeued at the head of deferred_ this suspend
   uint32_t event_nr_ = 0;
   uint32_t opens_ = 0;
 };

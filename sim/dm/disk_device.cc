@@ -1,5 +1,6 @@
 #include "sim/dm/disk_device.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "sim/base/check.h"
@@ -23,6 +24,9 @@ void DiskDevice::Submit(Bio bio) {
                                 {"nsectors", bio.nsectors},
                                 {"flags", engine::FlagsString(bio.flags)}});
   }
+  if (bio.op == Bio::Op::kWrite && bio.nsectors > 0) {
+    unapplied_writes_.insert({bio.sector, bio.end_sector()});
+  }
   const uint32_t depth = disk_->options().model.queue_depth;
   if (depth != 0 && in_flight_ >= depth) {
     queue_.push_back(std::move(bio));
@@ -41,6 +45,9 @@ void DiskDevice::Start(Bio bio) {
 
 void DiskDevice::Complete(Bio bio) {
   const Status st = Apply(bio);
+  if (bio.op == Bio::Op::kWrite && bio.nsectors > 0) {
+    unapplied_writes_.erase(unapplied_writes_.find({bio.sector, bio.end_sector()}));
+  }
   --in_flight_;
   if (trace_io_ && trace_) {
     trace_->Emit("bio-complete", {{"dev", name()},
@@ -56,6 +63,45 @@ void DiskDevice::Complete(Bio bio) {
     Start(std::move(next));
   }
   bio.done(st);
+}
+
+std::optional<SectorRange> DiskDevice::UnappliedNextData(uint64_t sector, uint64_t end) const {
+  std::optional<SectorRange> best;
+  for (const SectorRange& w : unapplied_writes_) {
+    if (w.first >= end) break;
+    if (w.second <= sector) continue;
+    const SectorRange clipped{std::max(w.first, sector), std::min(w.second, end)};
+    if (!best || clipped.first < best->first) best = clipped;
+  }
+  return best;
+}
+
+std::optional<SectorRange> DiskDevice::NextData(uint64_t sector, uint64_t end) {
+  end = std::min(end, size_sectors());
+  if (sector >= end) return std::nullopt;
+  const bool down = disk_->failed() || (disk_->power() && disk_->power()->off());
+  auto from_disk = [&](uint64_t s) -> std::optional<SectorRange> {
+    Result<std::optional<SectorRange>> r = disk_->NextData(s, end);
+    if (!r.ok()) return SectorRange{s, end};  // cannot tell: say "data"
+    return *r;
+  };
+  if (down) return SectorRange{sector, end};
+  std::optional<SectorRange> a = from_disk(sector);
+  std::optional<SectorRange> b = UnappliedNextData(sector, end);
+  if (!a || (b && b->first < a->first)) std::swap(a, b);
+  if (!a) return std::nullopt;
+  // Grow the earliest range while either source continues it.
+  for (bool grew = true; grew && a->second < end;) {
+    grew = false;
+    for (const std::optional<SectorRange>& next :
+         {from_disk(a->second), UnappliedNextData(a->second, end)}) {
+      if (next && next->first == a->second) {
+        a->second = next->second;
+        grew = true;
+      }
+    }
+  }
+  return a;
 }
 
 Status DiskDevice::Apply(const Bio& bio) {

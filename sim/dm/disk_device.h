@@ -7,7 +7,9 @@
 // applied at completion: a read copies the disk's newest data then, a write
 // with kPreflush flushes the disk and then writes, kFua writes through, a
 // flush flushes, a discard discards. The Status of the operation goes to
-// bio.done.
+// bio.done. NextData merges the disk's answer (image extents and cached
+// writes) with the writes submitted but not yet applied; a failed or
+// powered-off disk answers "all data", so that a reader meets the error.
 //
 // Not thread-safe: one engine thread. The DiskDevice does not own the Disk,
 // the Scheduler or the Trace; all must outlive it. Owned by the Kernel.
@@ -15,6 +17,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "sim/dm/block_device.h"
@@ -33,6 +37,7 @@ class DiskDevice : public BlockDevice {
   uint64_t size_sectors() const override { return disk_->size_sectors(); }
   DevNo devno() const override { return devno_; }
   const std::string& name() const override { return disk_->name(); }
+  std::optional<SectorRange> NextData(uint64_t sector, uint64_t end) override;
 
   store::Disk* disk() const { return disk_; }
   // Emits "bio-submit"/"bio-complete" for every bio (off by default: verbose).
@@ -44,6 +49,7 @@ class DiskDevice : public BlockDevice {
   void Start(engine::Bio bio);
   void Complete(engine::Bio bio);
   Status Apply(const engine::Bio& bio);
+  std::optional<SectorRange> UnappliedNextData(uint64_t sector, uint64_t end) const;
 
   store::Disk* const disk_;
   const DevNo devno_;
@@ -52,6 +58,7 @@ class DiskDevice : public BlockDevice {
   bool trace_io_ = false;
   uint64_t in_flight_ = 0;         // started, not yet completed
   std::deque<engine::Bio> queue_;  // waiting for a queue slot
+  std::multiset<SectorRange> unapplied_writes_;  // submitted, not yet applied
 };
 
 }  // namespace lvlab::dm

@@ -31,7 +31,7 @@ std::string DeviceInfo::TablesPresent() const {
 }
 
 Kernel::Kernel(engine::Scheduler& scheduler, engine::Trace* trace)
-    : scheduler_(scheduler), trace_(trace) {}
+    : scheduler_(scheduler), trace_(trace), copier_(scheduler, trace) {}
 
 Kernel::~Kernel() = default;
 

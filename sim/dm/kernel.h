@@ -13,6 +13,10 @@
 // resume, remove, message, dm-event (all with "dev"), plus bio-submit /
 // bio-complete on disks when set_trace_io(true).
 //
+// The Kernel also owns the kernel-wide kcopyd (copier(), used by the mirror
+// target for recovery; its stats show what every copy read and wrote) and
+// the bug switches (bugs(), all off by default; see bugs.h).
+//
 // Not thread-safe: one engine thread. The Kernel owns its Devices and
 // DiskDevices; it does not own the Scheduler, the Trace or the store::Disks,
 // which must outlive it. Destroy the Kernel only when no bio is in flight.
@@ -28,6 +32,8 @@
 
 #include "sim/base/status.h"
 #include "sim/dm/block_device.h"
+#include "sim/dm/bugs.h"
+#include "sim/dm/copier.h"
 #include "sim/dm/device.h"
 #include "sim/dm/disk_device.h"
 #include "sim/engine/scheduler.h"
@@ -64,6 +70,9 @@ class Kernel {
 
   engine::Scheduler& scheduler() { return scheduler_; }
   engine::Trace* trace() { return trace_; }
+  Copier& copier() { return copier_; }
+  // Read live by the targets; set before or between I/Os.
+  MirrorBugs& bugs() { return bugs_; }
 
   // Attaches a disk as 7:minor. REQUIRES: disk outlives the Kernel; the
   // minor is free.
@@ -125,6 +134,8 @@ class Kernel {
   engine::Scheduler& scheduler_;
   engine::Trace* const trace_;
   bool trace_io_ = false;
+  Copier copier_;
+  MirrorBugs bugs_;
   std::map<uint32_t, std::unique_ptr<DiskDevice>> disks_;                // by minor
   std::map<std::string, std::unique_ptr<Device>, std::less<>> devices_;  // by name
   std::map<DevNo, BlockDevice*> by_devno_;

@@ -1,5 +1,6 @@
 // linear <dev> <offset>: sector s of the target is sector offset+s of dev.
-// Flushes pass to dev; FUA stays on data bios. No status INFO.
+// Flushes pass to dev; FUA stays on data bios. No status INFO. NextData is
+// dev's, shifted by offset.
 #include <memory>
 #include <string>
 #include <utility>
@@ -28,6 +29,12 @@ class LinearTarget : public Target {
 
   std::string TableArgs() const override {
     return dev_->devno().ToString() + " " + std::to_string(offset_);
+  }
+
+  std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override {
+    std::optional<SectorRange> r = dev_->NextData(offset_ + offset, offset_ + end);
+    if (!r) return std::nullopt;
+    return SectorRange{r->first - offset_, r->second - offset_};
   }
 
   std::vector<DeviceArea> Areas() const override { return {{dev_, offset_, len_}}; }

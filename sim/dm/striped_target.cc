@@ -8,8 +8,12 @@
 // by #stripes and the per-stripe width divisible by the chunk, 2 + 2 * n
 // arguments. A flush goes to every stripe. Errors other than on flushes count
 // per stripe ('D' in the status) and raise a device event, up to 15 of them.
-// STATUS INFO: "<n> <dev>... 1 <A|D per stripe>".
+// STATUS INFO: "<n> <dev>... 1 <A|D per stripe>". NextData asks each stripe
+// for its first data at or after the offset and answers the earliest, cut
+// at the end of its chunk.
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +73,15 @@ class StripedTarget : public Target {
     return out;
   }
 
+  std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override {
+    std::optional<SectorRange> best;
+    for (size_t i = 0; i < stripes_.size(); ++i) {
+      std::optional<SectorRange> r = NextDataOnStripe(i, offset, end);
+      if (r && (!best || r->first < best->first)) best = r;
+    }
+    return best;
+  }
+
   std::vector<DeviceArea> Areas() const override {
     std::vector<DeviceArea> out;
     for (const Stripe& s : stripes_) out.push_back({s.dev, s.physical_start, width_});
@@ -81,6 +94,31 @@ class StripedTarget : public Target {
     for (const Stripe& s : stripes_) {
       s.dev->Submit(engine::Bio{engine::Bio::Op::kFlush, 0, 0, 0, nullptr, done});
     }
+  }
+
+  // The first data of stripe `i` in target sectors [offset, end), clipped to
+  // the chunk it starts in.
+  std::optional<SectorRange> NextDataOnStripe(size_t i, uint64_t offset, uint64_t end) {
+    if (offset >= end) return std::nullopt;
+    const uint64_t n = stripes_.size();
+    const uint64_t first = offset / chunk_;
+    const uint64_t ci = first + (i + n - first % n) % n;  // first chunk >= offset on stripe i
+    const uint64_t skip = ci == first ? offset % chunk_ : 0;
+    if (ci * chunk_ + skip >= end) return std::nullopt;
+    const uint64_t last = (end - 1) / chunk_;
+    const uint64_t li = last - (last % n + n - i) % n;  // last chunk < end on stripe i
+    const uint64_t tail = li == last ? (end - 1) % chunk_ + 1 : chunk_;
+    const Stripe& s = stripes_[i];
+    std::optional<SectorRange> r =
+        s.dev->NextData(s.physical_start + (ci / n) * chunk_ + skip,
+                        s.physical_start + (li / n) * chunk_ + tail);
+    if (!r) return std::nullopt;
+    const uint64_t rel = r->first - s.physical_start;
+    const uint64_t row = rel / chunk_;
+    const uint64_t in_chunk = rel % chunk_;
+    const uint64_t len = std::min(r->second - r->first, chunk_ - in_chunk);
+    const uint64_t start = (row * n + i) * chunk_ + in_chunk;
+    return SectorRange{start, std::min(start + len, end)};
   }
 
   void CountError(size_t index) {

@@ -18,6 +18,7 @@ Registry& GetRegistry() {
   static Registry* registry = [] {
     auto* r = new Registry;
     (*r)["linear"] = NewLinearTarget;
+    (*r)["mirror"] = NewMirrorTarget;
     (*r)["striped"] = NewStripedTarget;
     (*r)["error"] = NewErrorTarget;
     (*r)["zero"] = NewZeroTarget;
@@ -85,6 +86,16 @@ std::function<void(Status)> JoinCompletions(size_t n, std::function<void(Status)
     if (!st.ok() && join->first_error.ok()) join->first_error = std::move(st);
     if (--join->left == 0) join->done(std::move(join->first_error));
   };
+}
+
+namespace {
+constexpr char kRequeueMessage[] = "dm: requeue the bio (DM_ENDIO_REQUEUE)";
+}  // namespace
+
+Status RequeueStatus() { return Status(Code::kBusy, kRequeueMessage); }
+
+bool IsRequeue(const Status& status) {
+  return status.code() == Code::kBusy && status.message() == kRequeueMessage;
 }
 
 void CompleteLater(engine::Scheduler& scheduler, engine::Bio bio, Status status) {

@@ -13,7 +13,9 @@
 // each underlying device, or completes it at once if it has none (error, zero).
 //
 // Map contract: complete bio.done exactly once, from a scheduler event, never
-// inline. The formats of TableArgs and StatusInfo are the kernel's exact
+// inline. A target that must give a bio back to DM core (DM_ENDIO_REQUEUE)
+// completes it with RequeueStatus(); the Device then requeues the whole
+// original bio during a noflush suspend and fails it otherwise (3.2). The formats of TableArgs and StatusInfo are the kernel's exact
 // STATUSTYPE_TABLE and STATUSTYPE_INFO strings.
 //
 // Not thread-safe: one engine thread. A Target is owned by its Device's table
@@ -26,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +81,14 @@ class Target {
   // (counted from the target's start). 0 = no limit.
   virtual uint64_t max_io_len() const { return 0; }
 
+  // The first range of target sectors at or after `offset` and below `end`
+  // (both relative to the target's start) that may hold data, as
+  // BlockDevice::NextData. The default says "everything is data".
+  virtual std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) {
+    if (offset >= end) return std::nullopt;
+    return SectorRange{offset, end};
+  }
+
   // The underlying device ranges used; the default is none.
   virtual std::vector<DeviceArea> Areas() const { return {}; }
   // The devices this target depends on, in table order (default: Areas()).
@@ -116,6 +127,10 @@ bool ParseSectors(std::string_view text, uint64_t* out);
 // Splits one completion into n (n >= 1): the returned callback must be called
 // exactly n times; `done` then runs once with the first error seen, or OK.
 std::function<void(Status)> JoinCompletions(size_t n, std::function<void(Status)> done);
+
+// The completion status meaning DM_ENDIO_REQUEUE (see the Map contract).
+Status RequeueStatus();
+bool IsRequeue(const Status& status);
 
 // Completes bio with `status` from a fresh scheduler event.
 void CompleteLater(engine::Scheduler& scheduler, engine::Bio bio, Status status);

@@ -1,5 +1,6 @@
 // zero (dm-zero.c): reads return zeros, writes and discards are dropped with
 // success, flushes succeed (no flush bios are sent to it). No arguments.
+// NextData: never any data.
 #include <cstring>
 #include <memory>
 #include <string>
@@ -25,6 +26,12 @@ class ZeroTarget : public Target {
   }
 
   std::string TableArgs() const override { return ""; }
+
+  std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override {
+    (void)offset;
+    (void)end;
+    return std::nullopt;
+  }
 
  private:
   engine::Scheduler& scheduler_;

@@ -49,9 +49,10 @@ Status Vgcreate(Context& ctx, const VgcreateArgs& args);
 Status Vgremove(Context& ctx, const std::vector<std::string>& vgs, bool force);
 Status Vgextend(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
 Status Vgreduce(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
-// vgchange -ay|-an. Activation resumes polling of unfinished moves in later
-// versions; here it activates every LV of the VG.
-Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate);
+// vgchange -ay|-an. Activation also starts polling every unfinished pvmove
+// of the VG (as LVM's _poll_lvs_in_vg) unless `poll` is false (--poll n).
+Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate,
+                bool poll = true);
 Status Vgck(Context& ctx, const std::string& vg, bool update_metadata);
 
 struct LvcreateArgs {
@@ -78,7 +79,10 @@ struct LvextendArgs {
 };
 Status Lvextend(Context& ctx, const LvextendArgs& args);
 Status Lvremove(Context& ctx, const std::vector<std::string>& lvs, bool yes, std::istream* in);
-Status Lvchange(Context& ctx, const std::vector<std::string>& lvs, bool activate);
+// lvchange -ay of a LOCKED LV also activates its pvmove LV and starts
+// polling it (lv_spawn_background_polling) unless `poll` is false.
+Status Lvchange(Context& ctx, const std::vector<std::string>& lvs, bool activate,
+                bool poll = true);
 
 Status Vgcfgbackup(Context& ctx, const std::string& vg, const std::string& file);
 struct VgcfgrestoreArgs {

@@ -6,6 +6,7 @@
 #include "sim/lvm/activation.h"
 #include "sim/lvm/commands.h"
 #include "sim/lvm/names.h"
+#include "sim/lvm/pvmove.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -214,7 +215,7 @@ Status Lvremove(Context& ctx, const std::vector<std::string>& paths, bool yes, s
   return Status::Ok();
 }
 
-Status Lvchange(Context& ctx, const std::vector<std::string>& paths, bool activate) {
+Status Lvchange(Context& ctx, const std::vector<std::string>& paths, bool activate, bool poll) {
   std::vector<std::pair<VgRead, std::string>> todo;
   for (const std::string& path : paths) {
     LVLAB_ASSIGN_OR_RETURN(auto names, SplitLvPath(path));
@@ -224,6 +225,9 @@ Status Lvchange(Context& ctx, const std::vector<std::string>& paths, bool activa
   }
   for (auto& [r, name] : todo) {
     LVLAB_RETURN_IF_ERROR(activate ? ctx.sys.Activate(r.vg, name) : ctx.sys.Deactivate(r.vg, name));
+    if (activate && poll && r.vg.FindLv(name)->Has(kLocked)) {
+      PollActivePvmoves(ctx, r.vg.name, kDefaultPollingInterval);
+    }
   }
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 #include "sim/base/units.h"
 #include "sim/lvm/commands.h"
 #include "sim/lvm/names.h"
+#include "sim/lvm/pvmove.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -185,7 +186,7 @@ Status Vgreduce(Context& ctx, const std::string& name, const std::vector<std::st
   return Status::Ok();
 }
 
-Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate) {
+Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate, bool poll) {
   std::vector<std::string> names = vgs.empty() ? ctx.lab().VgNames() : vgs;
   std::vector<VgRead> reads;
   for (const std::string& name : names) {
@@ -206,6 +207,7 @@ Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate
     }
     ctx.out << "  " << active << " logical volume(s) in volume group \"" << r.vg.name
             << "\" now active\n";
+    if (activate && poll) PollActivePvmoves(ctx, r.vg.name, kDefaultPollingInterval);
   }
   return first_error;
 }

@@ -91,7 +91,28 @@ class MemImageStore : public ImageStore {
   std::map<std::string, std::unique_ptr<store::ImageFile>> images_;
 };
 
+class StoreView : public ImageStore {
+ public:
+  explicit StoreView(ImageStore* base) : base_(base) {}
+  std::vector<std::string> List() override { return base_->List(); }
+  Result<std::unique_ptr<store::ImageFile>> Create(const std::string& n, uint64_t s) override {
+    return base_->Create(n, s);
+  }
+  Result<std::unique_ptr<store::ImageFile>> Open(const std::string& n) override {
+    return base_->Open(n);
+  }
+  Status Remove(const std::string& n) override { return base_->Remove(n); }
+  std::string Describe(const std::string& n) const override { return base_->Describe(n); }
+
+ private:
+  ImageStore* base_;
+};
+
 }  // namespace
+
+std::unique_ptr<ImageStore> NewImageStoreView(ImageStore* base) {
+  return std::make_unique<StoreView>(base);
+}
 
 std::unique_ptr<ImageStore> NewDirImageStore(std::string pvs_dir) {
   return std::make_unique<DirImageStore>(std::move(pvs_dir));

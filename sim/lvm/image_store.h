@@ -28,6 +28,9 @@ class ImageStore {
 std::unique_ptr<ImageStore> NewDirImageStore(std::string pvs_dir);
 // Images live as long as the store; Open hands out views of them.
 std::unique_ptr<ImageStore> NewMemImageStore();
+// A store that forwards to `base` (not owned), so that images outlive the
+// Lab that opened them (a simulated reboot opens them again).
+std::unique_ptr<ImageStore> NewImageStoreView(ImageStore* base);
 
 // PV names are used as file names and in metadata: letters, digits, '_',
 // '.', '+', '-' (not first), at most 64 characters.

@@ -244,53 +244,79 @@ TextHeader Lab::MakeHeader(const std::string& description) const {
 }
 
 Status Lab::WriteVg(VolumeGroup& vg) {
+  LVLAB_RETURN_IF_ERROR(VgWrite(vg));
+  return VgCommit(vg);
+}
+
+Status Lab::VgWrite(const VolumeGroup& vg) {
+  LVLAB_CHECK(!pending_.count(vg.name)) << "VgWrite twice without commit: " << vg.name;
   LVLAB_RETURN_IF_ERROR(ValidateVg(vg).WithContext("internal error: invalid metadata"));
-  std::vector<LabPv*> members;
+  Pending p;
   for (const PhysicalVolume& pv : vg.pvs) {
     LabPv* lp = PvFor(pv);
     if (!lp || !lp->state.ok() || (lp->disk && lp->disk->failed())) {
       return FailedPrecondition("Cannot change VG " + vg.name + " while PVs are missing.\n" +
                                 "See vgreduce --removemissing and vgextend --restoremissing.");
     }
-    members.push_back(lp);
+    p.members.push_back(lp);
   }
-  VolumeGroup next = vg;
-  PutVisibleLvsFirst(&next);
-  next.seqno = vg.seqno + 1;
-  const std::string text =
-      FormatVgRaw(next, MakeHeader("Write from " + options_.command_line + "."));
-  auto check = ParseVgText(text);
-  LVLAB_CHECK(check.ok() && check->vg == next) << "metadata text does not read back: " << vg.name;
-  // vg_write: precommit everywhere; any failure reverts what was done.
-  const MetadataArea::Prepared prepared(text);
-  for (size_t i = 0; i < members.size(); ++i) {
-    Status st = MetadataArea(members[i]->disk.get()).Precommit(prepared);
+  p.vg = vg;
+  PutVisibleLvsFirst(&p.vg);
+  p.vg.seqno = vg.seqno + 1;
+  p.text = FormatVgRaw(p.vg, MakeHeader("Write from " + options_.command_line + "."));
+  // LVM parses what it exported back into vg_precommitted: the same check.
+  auto check = ParseVgText(p.text);
+  LVLAB_CHECK(check.ok() && check->vg == p.vg) << "metadata text does not read back: " << vg.name;
+  const MetadataArea::Prepared prepared(p.text);
+  for (size_t i = 0; i < p.members.size(); ++i) {
+    Status st = MetadataArea(p.members[i]->disk.get()).Precommit(prepared);
     if (!st.ok()) {
-      for (size_t k = 0; k < i; ++k) (void)MetadataArea(members[k]->disk.get()).Revert();
-      return st.WithContext("Failed to write VG " + vg.name + " metadata to " + members[i]->name);
+      for (size_t k = 0; k < i; ++k) (void)MetadataArea(p.members[k]->disk.get()).Revert();
+      return st.WithContext("Failed to write VG " + vg.name + " metadata to " + p.members[i]->name);
     }
   }
+  pending_[vg.name] = std::move(p);
+  return Status::Ok();
+}
+
+const VolumeGroup* Lab::Precommitted(const std::string& vg) const {
+  auto it = pending_.find(vg);
+  return it == pending_.end() ? nullptr : &it->second.vg;
+}
+
+Status Lab::VgCommit(VolumeGroup& vg) {
+  auto it = pending_.find(vg.name);
+  LVLAB_CHECK(it != pending_.end()) << "VgCommit without VgWrite: " << vg.name;
+  Pending p = std::move(it->second);
+  pending_.erase(it);
   // vg_commit: succeeds if at least one PV committed.
   size_t committed = 0;
   Status last;
-  for (LabPv* lp : members) {
+  for (LabPv* lp : p.members) {
     Status st = MetadataArea(lp->disk.get()).Commit();
     if (st.ok()) {
       ++committed;
-      lp->text = text;
-      lp->vg_name = next.name;
-      lp->seqno = next.seqno;
+      lp->text = p.text;
+      lp->vg_name = p.vg.name;
+      lp->seqno = p.vg.seqno;
     } else {
       last = st.WithContext(lp->name);
     }
   }
   if (committed == 0) return last.WithContext("Failed to commit VG " + vg.name + " metadata");
-  vg = std::move(next);
+  vg = std::move(p.vg);
   if (options_.archive) {
     options_.archive(vg, FormatVgFile(vg, MakeHeader("Created *after* executing '" +
                                                      options_.command_line + "'")));
   }
   return Status::Ok();
+}
+
+void Lab::VgRevert(const std::string& vg) {
+  auto it = pending_.find(vg);
+  if (it == pending_.end()) return;
+  for (LabPv* lp : it->second.members) (void)MetadataArea(lp->disk.get()).Revert();
+  pending_.erase(it);
 }
 
 Status Lab::WipePvs(const std::vector<LabPv*>& pvs) {

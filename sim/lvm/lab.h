@@ -85,6 +85,15 @@ class Lab {
   // Commits `vg` (seqno + 1) to every PV of the VG and to `extra_wipe`d PVs'
   // removal. On failure the VG keeps its old committed version and seqno.
   Status WriteVg(VolumeGroup& vg);
+  // The two halves of WriteVg, as LVM's lv_update_and_reload uses them
+  // around a suspend: VgWrite precommits `vg` (seqno + 1) on every PV;
+  // Precommitted() is that version (LVM's vg_precommitted, from which new
+  // tables are preloaded); VgCommit commits it and updates `vg`; VgRevert
+  // drops it. A crash in between leaves the old version.
+  Status VgWrite(const VolumeGroup& vg);
+  const VolumeGroup* Precommitted(const std::string& vg) const;
+  Status VgCommit(VolumeGroup& vg);
+  void VgRevert(const std::string& vg);
   // Makes the PVs orphans (their metadata areas emptied).
   Status WipePvs(const std::vector<LabPv*>& pvs);
 
@@ -103,6 +112,12 @@ class Lab {
   LabOptions options_;
   Rng ids_;
   std::vector<std::unique_ptr<LabPv>> pvs_;  // sorted by name
+  struct Pending {
+    VolumeGroup vg;
+    std::string text;
+    std::vector<LabPv*> members;
+  };
+  std::map<std::string, Pending> pending_;  // by VG name
 };
 
 }  // namespace lvlab::lvm

@@ -55,21 +55,8 @@ struct Machine {
     o.power = power;
     o.id_seed = 42;
     o.command_line = "test";
-    // A view store: the images outlive every Lab.
-    struct View : ImageStore {
-      ImageStore* base;
-      std::vector<std::string> List() override { return base->List(); }
-      Result<std::unique_ptr<store::ImageFile>> Create(const std::string& n, uint64_t s) override {
-        return base->Create(n, s);
-      }
-      Result<std::unique_ptr<store::ImageFile>> Open(const std::string& n) override {
-        return base->Open(n);
-      }
-      Status Remove(const std::string& n) override { return base->Remove(n); }
-      std::string Describe(const std::string& n) const override { return base->Describe(n); }
-    };
-    auto view = std::make_unique<View>();
-    view->base = images;
+    // A view: the images outlive every Lab.
+    auto view = NewImageStoreView(images);
     lab = std::move(Lab::Open(std::move(view), o)).value();
     sys = std::make_unique<System>(lab.get(), nullptr);
     ctx = std::make_unique<Context>(Context{*sys, out, err});

@@ -1,6 +1,7 @@
 #include "sim/lvm/report_input.h"
 
 #include "sim/lvm/names.h"
+#include "sim/lvm/pvmove.h"
 
 namespace lvlab::lvm {
 
@@ -13,6 +14,7 @@ ReportLvState LvState(System& sys, const VolumeGroup& vg, const LogicalVolume& l
   st.open = dev->opens() > 0;
   st.dm_name = dev->name();
   st.devno = dev->devno().ToString();
+  st.copy_percent = PvmoveProgress(sys, vg, lv);
   return st;
 }
 

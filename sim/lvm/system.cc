@@ -1,12 +1,22 @@
 #include "sim/lvm/system.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "sim/lvm/activation.h"
 #include "sim/lvm/names.h"
+#include "sim/lvm/pvmove_poll.h"
 
 namespace lvlab::lvm {
+namespace {
+
+std::string Chomp(const std::string& s) {
+  return !s.empty() && s.back() == '\n' ? s.substr(0, s.size() - 1) : s;
+}
+
+}  // namespace
 
 std::string KernelState::Serialize() const {
   std::ostringstream out;
@@ -51,7 +61,8 @@ System::System(Lab* lab, std::unique_ptr<engine::Clock> clock)
     : lab_(lab),
       scheduler_(std::make_unique<engine::Scheduler>(std::move(clock))),
       trace_(std::make_unique<engine::Trace>(scheduler_.get())),
-      kernel_(std::make_unique<dm::Kernel>(*scheduler_, trace_.get())) {
+      kernel_(std::make_unique<dm::Kernel>(*scheduler_, trace_.get())),
+      pollers_(std::make_unique<PollerSet>()) {
   PlugDisks();
 }
 
@@ -70,18 +81,30 @@ void System::Narrate(const std::string& line) {
 }
 
 Status System::Restore(const KernelState& state) {
+  // LVM's devices come back from the metadata as it is now (the saved table
+  // may predate a commit the last command made before it was killed); other
+  // devices (dmsetup create) from their saved tables.
+  std::map<std::string, std::pair<VolumeGroup, std::string>> lvm;  // uuid -> VG, LV
+  for (const std::string& name : lab_->VgNames()) {
+    auto r = lab_->ReadVg(name);
+    if (!r.ok()) continue;
+    for (const LogicalVolume& lv : r->vg.lvs) lvm[DmUuid(r->vg, lv)] = {r->vg, lv.name};
+  }
   for (const SavedDevice& d : state.devices) {
-    LVLAB_RETURN_IF_ERROR(kernel_->Create(d.name, d.uuid, d.minor).status());
-    if (!d.table.empty()) {
-      Status st = kernel_->Load(d.name, d.table);
-      if (!st.ok()) {
-        // A PV that vanished since: the device stays without a table, as a
-        // real kernel keeps a device whose table cannot be reloaded.
-        continue;
+    if (kernel_->Find(d.name)) continue;
+    if (d.uuid.rfind("LVM-", 0) == 0) {
+      auto it = lvm.find(d.uuid);
+      if (it == lvm.end()) continue;  // removed since
+      const auto& [vg, lv] = it->second;
+      Status st = ActivateWithMinor(vg, lv, d.minor);
+      if (!st.ok()) continue;  // e.g. a PV vanished: the LV stays inactive
+    } else {
+      LVLAB_RETURN_IF_ERROR(kernel_->Create(d.name, d.uuid, d.minor).status());
+      if (!d.table.empty() && kernel_->Load(d.name, d.table).ok()) {
+        LVLAB_RETURN_IF_ERROR(kernel_->Resume(d.name));
       }
-      LVLAB_RETURN_IF_ERROR(kernel_->Resume(d.name));
     }
-    if (d.suspended) LVLAB_RETURN_IF_ERROR(kernel_->Suspend(d.name, false));
+    if (d.suspended) (void)kernel_->Suspend(d.name, false);
   }
   return Status::Ok();
 }
@@ -142,14 +165,21 @@ TableContext System::Tables(const VolumeGroup& vg) const {
 }
 
 Status System::Activate(const VolumeGroup& vg, const std::string& name) {
+  return ActivateWithMinor(vg, name, std::nullopt);
+}
+
+Status System::ActivateWithMinor(const VolumeGroup& vg, const std::string& name,
+                                 std::optional<uint32_t> minor) {
   PlugDisks();
+  if (minor && kernel_->Lookup(dm::DevNo{254, *minor})) minor.reset();  // taken meanwhile
   for (const std::string& n : ActivationOrder(vg, name)) {
     if (IsActive(vg, n)) continue;
     const LogicalVolume* lv = vg.FindLv(n);
     LVLAB_CHECK(lv) << n;
     LVLAB_ASSIGN_OR_RETURN(std::string table, BuildTable(vg, *lv, Tables(vg)));
     const std::string dm = DmName(vg.name, n);
-    LVLAB_ASSIGN_OR_RETURN(dm::DevNo devno, kernel_->Create(dm, DmUuid(vg, *lv)));
+    LVLAB_ASSIGN_OR_RETURN(dm::DevNo devno,
+                           kernel_->Create(dm, DmUuid(vg, *lv), n == name ? minor : std::nullopt));
     Status st = kernel_->Load(dm, table);
     if (st.ok()) st = kernel_->Resume(dm);
     if (!st.ok()) {
@@ -157,7 +187,7 @@ Status System::Activate(const VolumeGroup& vg, const std::string& name) {
       return st;
     }
     Narrate("activate " + vg.name + "/" + n + " as " + dm + " (" + devno.ToString() + "): " +
-            table.substr(0, table.size() - 1));
+            Chomp(table));
   }
   return Status::Ok();
 }
@@ -202,7 +232,84 @@ Status System::Reload(const VolumeGroup& vg, const std::string& name) {
     LVLAB_RETURN_IF_ERROR(kernel_->Load(dm, table));
     LVLAB_RETURN_IF_ERROR(kernel_->Suspend(dm, false));
     LVLAB_RETURN_IF_ERROR(kernel_->Resume(dm));
-    Narrate("reload " + dm + ": " + table.substr(0, table.size() - 1));
+    Narrate("reload " + dm + ": " + Chomp(table));
+  }
+  return Status::Ok();
+}
+
+}  // namespace lvlab::lvm
+
+namespace lvlab::lvm {
+
+Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& lvs,
+                               const std::function<Status()>& before_commit) {
+  PlugDisks();
+  LVLAB_RETURN_IF_ERROR(lab_->VgWrite(vg));
+  const VolumeGroup& next = *lab_->Precommitted(vg.name);
+  std::vector<std::string> order;
+  for (const std::string& lv : lvs) {
+    for (const std::string& n : ActivationOrder(next, lv)) {
+      if (std::find(order.begin(), order.end(), n) == order.end()) order.push_back(n);
+    }
+  }
+  std::vector<std::string> created, changed, suspended;
+  auto undo = [&](const Status& why) {
+    lab_->VgRevert(vg.name);
+    for (const std::string& n : changed) (void)kernel_->ClearInactive(DmName(vg.name, n));
+    for (const std::string& n : suspended) (void)kernel_->Resume(DmName(vg.name, n));
+    for (auto it = created.rbegin(); it != created.rend(); ++it) {
+      (void)kernel_->Remove(DmName(vg.name, *it));
+    }
+    return why;
+  };
+  // Preload, dependencies first.
+  for (const std::string& n : order) {
+    const LogicalVolume* lv = next.FindLv(n);
+    if (!lv) continue;
+    auto table = BuildTable(next, *lv, Tables(next));
+    if (!table.ok()) return undo(table.status());
+    const std::string dm = DmName(vg.name, n);
+    if (!IsActive(next, n)) {
+      auto devno = kernel_->Create(dm, DmUuid(next, *lv));
+      Status st = devno.ok() ? kernel_->Load(dm, *table) : devno.status();
+      if (st.ok()) st = kernel_->Resume(dm);
+      if (!st.ok()) {
+        if (devno.ok()) (void)kernel_->Remove(dm);
+        return undo(st);
+      }
+      created.push_back(n);
+      Narrate("create " + dm + " (" + devno->ToString() + ") and load: " + Chomp(*table));
+      continue;
+    }
+    auto live = kernel_->Table(dm, false);
+    if (live.ok() && *live + "\n" == *table) continue;
+    if (Status st = kernel_->Load(dm, *table); !st.ok()) return undo(st);
+    changed.push_back(n);
+    Narrate("load " + dm + " (inactive): " + Chomp(*table));
+  }
+  // Suspend holders first.
+  for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
+    const std::string dm = DmName(vg.name, *it);
+    if (Status st = kernel_->Suspend(dm, false); !st.ok()) return undo(st);
+    suspended.push_back(*it);
+    Narrate("suspend " + dm + " (" + DevNoOf(next, *it) + ")");
+  }
+  if (before_commit) {
+    if (Status st = before_commit(); !st.ok()) return undo(st);
+  }
+  const uint64_t seqno = next.seqno;
+  if (Status st = lab_->VgCommit(vg); !st.ok()) {
+    for (const std::string& n : changed) (void)kernel_->ClearInactive(DmName(vg.name, n));
+    for (const std::string& n : suspended) (void)kernel_->Resume(DmName(vg.name, n));
+    return st;
+  }
+  Narrate("commit metadata of " + vg.name + " at seqno " + std::to_string(seqno));
+  trace_->Emit("metadata-commit", {{"vg", vg.name}, {"seqno", seqno}});
+  // Resume dependencies first: the new tables go live.
+  for (const std::string& n : changed) {
+    const std::string dm = DmName(vg.name, n);
+    LVLAB_RETURN_IF_ERROR(kernel_->Resume(dm));
+    Narrate("resume " + dm + " (" + DevNoOf(vg, n) + ")");
   }
   return Status::Ok();
 }

@@ -9,7 +9,9 @@
 // thread. The System does not own the Lab.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -23,6 +25,8 @@
 #include "sim/lvm/metadata.h"
 
 namespace lvlab::lvm {
+
+class PollerSet;
 
 // The kernel's device list as saved between commands (LAB/run/kernel).
 struct SavedDevice {
@@ -46,13 +50,17 @@ class System {
 
   Lab& lab() { return *lab_; }
   engine::Scheduler& scheduler() { return *scheduler_; }
+  // The running pvmove pollers (LVM's lvmpolld).
+  PollerSet& pollers() { return *pollers_; }
   engine::Trace& trace() { return *trace_; }
   dm::Kernel& kernel() { return *kernel_; }
   // Where --narrate text goes (null = silent).
   void set_narration(std::ostream* out) { narrate_ = out; }
   void Narrate(const std::string& line);
 
-  // Recreates saved devices with their minors and tables.
+  // Recreates saved devices with their minors: LVM's from the current
+  // metadata (as a boot with autoactivation does), others from their saved
+  // tables.
   Status Restore(const KernelState& state);
   KernelState Save() const;
 
@@ -61,12 +69,24 @@ class System {
   std::string DevNoOf(const VolumeGroup& vg, const std::string& lv) const;
   // Activates `lv` and, first, every LV it points at.
   Status Activate(const VolumeGroup& vg, const std::string& lv);
+  // The same, giving `lv`'s own device a chosen minor (restoring devices).
+  Status ActivateWithMinor(const VolumeGroup& vg, const std::string& lv,
+                           std::optional<uint32_t> minor);
   // Removes `lv`'s device and then the devices of LVs it pointed at that no
   // other active LV uses. Refuses while another active LV uses `lv`.
   Status Deactivate(const VolumeGroup& vg, const std::string& lv);
   // Loads the table from `vg`, suspends and resumes (dependencies first).
   Status Reload(const VolumeGroup& vg, const std::string& lv);
   TableContext Tables(const VolumeGroup& vg) const;
+  // LVM's lv_update_and_reload: VgWrite(vg); preload the tables of `lvs`
+  // (and the LVs they point at) from the precommitted metadata — creating
+  // and resuming new devices, loading changed tables inactive; suspend the
+  // changed devices holders first; run `before_commit` (e.g. flush the
+  // destination); VgCommit; resume dependencies first. On failure the
+  // metadata is reverted and the old tables stay live. On success `vg` is
+  // the committed version.
+  Status UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& lvs,
+                         const std::function<Status()>& before_commit = {});
   // Plugs in the disks of PVs created since boot (pvcreate, --create-pvs).
   void PlugDisks();
 
@@ -75,6 +95,7 @@ class System {
   std::unique_ptr<engine::Scheduler> scheduler_;
   std::unique_ptr<engine::Trace> trace_;
   std::unique_ptr<dm::Kernel> kernel_;
+  std::unique_ptr<PollerSet> pollers_;
   std::ostream* narrate_ = nullptr;
 };
 

@@ -88,6 +88,7 @@ void Disk::TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
       const uint8_t* run = data + uint64_t{s} * kSectorSize;
       if (options_.volatile_cache) {
         cache_.Add(sector + s, t - s, run);
+        cached_.Assign(sector + s, sector + t, 0);
       } else {
         Status st = WriteImage(sector + s, t - s, run);
         LVLAB_CHECK(st.ok()) << "torn write failed: " << st.message();
@@ -116,6 +117,7 @@ Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
 }
 
 Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua) {
+  ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
   LVLAB_RETURN_IF_ERROR(AdmitWrite(sector, nsectors, data));
   if (!options_.volatile_cache || fua) {
@@ -124,6 +126,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
     if (fua && options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
   } else {
     cache_.Add(sector, nsectors, data);
+    if (nsectors > 0) cached_.Assign(sector, sector + nsectors, 0);
     while (cache_.dirty_bytes() > options_.max_dirty_bytes) {
       LVLAB_RETURN_IF_ERROR(cache_.WriteBackOldest().WithContext(name_));
     }
@@ -134,8 +137,10 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
 }
 
 Status Disk::Flush() {
+  ++generation_;
   LVLAB_RETURN_IF_ERROR(AdmitWrite(0, 0, nullptr));
   LVLAB_RETURN_IF_ERROR(cache_.WriteBackAll().WithContext(name_));
+  cached_.clear();
   if (options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
   ++stats_.flushes;
   return Status::Ok();
@@ -145,6 +150,7 @@ Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
   LVLAB_RETURN_IF_ERROR(CheckUp());
   cache_.Supersede(sector, nsectors);
+  if (nsectors > 0) cached_.Erase(sector, sector + nsectors);
   LVLAB_RETURN_IF_ERROR(
       image_->PunchHole(sector * kSectorSize, nsectors * kSectorSize).WithContext(name_));
   ++stats_.discards;
@@ -152,6 +158,7 @@ Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
 }
 
 void Disk::Crash(LossPolicy policy, Rng& rng) {
+  ++generation_;
   Status st;
   switch (policy) {
     case LossPolicy::kNone:
@@ -166,6 +173,60 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   }
   LVLAB_CHECK(st.ok()) << name_ << ": the image failed while applying a crash: " << st.message();
   LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
+  cached_.clear();
+}
+
+// The first image extent in [sector, end), in whole sectors. A memory image
+// finds it by scanning its chunk table, as far as the next data however far
+// that is, so the hole found is remembered: it stays valid while nothing is
+// written through this Disk and the image's allocation does not change (a
+// write made straight to image() into a hole allocates space).
+Result<std::optional<Disk::SectorRange>> Disk::ImageNextData(uint64_t sector, uint64_t end) {
+  uint64_t from = sector;
+  uint64_t hole_from = sector;
+  const uint64_t allocated = image_->AllocatedBytes();
+  if (hole_.generation == generation_ && hole_.allocated == allocated && hole_.from <= sector &&
+      sector < hole_.to) {
+    if (hole_.to >= end) return std::optional<SectorRange>();
+    from = hole_.to;
+    hole_from = hole_.from;
+  }
+  LVLAB_ASSIGN_OR_RETURN(auto extent, image_->NextData(from * kSectorSize));
+  const uint64_t data = extent ? std::max(from, extent->first / kSectorSize) : size_sectors_;
+  if (data > hole_from) hole_ = HoleHint{hole_from, data, generation_, allocated};
+  if (!extent) return std::optional<SectorRange>();
+  const uint64_t start = std::max(sector, data);
+  const uint64_t stop = std::min(end, (extent->second + kSectorSize - 1) / kSectorSize);
+  if (start >= stop) return std::optional<SectorRange>();
+  return std::optional<SectorRange>(SectorRange{start, stop});
+}
+
+std::optional<Disk::SectorRange> Disk::CacheNextData(uint64_t sector, uint64_t end) const {
+  const std::vector<RangeMap::Entry> hits = cached_.Overlaps(sector, end);
+  if (hits.empty()) return std::nullopt;
+  return SectorRange{hits.front().start, hits.front().end};
+}
+
+Result<std::optional<Disk::SectorRange>> Disk::NextData(uint64_t sector, uint64_t end) {
+  end = std::min(end, size_sectors_);
+  if (sector >= end) return std::optional<SectorRange>();
+  LVLAB_ASSIGN_OR_RETURN(std::optional<SectorRange> image, ImageNextData(sector, end));
+  std::optional<SectorRange> cache = CacheNextData(sector, end);
+  if (!image && !cache) return image;
+  if (!image || (cache && cache->first < image->first)) std::swap(image, cache);
+  // `image` now starts first; grow it while either source continues it.
+  SectorRange out = *image;
+  for (bool grew = true; grew && out.second < end;) {
+    grew = false;
+    LVLAB_ASSIGN_OR_RETURN(std::optional<SectorRange> a, ImageNextData(out.second, end));
+    for (const std::optional<SectorRange>& next : {a, CacheNextData(out.second, end)}) {
+      if (next && next->first == out.second) {
+        out.second = next->second;
+        grew = true;
+      }
+    }
+  }
+  return std::optional<SectorRange>(out);
 }
 
 uint64_t Disk::CompletionTimeNs(uint64_t now_ns, bool is_write, uint64_t bytes) {

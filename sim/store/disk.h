@@ -24,13 +24,16 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sim/base/rng.h"
 #include "sim/base/status.h"
 #include "sim/store/image_file.h"
 #include "sim/store/power_domain.h"
+#include "sim/store/range_map.h"
 #include "sim/store/write_cache.h"
 
 namespace lvlab::store {
@@ -93,6 +96,19 @@ class Disk {
   // then return zeros. Durable at once.
   Status Discard(uint64_t sector, uint64_t nsectors);
 
+  // The first sector range [start, end) at or after `sector` and below `end`
+  // that may hold data: the image's data extents (rounded out to whole
+  // sectors) merged with the sectors written to the cache since the last
+  // flush; nullopt when [sector, end) reads as zeros. The answer is exact for
+  // the cache and as exact as the image for the rest (a memory image reports
+  // 64 KiB chunks, a file image the host's extents). A range may come back in
+  // pieces: ask again from its end. Works whatever the power or fault state.
+  // The hole found last is remembered until the next Write, Flush or Crash
+  // (or a change of the image's allocation), so that walking a large hole
+  // region by region costs one image scan, not one per region.
+  using SectorRange = std::pair<uint64_t, uint64_t>;
+  Result<std::optional<SectorRange>> NextData(uint64_t sector, uint64_t end);
+
   // Power loss: applies `policy` to the unflushed writes (kRandom draws from
   // rng). Afterwards the cache is empty and the image holds exactly the
   // durable state. Works whether or not the power or the device is up.
@@ -121,12 +137,24 @@ class Disk {
   void TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
   Status WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data);
   Status PowerOff() const;
+  Result<std::optional<SectorRange>> ImageNextData(uint64_t sector, uint64_t end);
+  std::optional<SectorRange> CacheNextData(uint64_t sector, uint64_t end) const;
 
   const std::string name_;
   const std::unique_ptr<ImageFile> image_;
   const DiskOptions options_;
   const uint64_t size_sectors_;
   WriteCache cache_;
+  RangeMap cached_;  // sectors written to the cache since the last flush (value unused)
+  // A hole of the image found by NextData: no data in sectors [from, to).
+  struct HoleHint {
+    uint64_t from = 0;
+    uint64_t to = 0;
+    uint64_t generation = UINT64_MAX;  // generation_ when found
+    uint64_t allocated = 0;            // image AllocatedBytes() when found
+  };
+  HoleHint hole_;
+  uint64_t generation_ = 0;  // bumped by every call that may put data in the image
   std::shared_ptr<PowerDomain> power_;
   bool failed_ = false;
   DiskStats stats_;

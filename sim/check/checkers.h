@@ -1,0 +1,35 @@
+// Checkers: structural truths checked by reading devices through the engine,
+// e.g. that the legs of an in-sync mirror hold the same data.
+//
+// Each checker submits bios to the given BlockDevices and runs the Scheduler
+// until they complete (Scheduler::RunUntil), so it may be called from test
+// code or from inside a scheduler event, like the Kernel's suspend. Reads go
+// in chunks of kCheckChunkSectors.
+//
+// Not thread-safe: one engine thread. Nothing is owned: the devices and the
+// Scheduler must outlive the call.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/base/status.h"
+#include "sim/dm/block_device.h"
+#include "sim/engine/scheduler.h"
+
+namespace lvlab::check {
+
+inline constexpr uint64_t kCheckChunkSectors = 1024;
+
+// Reads n sectors of dev at `sector` into out (n * 512 bytes), running the
+// scheduler until the bio completes. FailedPrecondition if it never does
+// (e.g. the device is suspended), else the bio's status.
+Status ReadSync(dm::BlockDevice* dev, uint64_t sector, uint64_t n, uint8_t* out,
+                engine::Scheduler& scheduler);
+
+// Compares nsectors of a from a_off with nsectors of b from b_off. On a
+// difference, Corrupt naming both devices and the first differing sector
+// (on each device and as an offset into the range) and what each holds.
+Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
+                          uint64_t nsectors, engine::Scheduler& scheduler);
+
+}  // namespace lvlab::check

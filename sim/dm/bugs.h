@@ -1,0 +1,33 @@
+// Bug switches: deliberate departures from the kernel's behaviour that
+// re-create real failure modes, for the bug catalogue and for checking that
+// the crash and consistency checkers can see them. Every switch defaults to
+// off (the faithful behaviour). The Kernel holds one kernel-wide set
+// (Kernel::bugs()); targets read it live, so a switch may be flipped between
+// I/Os. Plain data; not thread-safe (one engine thread).
+#pragma once
+
+namespace lvlab::dm {
+
+struct MirrorBugs {
+  // A write to the region being recovered goes to the default leg only and
+  // is neither held nor counted as pending (the kernel parks it with
+  // dm_rh_delay until the region is copied, then writes every leg). The
+  // failure it re-creates is the resync race: kcopyd has already read the
+  // old data from leg 0, the write lands on leg 0 only, then kcopyd writes
+  // the old data over the other legs and the region is declared in sync with
+  // legs that differ. Reads served by another leg (after a leg 0 failure or a
+  // table reload) return the old data; nothing ever resyncs it.
+  bool recovery_write_one_leg = false;
+
+  // The disk log writes the clean mark before it flushes the legs (the
+  // kernel's disk_flush calls flush_callback_fn = mirror_flush first, so the
+  // legs' data is durable before a region is declared clean). The failure it
+  // re-creates is dm-log without that callback: a power loss between the
+  // clean mark and the legs reaching their platters leaves a region marked
+  // clean on disk whose last write survived on one leg and was lost on
+  // another; after reboot the region counts as in sync and is never
+  // recopied, so the legs silently disagree.
+  bool clean_before_flush = false;
+};
+
+}  // namespace lvlab::dm

@@ -1,0 +1,51 @@
+#include "sim/lvm/machine.h"
+
+namespace lvlab::lvm {
+
+Machine::Machine(MachineOptions options)
+    : options_(std::move(options)),
+      images_(NewMemImageStore()),
+      power_(std::make_shared<store::PowerDomain>(Rng(options_.seed).Derive("power").Next())),
+      crash_rng_(Rng(options_.seed).Derive("crash")) {
+  Reboot();
+}
+
+Machine::~Machine() = default;
+
+std::string Machine::TakeOut() {
+  std::string s = out_.str();
+  out_.str("");
+  return s;
+}
+
+std::string Machine::TakeErr() {
+  std::string s = err_.str();
+  err_.str("");
+  return s;
+}
+
+void Machine::Reboot() {
+  ctx_.reset();
+  sys_.reset();
+  lab_.reset();
+  LabOptions o;
+  o.disk = options_.disk;
+  o.power = power_;
+  o.id_seed = Rng(options_.seed).Derive("ids").Next() + boots_;
+  o.command_line = "lvlab";
+  lab_ = std::move(Lab::Open(NewImageStoreView(images_.get()), o)).value();
+  sys_ = std::make_unique<System>(lab_.get(), nullptr);
+  ctx_ = std::make_unique<Context>(Context{*sys_, out_, err_});
+  ++boots_;
+}
+
+void Machine::Crash(store::LossPolicy policy) {
+  if (!power_->off()) power_->CutAfterWrites(0);
+  power_->Restore();
+  for (LabPv* pv : lab_->pvs()) {
+    if (pv->disk) pv->disk->Crash(policy, crash_rng_);
+  }
+  Reboot();
+}
+
+}  // namespace lvlab::lvm
