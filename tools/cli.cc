@@ -7,12 +7,13 @@
 namespace lvlab::tools {
 
 void Runner::Fail(const Status& st, int code) {
-  std::cerr << "  " << st.message() << "\n";
+  (err ? *err : std::cerr) << "  " << st.message() << "\n";
   if (exit_code == 0) exit_code = code;
 }
 
 void Runner::Run(const std::function<Status(Session&)>& fn, bool create) {
-  auto session = Session::Open(ResolveLabDir(lab_flag), command_line, create);
+  auto session = open ? open(create)
+                      : LabSession::Open(ResolveLabDir(lab_flag), command_line, create);
   if (!session.ok()) return Fail(session.status(), kCommandFailed);
   Status st = fn(**session);
   Status closed = (*session)->Close();

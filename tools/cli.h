@@ -21,6 +21,10 @@ class Runner {
   std::string lab_flag;      // --lab
   std::string command_line;  // "lvcreate -L 40M -n lv0 vg0", for metadata descriptions
   int exit_code = 0;
+  // Opens what the verb works on; unset = the lab directory (LabSession).
+  std::function<Result<std::unique_ptr<Session>>(bool create)> open;
+  // Where messages of failed commands go (std::cerr by default).
+  std::ostream* err = nullptr;
 
   // Opens the lab (creating it if `create`), runs `fn`, reports its Status.
   void Run(const std::function<Status(Session&)>& fn, bool create = false);

@@ -23,7 +23,7 @@ void SetupCrash(CLI::App& app, Runner& r) {
       for (size_t pass = 0; pass <= names.size(); ++pass) {
         for (const std::string& n : names) (void)s.sys().kernel().Remove(n);
       }
-      std::cout << "  Power cut (lose " << *lose << "); machine rebooted, " << names.size()
+      s.ctx().out << "  Power cut (lose " << *lose << "); machine rebooted, " << names.size()
                 << " device(s) gone.\n";
       return Status::Ok();
     });

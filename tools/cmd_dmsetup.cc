@@ -9,9 +9,9 @@ namespace lvlab::tools {
 namespace {
 
 // Prefixes every line of `text` with "name: ".
-void PrintPrefixed(const std::string& name, const std::string& text) {
+void PrintPrefixed(std::ostream& out, const std::string& name, const std::string& text) {
   std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) std::cout << name << ": " << line << "\n";
+  for (std::string line; std::getline(in, line);) out << name << ": " << line << "\n";
 }
 
 // dmsetup prints "<start> <len> <type> <params>\n": with empty status
@@ -29,72 +29,76 @@ Result<std::string> Lines(dm::Kernel& k, const std::string& name, bool status) {
 }
 
 Status ShowLines(Session& s, const std::string& dev, bool status) {
+  std::ostream& out = s.ctx().out;
   dm::Kernel& k = s.sys().kernel();
   auto lines = [&](const std::string& n) { return Lines(k, n, status); };
   if (!dev.empty()) {
     LVLAB_ASSIGN_OR_RETURN(std::string text, lines(dev));
-    std::cout << text;
+    out << text;
     return Status::Ok();
   }
   auto list = k.List();
-  if (list.empty()) std::cout << "No devices found\n";
+  if (list.empty()) out << "No devices found\n";
   for (const dm::Device* d : list) {
     auto text = lines(d->name());
-    if (text.ok()) PrintPrefixed(d->name(), *text);
+    if (text.ok()) PrintPrefixed(out, d->name(), *text);
   }
   return Status::Ok();
 }
 
-void PrintTree(dm::Kernel& k, const std::string& name, const std::string& indent, bool root) {
+void PrintTree(std::ostream& out, dm::Kernel& k, const std::string& name, const std::string& indent,
+               bool root) {
   const dm::Device* d = k.Find(name);
-  if (root) std::cout << name << " (" << d->devno().ToString() << ")\n";
+  if (root) out << name << " (" << d->devno().ToString() << ")\n";
   auto deps = k.Deps(name);
   if (!deps.ok()) return;
   for (size_t i = 0; i < deps->size(); ++i) {
     const dm::DevNo& dev = (*deps)[i];
     const bool last = i + 1 == deps->size();
-    std::cout << indent << (last ? " └─" : " ├─");
+    out << indent << (last ? " └─" : " ├─");
     dm::BlockDevice* b = k.Lookup(dev);
     const dm::Device* child = b ? k.Find(b->name()) : nullptr;
     if (child) {
-      std::cout << child->name() << " (" << dev.ToString() << ")\n";
-      PrintTree(k, child->name(), indent + (last ? "   " : " │ "), false);
+      out << child->name() << " (" << dev.ToString() << ")\n";
+      PrintTree(out, k, child->name(), indent + (last ? "   " : " │ "), false);
     } else {
-      std::cout << " (" << dev.ToString() << ")\n";
+      out << " (" << dev.ToString() << ")\n";
     }
   }
 }
 
 Status Ls(Session& s, bool tree) {
+  std::ostream& out = s.ctx().out;
   dm::Kernel& k = s.sys().kernel();
   auto list = k.List();
   if (list.empty()) {
-    std::cout << "No devices found\n";
+    out << "No devices found\n";
     return Status::Ok();
   }
   for (const dm::Device* d : list) {
     if (!tree) {
-      std::cout << d->name() << "\t(" << d->devno().ToString() << ")\n";
+      out << d->name() << "\t(" << d->devno().ToString() << ")\n";
     } else if (k.Holders(d).empty()) {
-      PrintTree(k, d->name(), "", true);
+      PrintTree(out, k, d->name(), "", true);
     }
   }
   return Status::Ok();
 }
 
 Status Info(Session& s, const std::string& dev) {
+  std::ostream& out = s.ctx().out;
   dm::Kernel& k = s.sys().kernel();
   std::vector<std::string> names;
   if (!dev.empty()) {
     names.push_back(dev);
   } else {
     for (const dm::Device* d : k.List()) names.push_back(d->name());
-    if (names.empty()) std::cout << "No devices found\n";
+    if (names.empty()) out << "No devices found\n";
   }
   for (size_t i = 0; i < names.size(); ++i) {
     LVLAB_ASSIGN_OR_RETURN(dm::DeviceInfo info, k.Info(names[i]));
-    if (i) std::cout << "\n";
-    std::cout << "Name:              " << info.name << "\n"
+    if (i) out << "\n";
+    out << "Name:              " << info.name << "\n"
               << "State:             " << info.State() << "\n"
               << "Read Ahead:        256\n"
               << "Tables present:    " << info.TablesPresent() << "\n"
@@ -102,7 +106,7 @@ Status Info(Session& s, const std::string& dev) {
               << "Event number:      " << info.event_nr << "\n"
               << "Major, minor:      " << info.devno.major << ", " << info.devno.minor << "\n"
               << "Number of targets: " << info.target_count << "\n";
-    if (!info.uuid.empty()) std::cout << "UUID: " << info.uuid << "\n";
+    if (!info.uuid.empty()) out << "UUID: " << info.uuid << "\n";
   }
   return Status::Ok();
 }

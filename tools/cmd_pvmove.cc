@@ -48,7 +48,7 @@ void SetupPvmove(CLI::App& app, Runner& r) {
     a->wait = !*background;
     r.Run([&](Session& s) -> Status {
       if (*narrate) {
-        s.sys().set_narration(&std::cout);
+        s.sys().set_narration(&s.ctx().out);
         NarrateCopies(s);
       }
       LVLAB_RETURN_IF_ERROR(lvm::Pvmove(s.ctx(), *a));

@@ -32,7 +32,7 @@ void SetupReport(CLI::App& app, Runner& r, const char* verb, lvm::ReportKind kin
     r.Run([&](Session& s) -> Status {
       auto data = lvm::GatherReport(s.ctx());
       LVLAB_ASSIGN_OR_RETURN(std::string text, lvm::Report(kind, data->input, *o));
-      std::cout << text;
+      s.ctx().out << text;
       return Status::Ok();
     });
   });

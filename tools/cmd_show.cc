@@ -27,7 +27,7 @@ void SetupShow(CLI::App& app, Runner& r) {
         return lp ? lp->name : "[unknown]";
       };
       auto devno = [&](const lvm::LogicalVolume& l) { return s.sys().DevNoOf(read.vg, l.name); };
-      std::cout << lvm::ShowDiagram(read.vg, lv, pv_name, devno);
+      s.ctx().out << lvm::ShowDiagram(read.vg, lv, pv_name, devno);
       return Status::Ok();
     });
   });

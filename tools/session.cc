@@ -50,7 +50,7 @@ std::string Hostname() {
 
 }  // namespace
 
-Result<std::unique_ptr<Session>> Session::Open(const std::string& dir,
+Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
                                                const std::string& command_line, bool create) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -63,7 +63,7 @@ Result<std::unique_ptr<Session>> Session::Open(const std::string& dir,
     if (create || fs::is_directory(dir, ec)) fs::create_directories(fs::path(dir) / sub, ec);
     if (ec) return IOError("cannot create " + (fs::path(dir) / sub).string() + ": " + ec.message());
   }
-  std::unique_ptr<Session> s(new Session());
+  std::unique_ptr<LabSession> s(new LabSession());
   s->dir_ = dir;
   const std::string lock = (fs::path(dir) / "run" / "lock").string();
   s->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -101,10 +101,10 @@ Result<std::unique_ptr<Session>> Session::Open(const std::string& dir,
                 << "); treating it as a reboot\n";
     }
   }
-  return s;
+  return std::unique_ptr<Session>(std::move(s));
 }
 
-Status Session::Close() {
+Status LabSession::Close() {
   if (closed_) return Status::Ok();
   closed_ = true;
   Status st;
@@ -120,6 +120,6 @@ Status Session::Close() {
   return st;
 }
 
-Session::~Session() { (void)Close(); }
+LabSession::~LabSession() { (void)Close(); }
 
 }  // namespace lvlab::tools

@@ -23,24 +23,43 @@ namespace lvlab::tools {
 // --lab, else $LVLAB_DIR, else ./lab.
 std::string ResolveLabDir(const std::string& flag);
 
+// What a verb works on: a lab directory (LabSession), or a simulated
+// Machine when a scenario plays the CLI's words.
 class Session {
+ public:
+  virtual ~Session() = default;
+  virtual lvm::Lab& lab() = 0;
+  virtual lvm::System& sys() = 0;
+  virtual lvm::Context& ctx() = 0;
+  // Where default output files go (LAB for LAB/backup/VG); empty if none.
+  virtual std::string dir() const = 0;
+  // Ends the command: a lab directory saves the kernel state and unlocks.
+  virtual Status Close() = 0;
+  // Forgets the session without saving (a forked child took it over).
+  virtual void Abandon() = 0;
+  // True when background pollers must be handed to a forked process (a lab
+  // directory); a simulation keeps them running on its scheduler.
+  virtual bool forks_pollers() const = 0;
+};
+
+class LabSession : public Session {
  public:
   // `create` makes the directory if it is missing (pvcreate, vgcfgrestore).
   static Result<std::unique_ptr<Session>> Open(const std::string& dir,
                                                const std::string& command_line, bool create);
-  ~Session();
+  ~LabSession() override;
 
-  const std::string& dir() const { return dir_; }
-  lvm::Lab& lab() { return *lab_; }
-  lvm::System& sys() { return *sys_; }
-  lvm::Context& ctx() { return *ctx_; }
+  lvm::Lab& lab() override { return *lab_; }
+  lvm::System& sys() override { return *sys_; }
+  lvm::Context& ctx() override { return *ctx_; }
+  std::string dir() const override { return dir_; }
   // Saves the kernel state. Called by the destructor too.
-  Status Close();
-  // Forgets the session without saving (a forked child took it over).
-  void Abandon() { closed_ = true; }
+  Status Close() override;
+  void Abandon() override { closed_ = true; }
+  bool forks_pollers() const override { return true; }
 
  private:
-  Session() = default;
+  LabSession() = default;
   std::string dir_;
   int lock_fd_ = -1;
   std::unique_ptr<lvm::Lab> lab_;

@@ -34,8 +34,8 @@ Copier::Copier(engine::Scheduler& scheduler, engine::Trace* trace)
 
 Copier::~Copier() = default;
 
-void Copier::Copy(BlockDevice* src, uint64_t src_sector, std::vector<Dest> dests,
-                  uint64_t nsectors, uint32_t flags, Callback done) {
+void Copier::Copy(BlockDevice* src, uint64_t src_sector, std::vector<Dest> dests, uint64_t nsectors,
+                  uint32_t flags, Callback done) {
   LVLAB_CHECK(src != nullptr) << "kcopyd: no source";
   LVLAB_CHECK(!dests.empty() && dests.size() <= kMaxDestinations)
       << "kcopyd: " << dests.size() << " destinations (1 to 8 allowed)";
@@ -77,8 +77,8 @@ void Copier::StartPiece(Job* job) {
   const std::optional<SectorRange> data = job->src->NextData(from, end);
   if (!data) return StartHole(job, job->nsectors - job->cursor);
   LVLAB_CHECK(data->first >= from && data->first < data->second && data->second <= end)
-      << job->src->name() << ": NextData(" << from << ", " << end << ") answered ["
-      << data->first << ", " << data->second << ")";
+      << job->src->name() << ": NextData(" << from << ", " << end << ") answered [" << data->first
+      << ", " << data->second << ")";
   if (data->first > from) return StartHole(job, data->first - from);
   StartData(job, DataLength(job, data->second));
 }
@@ -116,11 +116,11 @@ void Copier::StartHole(Job* job, uint64_t len) {
   for (size_t i : targets) {
     const auto& [dev, start] = job->dests[i];
     stats_.bytes_discarded += len * kSectorSize;
-    dev->Submit(Bio{Bio::Op::kDiscard, start + offset, len, 0, nullptr,
-                    [this, job, i, join](Status st) {
-                      if (!st.ok()) WriteFailed(job, i);
-                      join(std::move(st));
-                    }});
+    dev->Submit(
+        Bio{Bio::Op::kDiscard, start + offset, len, 0, nullptr, [this, job, i, join](Status st) {
+              if (!st.ok()) WriteFailed(job, i);
+              join(std::move(st));
+            }});
   }
 }
 
@@ -132,30 +132,28 @@ void Copier::StartData(Job* job, uint64_t len) {
   stats_.bytes_read += len * kSectorSize;
   auto buf = std::make_shared<std::vector<uint8_t>>(len * kSectorSize);
   uint8_t* data = buf->data();
-  job->src->Submit(
-      Bio{Bio::Op::kRead, job->src_sector + offset, len, 0, data,
-          [this, job, buf, offset, len](Status st) mutable {
-            if (st.ok()) return WriteAll(job, std::move(buf), offset, len);
-            if (job->read_err.ok()) {
-              job->read_err = st.WithContext("kcopyd: reading " + job->src->name());
-            }
-            if (!job->ignore_errors()) job->stopped = true;
-            PieceDone(job);
-          }});
+  job->src->Submit(Bio{Bio::Op::kRead, job->src_sector + offset, len, 0, data,
+                       [this, job, buf, offset, len](Status st) mutable {
+                         if (st.ok()) return WriteAll(job, std::move(buf), offset, len);
+                         if (job->read_err.ok()) {
+                           job->read_err = st.WithContext("kcopyd: reading " + job->src->name());
+                         }
+                         if (!job->ignore_errors()) job->stopped = true;
+                         PieceDone(job);
+                       }});
 }
 
 void Copier::WriteAll(Job* job, std::shared_ptr<std::vector<uint8_t>> buf, uint64_t offset,
                       uint64_t len) {
-  auto join = JoinCompletions(job->dests.size(),
-                              [this, job, buf](Status) { PieceDone(job); });
+  auto join = JoinCompletions(job->dests.size(), [this, job, buf](Status) { PieceDone(job); });
   for (size_t i = 0; i < job->dests.size(); ++i) {
     const auto& [dev, start] = job->dests[i];
     stats_.bytes_written += len * kSectorSize;
-    dev->Submit(Bio{Bio::Op::kWrite, start + offset, len, 0, buf->data(),
-                    [this, job, i, join](Status st) {
-                      if (!st.ok()) WriteFailed(job, i);
-                      join(std::move(st));
-                    }});
+    dev->Submit(
+        Bio{Bio::Op::kWrite, start + offset, len, 0, buf->data(), [this, job, i, join](Status st) {
+              if (!st.ok()) WriteFailed(job, i);
+              join(std::move(st));
+            }});
   }
 }
 
@@ -185,9 +183,8 @@ void Copier::Finish(Job* job) {
                                 {"write_err_mask", owned->write_err}});
   }
   // The callback runs from its own event, as kcopyd's from its thread.
-  scheduler_.Post([job = std::shared_ptr<Job>(std::move(owned))] {
-    job->done(job->read_err, job->write_err);
-  });
+  scheduler_.Post(
+      [job = std::shared_ptr<Job>(std::move(owned))] { job->done(job->read_err, job->write_err); });
 }
 
 }  // namespace lvlab::dm

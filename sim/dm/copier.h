@@ -56,7 +56,7 @@ struct CopierStats {
   uint64_t bytes_read = 0;     // from sources
   uint64_t bytes_written = 0;  // to destinations
   uint64_t bytes_discarded = 0;
-  uint64_t bytes_skipped = 0;  // source hole bytes never read
+  uint64_t bytes_skipped = 0;         // source hole bytes never read
   uint32_t max_pieces_in_flight = 0;  // the most pieces one job had running
 };
 
@@ -92,8 +92,7 @@ class Copier {
   void StartHole(Job* job, uint64_t len);
   void StartData(Job* job, uint64_t len);
   uint64_t DataLength(const Job* job, uint64_t data_end) const;
-  void WriteAll(Job* job, std::shared_ptr<std::vector<uint8_t>> buf, uint64_t offset,
-                uint64_t len);
+  void WriteAll(Job* job, std::shared_ptr<std::vector<uint8_t>> buf, uint64_t offset, uint64_t len);
   void WriteFailed(Job* job, size_t dest);
   void PieceDone(Job* job);
   void Finish(Job* job);

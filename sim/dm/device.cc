@@ -187,8 +187,7 @@ void Device::PhaseDone(Io* io) {
   if (io->flush_phase) {
     io->flush_phase = false;
     // Preflush done: reissue the data without kPreflush.
-    if (io->status.ok() && !io->requeue && io->bio.op != Bio::Op::kFlush &&
-        io->bio.nsectors > 0) {
+    if (io->status.ok() && !io->requeue && io->bio.op != Bio::Op::kFlush && io->bio.nsectors > 0) {
       IssueData(io);
       return;
     }

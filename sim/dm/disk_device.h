@@ -56,8 +56,8 @@ class DiskDevice : public BlockDevice {
   engine::Scheduler& scheduler_;
   engine::Trace* const trace_;
   bool trace_io_ = false;
-  uint64_t in_flight_ = 0;         // started, not yet completed
-  std::deque<engine::Bio> queue_;  // waiting for a queue slot
+  uint64_t in_flight_ = 0;                       // started, not yet completed
+  std::deque<engine::Bio> queue_;                // waiting for a queue slot
   std::multiset<SectorRange> unapplied_writes_;  // submitted, not yet applied
 };
 

@@ -60,8 +60,8 @@ class MirrorCrashTest : public ::testing::Test {
     options.model.write_latency_ns = 50'000;
     for (uint64_t sectors : {kLegSectors, kLegSectors, uint64_t{8}}) {
       const std::string name = "pv" + std::to_string(disks_.size() + 1);
-      disks_.push_back(std::make_unique<store::Disk>(
-          name, store::NewMemImage(sectors * kSectorSize), options));
+      disks_.push_back(
+          std::make_unique<store::Disk>(name, store::NewMemImage(sectors * kSectorSize), options));
       disks_.back()->set_power(power);
     }
     // Leg 0 starts with data, so the first resync has something to copy.
@@ -97,8 +97,7 @@ class MirrorCrashTest : public ::testing::Test {
   }
 
   MirrorTarget* Mirror() {
-    return dynamic_cast<MirrorTarget*>(
-        m_->kernel.Find("m")->live_table()->front().target.get());
+    return dynamic_cast<MirrorTarget*>(m_->kernel.Find("m")->live_table()->front().target.get());
   }
 
   bool RunUntilSynced() {
@@ -134,8 +133,8 @@ class MirrorCrashTest : public ::testing::Test {
       for (int i = n - 1; i >= 0; --i) v = (v << 8) | b[at + static_cast<size_t>(i)];
       return v;
     };
-    out.valid = le(0, 4) == kMirrorLogMagic && le(4, 4) == kMirrorLogVersion &&
-                le(8, 8) == kRegions;
+    out.valid =
+        le(0, 4) == kMirrorLogMagic && le(4, 4) == kMirrorLogVersion && le(8, 8) == kRegions;
     for (uint64_t r = 0; r < kRegions; ++r) out.clean.push_back((b[1024 + r / 8] >> (r % 8)) & 1);
     return out;
   }
@@ -313,10 +312,10 @@ TEST_F(MirrorCrashTest, TheDirtyMarkIsDurableBeforeTheDataAndCleanMarksFollowALe
   });
   WriteMirror(2 * kRegion, 7, 8);
   m_->sched.RunUntilIdle();
-  EXPECT_EQ(bios, (std::vector<std::string>{
-                      "pv3 write", "pv3 flush",                // dirty mark, made durable
-                      "pv1 write", "pv2 write",                // the data
-                      "pv1 flush", "pv2 flush", "pv3 write"}))  // legs durable, then clean mark
+  EXPECT_EQ(bios, (std::vector<std::string>{"pv3 write", "pv3 flush",  // dirty mark, made durable
+                                            "pv1 write", "pv2 write",  // the data
+                                            "pv1 flush", "pv2 flush",
+                                            "pv3 write"}))  // legs durable, then clean mark
       << ::testing::PrintToString(bios);
 }
 

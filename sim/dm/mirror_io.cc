@@ -46,8 +46,9 @@ void MirrorTarget::Recover(uint64_t region) {
     if (i != src) dests.emplace_back(legs_[i].dev, legs_[i].offset + start);
   }
   if (trace_) {
-    trace_->Emit("region-recovering",
-                 {{"dev", device_ ? device_->name() : ""}, {"region", region}, {"of", nr_regions()}});
+    trace_->Emit(
+        "region-recovering",
+        {{"dev", device_ ? device_->name() : ""}, {"region", region}, {"of", nr_regions()}});
   }
   copier_->Copy(legs_[src].dev, legs_[src].offset + start, std::move(dests), count,
                 handle_errors_ ? 0 : Copier::kIgnoreErrors,
@@ -236,10 +237,10 @@ void MirrorTarget::WriteDone(MirrorBio mb, uint64_t error_mask, Status first_err
 // A NOSYNC region: the default leg only; its error goes straight up.
 void MirrorTarget::WriteDefault(MirrorBio mb) {
   auto holder = std::make_shared<MirrorBio>(std::move(mb));
-  legs_[default_leg_].dev->Submit(LegBio(*holder, default_leg_,
-                                         [this, alive = alive_, holder](Status st) {
-                                           if (*alive) EndBio(std::move(*holder), std::move(st));
-                                         }));
+  legs_[default_leg_].dev->Submit(
+      LegBio(*holder, default_leg_, [this, alive = alive_, holder](Status st) {
+        if (*alive) EndBio(std::move(*holder), std::move(st));
+      }));
 }
 
 void MirrorTarget::DoFailures(std::deque<MirrorBio> failures) {
@@ -286,17 +287,15 @@ void MirrorTarget::EndBio(MirrorBio mb, Status status) {
 void MirrorTarget::FlushLegs(std::function<void(Status)> done) {
   auto join = std::make_shared<LegJoin>(LegJoin{legs_.size(), 0, Status::Ok()});
   for (int i = 0; i < static_cast<int>(legs_.size()); ++i) {
-    legs_[i].dev->Submit(Bio{Bio::Op::kFlush, 0, 0, 0, nullptr,
-                             [this, alive = alive_, join, i, done](Status st) {
-                               if (!st.ok()) join->error_mask |= uint64_t{1} << i;
-                               if (--join->left > 0 || !*alive) return;
-                               for (int j = 0; j < static_cast<int>(legs_.size()); ++j) {
-                                 if ((join->error_mask >> j) & 1) FailMirror(j, kFlushError);
-                               }
-                               done(join->error_mask == 0
-                                        ? Status::Ok()
-                                        : IOError("mirror: flushing the legs failed"));
-                             }});
+    legs_[i].dev->Submit(Bio{
+        Bio::Op::kFlush, 0, 0, 0, nullptr, [this, alive = alive_, join, i, done](Status st) {
+          if (!st.ok()) join->error_mask |= uint64_t{1} << i;
+          if (--join->left > 0 || !*alive) return;
+          for (int j = 0; j < static_cast<int>(legs_.size()); ++j) {
+            if ((join->error_mask >> j) & 1) FailMirror(j, kFlushError);
+          }
+          done(join->error_mask == 0 ? Status::Ok() : IOError("mirror: flushing the legs failed"));
+        }});
   }
 }
 
@@ -310,9 +309,8 @@ void MirrorTarget::FailMirror(int leg, ErrorType type) {
   l.error_type |= 1u << type;
   if (trace_) {
     static constexpr const char* kNames[] = {"write", "flush", "sync", "read"};
-    trace_->Emit("mirror-leg-error", {{"dev", device_ ? device_->name() : ""},
-                                      {"leg", leg},
-                                      {"error", kNames[type]}});
+    trace_->Emit("mirror-leg-error",
+                 {{"dev", device_ ? device_->name() : ""}, {"leg", leg}, {"error", kNames[type]}});
   }
   if (!handle_errors_) return;
   // A failed default leg is replaced only if the others hold the same data.

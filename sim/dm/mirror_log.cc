@@ -165,7 +165,7 @@ class DiskLog final : public DirtyLog {
   engine::Scheduler& scheduler_;
   const MirrorBugs* const bugs_;
   std::vector<uint8_t> buffer_;  // header at 0, clean bits at 1024
-  std::deque<Done> waiting_;      // Flush calls, the first one running when busy_
+  std::deque<Done> waiting_;     // Flush calls, the first one running when busy_
   bool busy_ = false;
   uint64_t dirtied_durable_ = 0;  // dirtied_ as of the last flushed header
   uint64_t cleaned_written_ = 0;  // cleaned_ as of the last written header
@@ -354,8 +354,8 @@ Result<std::unique_ptr<DirtyLog>> NewDiskLog(const std::vector<std::string>& arg
   const uint64_t buf_bytes =
       (kMirrorLogBitsOffset + bitset + kSectorSize - 1) / kSectorSize * kSectorSize;
   if (buf_bytes > dev->size_sectors() * kSectorSize) {
-    return InvalidArgument("log device " + dev->devno().ToString() +
-                           " too small: need " + std::to_string(buf_bytes) + " bytes");
+    return InvalidArgument("log device " + dev->devno().ToString() + " too small: need " +
+                           std::to_string(buf_bytes) + " bytes");
   }
   return std::unique_ptr<DirtyLog>(
       std::make_unique<DiskLog>(dev, buf_bytes, env, region_size, count, sync));

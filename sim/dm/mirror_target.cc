@@ -30,21 +30,21 @@ MirrorTarget::MirrorTarget(const TargetArgs& args, std::unique_ptr<DirtyLog> log
       bugs_(args.kernel ? &args.kernel->bugs() : nullptr),
       len_(args.len_sectors),
       log_(std::move(log)),
-      rh_(log_.get(),
-          RegionHash::Callbacks{
-              [this](std::deque<MirrorBio> bios) {
-                for (MirrorBio& mb : bios) writes_.push_back(std::move(mb));
-                Wake();
-              },
-              [this] { Wake(); },
-              [this](uint64_t region, bool copied, bool in_sync) {
-                if (!trace_) return;
-                trace_->Emit("region-recovered", {{"dev", device_ ? device_->name() : ""},
-                                                  {"region", region},
-                                                  {"of", nr_regions()},
-                                                  {"ok", copied},
-                                                  {"in_sync", in_sync}});
-              }}),
+      rh_(log_.get(), RegionHash::Callbacks{[this](std::deque<MirrorBio> bios) {
+                                              for (MirrorBio& mb : bios)
+                                                writes_.push_back(std::move(mb));
+                                              Wake();
+                                            },
+                                            [this] { Wake(); },
+                                            [this](uint64_t region, bool copied, bool in_sync) {
+                                              if (!trace_) return;
+                                              trace_->Emit("region-recovered",
+                                                           {{"dev", device_ ? device_->name() : ""},
+                                                            {"region", region},
+                                                            {"of", nr_regions()},
+                                                            {"ok", copied},
+                                                            {"in_sync", in_sync}});
+                                            }}),
       legs_(std::move(legs)),
       handle_errors_(handle_errors),
       keep_log_(keep_log),
@@ -84,8 +84,11 @@ std::string MirrorTarget::Health() const {
     if (l.error_count == 0) {
       out += 'A';
     } else {
-      out += has(kFlushError) ? 'F' : has(kWriteError) ? 'D' : has(kSyncError) ? 'S'
-             : has(kReadError) ? 'R' : 'U';
+      out += has(kFlushError)   ? 'F'
+             : has(kWriteError) ? 'D'
+             : has(kSyncError)  ? 'S'
+             : has(kReadError)  ? 'R'
+                                : 'U';
     }
   }
   return out;

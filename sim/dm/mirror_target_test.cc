@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/rng.h"
 #include "sim/dm/mirror_test_util.h"
 
 namespace lvlab::dm {
@@ -236,9 +237,9 @@ TEST_F(MirrorTest, SuspendStopsRecoveryAndResumeRestartsFromTheFirstUnsyncedRegi
   const size_t reloaded = recovering_.size();
   EXPECT_EQ(Mirror("m")->in_sync_regions(), 0u);
   ASSERT_TRUE(RunUntilSynced("m"));
-  EXPECT_EQ(std::vector<uint64_t>(recovering_.begin() + static_cast<long>(reloaded),
-                                  recovering_.end()),
-            (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(
+      std::vector<uint64_t>(recovering_.begin() + static_cast<long>(reloaded), recovering_.end()),
+      (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}));
   EXPECT_EQ(DiskSectors(1, 0, 16384), Pattern(1, 16384));
 }
 
@@ -270,6 +271,44 @@ TEST_F(MirrorTest, DmCoreSplitsBiosAtRegionBoundaries) {
   ASSERT_TRUE(Write("m", 1000, data).ok());
   EXPECT_EQ(DiskSectors(1, 1000, 2048), data);
   EXPECT_EQ(disks_[1]->stats().writes, 3u);  // 24 + 1024 + 1000 sectors
+}
+
+TEST_F(MirrorTest, RandomWritesDuringResyncReachBothLegs) {
+  // Leg 0 is half holes, leg 1 full of stale data; four writes at a time
+  // (never overlapping) race the resync, with a flush now and then.
+  store::DiskModel model;
+  model.write_latency_ns = 200'000;
+  model.read_latency_ns = 100'000;
+  model.bandwidth_bytes_per_sec = 200ULL << 20;
+  AddDisk(20480, model);
+  AddDisk(20480, model);
+  for (uint64_t c = 0; c < 20480; c += 256) ASSERT_TRUE(Write("pv1", c, Pattern(1, 128)).ok());
+  ASSERT_TRUE(Write("pv2", 0, Pattern(2, 20480)).ok());
+  std::vector<uint8_t> expect = DiskSectors(0, 0, 20480);
+  Activate("m", "0 20480 mirror core 1 1024 2 7:1 0 7:2 0");
+  Rng rng(5);
+  for (uint32_t i = 0; i < 400; ++i) {
+    std::vector<std::shared_ptr<std::optional<Status>>> pending;
+    std::vector<std::vector<uint8_t>> bufs(4);
+    for (uint64_t j = 0; j < 4; ++j) {
+      const uint64_t sector = (rng.Uniform(20480 / 32) * 4 + j) * 8;
+      bufs[j] = Pattern(1000 + i * 4 + static_cast<uint32_t>(j), 8);
+      std::copy(bufs[j].begin(), bufs[j].end(), expect.begin() + sector * kSectorSize);
+      pending.push_back(Start(kernel_.Resolve("m"), Bio::Op::kWrite, sector, 8, bufs[j].data()));
+    }
+    ASSERT_TRUE(sched_.RunUntil([&] {
+      return std::all_of(pending.begin(), pending.end(), [](auto& p) { return p->has_value(); });
+    }));
+    if (i % 16 == 15) {
+      ASSERT_TRUE(Io(kernel_.Resolve("m"), Bio::Op::kFlush, 0, 0, nullptr).ok());
+    }
+    if (i == 10) {
+      EXPECT_LT(recovered_.size(), 20u);  // the writes do race the resync
+    }
+  }
+  ASSERT_TRUE(RunUntilSynced("m"));
+  EXPECT_EQ(DiskSectors(0, 0, 20480), expect);
+  EXPECT_EQ(DiskSectors(1, 0, 20480), expect);
 }
 
 // One complete run in a world of its own (scheduler, trace, kernel, disks).

@@ -49,8 +49,7 @@ class MirrorTestBase : public DmTest {
   // Runs until every region of `name` is in sync.
   bool RunUntilSynced(const std::string& name) {
     MirrorTarget* m = Mirror(name);
-    return m != nullptr &&
-           sched_.RunUntil([m] { return m->in_sync_regions() == m->nr_regions(); });
+    return m != nullptr && sched_.RunUntil([m] { return m->in_sync_regions() == m->nr_regions(); });
   }
 
   // Runs until `n` regions have been recovered since the test started.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 #include "sim/base/check.h"
 
@@ -106,8 +107,8 @@ void RegionHash::MarkNosync(const MirrorBio& bio) {
   if (bio.is_discard()) return;
   log_->SetRegionSync(bio.region, false);
   Region& reg = Find(bio.region);
-  LVLAB_CHECK(reg.list == List::kNone) << "mirror region " << bio.region
-                                       << " with a write in flight is on a list";
+  LVLAB_CHECK(reg.list == List::kNone)
+      << "mirror region " << bio.region << " with a write in flight is on a list";
   const bool recovering = reg.state == RegionState::kRecovering;
   reg.state = RegionState::kNosync;
   if (recovering) CompleteResyncWork(bio.region, reg, false);

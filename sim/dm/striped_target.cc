@@ -109,9 +109,8 @@ class StripedTarget : public Target {
     const uint64_t li = last - (last % n + n - i) % n;  // last chunk < end on stripe i
     const uint64_t tail = li == last ? (end - 1) % chunk_ + 1 : chunk_;
     const Stripe& s = stripes_[i];
-    std::optional<SectorRange> r =
-        s.dev->NextData(s.physical_start + (ci / n) * chunk_ + skip,
-                        s.physical_start + (li / n) * chunk_ + tail);
+    std::optional<SectorRange> r = s.dev->NextData(s.physical_start + (ci / n) * chunk_ + skip,
+                                                   s.physical_start + (li / n) * chunk_ + tail);
     if (!r) return std::nullopt;
     const uint64_t rel = r->first - s.physical_start;
     const uint64_t row = rel / chunk_;

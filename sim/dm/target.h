@@ -15,8 +15,8 @@
 // Map contract: complete bio.done exactly once, from a scheduler event, never
 // inline. A target that must give a bio back to DM core (DM_ENDIO_REQUEUE)
 // completes it with RequeueStatus(); the Device then requeues the whole
-// original bio during a noflush suspend and fails it otherwise (3.2). The formats of TableArgs and StatusInfo are the kernel's exact
-// STATUSTYPE_TABLE and STATUSTYPE_INFO strings.
+// original bio during a noflush suspend and fails it otherwise (3.2). The formats of TableArgs and
+// StatusInfo are the kernel's exact STATUSTYPE_TABLE and STATUSTYPE_INFO strings.
 //
 // Not thread-safe: one engine thread. A Target is owned by its Device's table
 // and destroyed when the table is replaced or the device removed; it does not

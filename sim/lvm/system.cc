@@ -77,7 +77,11 @@ void System::PlugDisks() {
 System::~System() = default;
 
 void System::Narrate(const std::string& line) {
-  if (narrate_) *narrate_ << line << "\n";
+  if (!narrate_) return;
+  // Tables span lines: continuation lines are indented under the first.
+  std::string text;
+  for (char c : line) text += c == '\n' ? std::string("\n      ") : std::string(1, c);
+  *narrate_ << text << "\n";
 }
 
 Status System::Restore(const KernelState& state) {
