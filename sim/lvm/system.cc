@@ -256,7 +256,8 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
       if (std::find(order.begin(), order.end(), n) == order.end()) order.push_back(n);
     }
   }
-  std::vector<std::string> created, changed, suspended;
+  // `resume` lists new and changed devices, dependencies first.
+  std::vector<std::string> created, changed, suspended, resume;
   auto undo = [&](const Status& why) {
     lab_->VgRevert(vg.name);
     for (const std::string& n : changed) (void)kernel_->ClearInactive(DmName(vg.name, n));
@@ -266,7 +267,9 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
     }
     return why;
   };
-  // Preload, dependencies first.
+  // Preload, dependencies first. New devices get their table but are not
+  // resumed yet (libdm's delay_resume_if_new): a new pvmove mirror must not
+  // start copying while its parents still write to the PVs directly.
   for (const std::string& n : order) {
     const LogicalVolume* lv = next.FindLv(n);
     if (!lv) continue;
@@ -275,13 +278,10 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
     const std::string dm = DmName(vg.name, n);
     if (!IsActive(next, n)) {
       auto devno = kernel_->Create(dm, DmUuid(next, *lv));
-      Status st = devno.ok() ? kernel_->Load(dm, *table) : devno.status();
-      if (st.ok()) st = kernel_->Resume(dm);
-      if (!st.ok()) {
-        if (devno.ok()) (void)kernel_->Remove(dm);
-        return undo(st);
-      }
+      if (!devno.ok()) return undo(devno.status());
       created.push_back(n);
+      if (Status st = kernel_->Load(dm, *table); !st.ok()) return undo(st);
+      resume.push_back(n);
       Narrate("create " + dm + " (" + devno->ToString() + ") and load: " + Chomp(*table));
       continue;
     }
@@ -289,6 +289,7 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
     if (live.ok() && *live + "\n" == *table) continue;
     if (Status st = kernel_->Load(dm, *table); !st.ok()) return undo(st);
     changed.push_back(n);
+    resume.push_back(n);
     Narrate("load " + dm + " (inactive): " + Chomp(*table));
   }
   // Suspend holders first.
@@ -303,14 +304,18 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
   }
   const uint64_t seqno = next.seqno;
   if (Status st = lab_->VgCommit(vg); !st.ok()) {
+    lab_->VgRevert(vg.name);
     for (const std::string& n : changed) (void)kernel_->ClearInactive(DmName(vg.name, n));
     for (const std::string& n : suspended) (void)kernel_->Resume(DmName(vg.name, n));
+    for (auto it = created.rbegin(); it != created.rend(); ++it) {
+      (void)kernel_->Remove(DmName(vg.name, *it));
+    }
     return st;
   }
   Narrate("commit metadata of " + vg.name + " at seqno " + std::to_string(seqno));
   trace_->Emit("metadata-commit", {{"vg", vg.name}, {"seqno", seqno}});
-  // Resume dependencies first: the new tables go live.
-  for (const std::string& n : changed) {
+  // Resume dependencies first: new devices go live, then the new tables.
+  for (const std::string& n : resume) {
     const std::string dm = DmName(vg.name, n);
     LVLAB_RETURN_IF_ERROR(kernel_->Resume(dm));
     Narrate("resume " + dm + " (" + DevNoOf(vg, n) + ")");
