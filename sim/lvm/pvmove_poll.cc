@@ -112,6 +112,16 @@ void Poller::Finish(Status st) {
 }
 
 void Poller::Poll() {
+  // Another poller is changing this VG inside a nested scheduler run: wait.
+  if (!ctx_.sys.TryLockVg(o_.vg)) {
+    ctx_.sys.scheduler().After(10'000'000, [this] { Poll(); });
+    return;
+  }
+  PollLocked();
+  ctx_.sys.UnlockVg(o_.vg);
+}
+
+void Poller::PollLocked() {
   auto read = ctx_.lab().ReadVg(o_.vg);
   if (!read.ok()) return Finish(read.status().WithContext("ABORTING: Can't reread VG for " + o_.source));
   VolumeGroup& vg = read->vg;

@@ -31,6 +31,7 @@ class Poller {
 
  private:
   void Poll();
+  void PollLocked();
   void Again();
   void Finish(Status st);
   Status Checkpoint(VolumeGroup& vg);

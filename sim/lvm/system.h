@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -89,6 +90,11 @@ class System {
                          const std::function<Status()>& before_commit = {});
   // Plugs in the disks of PVs created since boot (pvcreate, --create-pvs).
   void PlugDisks();
+  // LVM's VG write lock, between pollers: an operation that runs the
+  // scheduler (suspend waits for I/O) lets other events run, and a poller
+  // must not change the same VG meanwhile. TryLockVg fails if it is held.
+  bool TryLockVg(const std::string& vg) { return locked_vgs_.insert(vg).second; }
+  void UnlockVg(const std::string& vg) { locked_vgs_.erase(vg); }
 
  private:
   Lab* lab_;
@@ -96,6 +102,7 @@ class System {
   std::unique_ptr<engine::Trace> trace_;
   std::unique_ptr<dm::Kernel> kernel_;
   std::unique_ptr<PollerSet> pollers_;
+  std::set<std::string> locked_vgs_;
   std::ostream* narrate_ = nullptr;
 };
 
