@@ -21,6 +21,28 @@ void Runner::Run(const std::function<Status(Session&)>& fn, bool create) {
   if (!closed.ok()) Fail(closed, kCommandFailed);
 }
 
+void SetupVerbs(CLI::App& app, Runner& r) {
+  SetupPvcreate(app, r);
+  SetupPvremove(app, r);
+  SetupVgcreate(app, r);
+  SetupVgremove(app, r);
+  SetupVgextend(app, r);
+  SetupVgreduce(app, r);
+  SetupVgchange(app, r);
+  SetupVgck(app, r);
+  SetupLvcreate(app, r);
+  SetupLvextend(app, r);
+  SetupLvremove(app, r);
+  SetupLvchange(app, r);
+  SetupReports(app, r);
+  SetupDmsetup(app, r);
+  SetupVgcfgbackup(app, r);
+  SetupVgcfgrestore(app, r);
+  SetupShow(app, r);
+  SetupCrash(app, r);
+  SetupPvmove(app, r);
+}
+
 Result<uint64_t> ParseSizeOption(const std::string& option, const std::string& text) {
   auto r = ParseSizeBytes(text, 'm');
   if (!r.ok()) return InvalidArgument("Invalid argument for " + option + ": " + r.status().message());

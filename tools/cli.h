@@ -53,6 +53,11 @@ void SetupVgcfgrestore(CLI::App& app, Runner& r);
 void SetupShow(CLI::App& app, Runner& r);
 void SetupCrash(CLI::App& app, Runner& r);
 void SetupPvmove(CLI::App& app, Runner& r);
+// Every verb above, in `lvlab --help` order; scenario `run:` steps parse
+// the CLI's words with these same definitions.
+void SetupVerbs(CLI::App& app, Runner& r);
+// lvlab run SCENARIO.yaml (scenarios/runner.h); not among SetupVerbs.
+void SetupRun(CLI::App& app, Runner& r);
 
 // If pollers are running (pvmove -b, vgchange -ay of a VG with an
 // unfinished move), forks a background process that keeps the machine —

@@ -45,8 +45,8 @@ void SetupPvmove(CLI::App& app, Runner& r) {
       a->source = source->front();
       a->dests.assign(source->begin() + 1, source->end());
     }
-    a->wait = !*background;
     r.Run([&](Session& s) -> Status {
+      a->wait = !*background && s.waits_for_pollers();
       if (*narrate) {
         s.sys().set_narration(&s.ctx().out);
         NarrateCopies(s);

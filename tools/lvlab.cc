@@ -21,25 +21,8 @@ int main(int argc, char** argv) {
     if (arg.rfind("--lab=", 0) == 0) continue;
     runner.command_line += (runner.command_line.empty() ? "" : " ") + arg;
   }
-  SetupPvcreate(app, runner);
-  SetupPvremove(app, runner);
-  SetupVgcreate(app, runner);
-  SetupVgremove(app, runner);
-  SetupVgextend(app, runner);
-  SetupVgreduce(app, runner);
-  SetupVgchange(app, runner);
-  SetupVgck(app, runner);
-  SetupLvcreate(app, runner);
-  SetupLvextend(app, runner);
-  SetupLvremove(app, runner);
-  SetupLvchange(app, runner);
-  SetupReports(app, runner);
-  SetupDmsetup(app, runner);
-  SetupVgcfgbackup(app, runner);
-  SetupVgcfgrestore(app, runner);
-  SetupShow(app, runner);
-  SetupCrash(app, runner);
-  SetupPvmove(app, runner);
+  SetupVerbs(app, runner);
+  SetupRun(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

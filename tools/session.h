@@ -40,6 +40,10 @@ class Session {
   // True when background pollers must be handed to a forked process (a lab
   // directory); a simulation keeps them running on its scheduler.
   virtual bool forks_pollers() const = 0;
+  // True when a foreground command (pvmove without -b) waits for the
+  // pollers it started, as at a terminal; false in a scenario, whose later
+  // steps run while the move goes on (a crash "when copy_percent >= 50").
+  virtual bool waits_for_pollers() const { return true; }
 };
 
 class LabSession : public Session {

@@ -1,0 +1,248 @@
+// The steps of a scenario file: conditions, actions and expectations.
+#include "scenarios/loader_internal.h"
+#include "scenarios/status_regex.h"
+#include "scenarios/yaml_util.h"
+
+namespace lvlab::scenarios::internal {
+namespace {
+
+using yaml::Fail;
+using yaml::Has;
+
+// A count: a plain number N means `plain` N (">=" for when, "==" for expect).
+Comparison Count(const YAML::Node& node, Comparison::Op plain) {
+  Comparison c = yaml::Compare(node, "count");
+  const std::string t = node.Scalar();
+  if (!t.empty() && t[0] >= '0' && t[0] <= '9') c.op = plain;
+  if (!c.IsNumeric()) Fail(node, "count must be a number or a comparison such as \">= 2\"");
+  return c;
+}
+
+void LoadWhen(const YAML::Node& node, Condition* c) {
+  if (node.IsScalar()) {
+    if (node.Scalar() != "idle") {
+      Fail(node,
+           "when: '" + node.Scalar() +
+               "' is not a condition; write when: idle, or a map "
+               "{lv: VG/LV, FIELD: VALUE}, {pv: PV, FIELD: VALUE} or {event: NAME, count: N}");
+    }
+    c->kind = Condition::Kind::kIdle;
+    return;
+  }
+  yaml::RequireMap(node, "when");
+  if (Has(node, "event")) {
+    yaml::CheckKeys(node, {"event", "count"}, "when {event: ...}");
+    c->kind = Condition::Kind::kEvent;
+    c->event = yaml::Text(node["event"], "event");
+    c->cmp = Comparison{Comparison::Op::kGe, "1"};
+    if (Has(node, "count")) c->cmp = Count(node["count"], Comparison::Op::kGe);
+    return;
+  }
+  const bool pv = Has(node, "pv");
+  if (!pv && !Has(node, "lv")) {
+    Fail(node,
+         "when needs lv: VG/LV or pv: PV with one report field (copy_percent: \">= 50\"), "
+         "or event: NAME");
+  }
+  if (node.size() != 2) {
+    Fail(node, "when {" + std::string(pv ? "pv" : "lv") +
+                   ": ...} takes exactly one report field, "
+                   "e.g. {lv: vg0/pvmove0, copy_percent: \">= 50\"}");
+  }
+  c->kind = Condition::Kind::kField;
+  c->object_is_pv = pv;
+  c->object = yaml::Text(node[pv ? "pv" : "lv"], pv ? "pv" : "lv");
+  for (const auto& kv : node) {
+    const YAML::Node key_node = kv.first, val = kv.second;
+    const std::string key = yaml::Text(key_node, "a key");
+    if (key == "lv" || key == "pv") continue;
+    CheckReportField(key_node, key, pv);
+    c->field = key;
+    c->cmp = yaml::Compare(val, key);
+  }
+}
+
+void LoadCondition(const YAML::Node& item, Step* st) {
+  Condition& c = st->condition;
+  int n = 0;
+  for (const char* key : {"at", "after", "when"}) n += Has(item, key);
+  if (n > 1) Fail(item, "a step takes one of at, after and when, not several");
+  if (Has(item, "at")) c.kind = Condition::Kind::kAt, c.time_ns = yaml::Duration(item["at"], "at");
+  if (Has(item, "after")) {
+    c.kind = Condition::Kind::kAfter, c.time_ns = yaml::Duration(item["after"], "after");
+  }
+  if (Has(item, "when")) LoadWhen(item["when"], &c);
+  if (Has(item, "timeout")) {
+    if (!Has(item, "when")) Fail(item["timeout"], "timeout applies to a when condition only");
+    c.timeout_ns = yaml::Duration(item["timeout"], "timeout");
+  }
+  c.where = yaml::WhereOf(item);
+}
+
+void LoadFault(const YAML::Node& node, Step* st) {
+  yaml::CheckKeys(node, {"pv", "fail", "restore", "delay"}, "fault");
+  if (!Has(node, "pv")) Fail(node, "fault needs pv: NAME");
+  st->fault.pv = yaml::Text(node["pv"], "fault pv");
+  if (Has(node, "delay")) {
+    Fail(node["delay"],
+         "fault delay is not built yet: a drive's timing is fixed when its Disk is "
+         "created; give the PV its latency in lab.pvs instead");
+  }
+  if (Has(node, "fail") == Has(node, "restore")) {
+    Fail(node, "fault takes one of fail: true and restore: true");
+  }
+  const bool fail = Has(node, "fail") ? yaml::Bool(node["fail"], "fail")
+                                      : !yaml::Bool(node["restore"], "restore");
+  st->fault.kind = fail ? FaultSpec::Kind::kFail : FaultSpec::Kind::kRestore;
+}
+
+void LoadAction(const YAML::Node& item, Step* st) {
+  int n = 0;
+  for (const char* key : {"run", "crash", "fault", "workload"}) n += Has(item, key);
+  if (n > 1) Fail(item, "a step takes one action (run, crash, fault or workload); split it in two");
+  if (Has(item, "run")) {
+    st->action = Step::Action::kRun;
+    st->command = yaml::Text(item["run"], "run");
+    st->command_where = yaml::WhereOf(item["run"]);
+    if (st->command.rfind("lvlab ", 0) == 0) st->command = st->command.substr(6);
+    if (st->command.empty())
+      Fail(item["run"], "run needs a command, e.g. run: pvmove -i 1 pv2 pv4");
+    if (st->command == "crash" || st->command.rfind("crash ", 0) == 0) {
+      Fail(item["run"],
+           "run: crash forgets a lab directory's devices; in a scenario cut the "
+           "machine's power with crash: {lose: none|all|random}");
+    }
+  } else if (Has(item, "crash")) {
+    st->action = Step::Action::kCrash;
+    const YAML::Node& c = item["crash"];
+    if (!c.IsNull()) {
+      yaml::CheckKeys(c, {"lose"}, "crash");
+      if (Has(c, "lose")) {
+        auto p = store::ParseLossPolicy(yaml::Text(c["lose"], "lose"));
+        if (!p.ok()) Fail(c["lose"], "lose must be none, all or random");
+        st->lose = *p;
+      }
+    }
+  } else if (Has(item, "fault")) {
+    st->action = Step::Action::kFault;
+    LoadFault(item["fault"], st);
+  } else if (Has(item, "workload")) {
+    const YAML::Node& w = item["workload"];
+    yaml::CheckKeys(w, {"start", "stop"}, "workload");
+    if (Has(w, "start") == Has(w, "stop"))
+      Fail(w, "workload takes one of start: {...} and stop: VG/LV");
+    if (Has(w, "start")) {
+      st->action = Step::Action::kWorkloadStart;
+      st->workload = LoadWorkload(w["start"], "workload start");
+    } else {
+      st->action = Step::Action::kWorkloadStop;
+      st->stop_lv = yaml::Text(w["stop"], "workload stop");
+    }
+  }
+}
+
+void LoadObjects(const YAML::Node& node, bool pv, std::vector<ObjectExpect>* out) {
+  const std::string what = pv ? "expect pvs" : "expect lvs";
+  yaml::RequireMap(node, what);
+  for (const auto& kv : node) {
+    const YAML::Node key_node = kv.first, val = kv.second;
+    ObjectExpect o;
+    o.name = yaml::Text(key_node, "a name in " + what);
+    o.where = yaml::WhereOf(key_node);
+    if (val.IsScalar()) {
+      const std::string v = val.Scalar();
+      if (v != "absent" && v != "present") {
+        Fail(val, o.name + ": write absent, present or a map of report fields");
+      }
+      o.absent = v == "absent";
+    } else {
+      yaml::RequireMap(val, what + " " + o.name);
+      for (const auto& fkv : val) {
+        const YAML::Node field_node = fkv.first, field_val = fkv.second;
+        const std::string field = yaml::Text(field_node, "a report field");
+        CheckReportField(field_node, field, pv);
+        o.fields.emplace_back(field, yaml::Compare(field_val, field));
+      }
+    }
+    out->push_back(std::move(o));
+  }
+}
+
+void LoadEvents(const YAML::Node& node, std::vector<EventExpect>* out) {
+  yaml::RequireSeq(node, "expect events");
+  for (const YAML::Node& e : node) {
+    EventExpect x;
+    x.where = yaml::WhereOf(e);
+    if (e.IsMap()) {
+      yaml::CheckKeys(e, {"event", "count"}, "an expected event");
+      if (!Has(e, "event")) Fail(e, "an expected event needs event: NAME");
+      x.event = yaml::Text(e["event"], "event");
+      if (Has(e, "count")) x.count = Count(e["count"], Comparison::Op::kEq);
+    } else {
+      x.event = yaml::Text(e, "an expected event");
+    }
+    out->push_back(std::move(x));
+  }
+}
+
+void LoadExpect(const YAML::Node& node, Expectations* x) {
+  yaml::CheckKeys(node, {"data", "segments", "lvs", "pvs", "status", "events", "error"}, "expect");
+  x->where = yaml::WhereOf(node);
+  if (Has(node, "data")) {
+    if (yaml::Text(node["data"], "data") != "intact")
+      Fail(node["data"], "data: intact is the only data expectation");
+    x->data_intact = true;
+  }
+  if (Has(node, "segments")) {
+    yaml::RequireMap(node["segments"], "expect segments");
+    for (const auto& kv : YAML::Node(node["segments"])) {
+      const YAML::Node key_node = kv.first, val = kv.second;
+      const std::string lv = yaml::Text(key_node, "an LV");
+      if (lv.find('/') == std::string::npos)
+        Fail(key_node, "write the LV as VG/LV, not '" + lv + "'");
+      x->segments.emplace_back(lv, yaml::TextList(val, "the segments of " + lv));
+    }
+  }
+  if (Has(node, "lvs")) LoadObjects(node["lvs"], false, &x->lvs);
+  if (Has(node, "pvs")) LoadObjects(node["pvs"], true, &x->pvs);
+  if (Has(node, "status")) {
+    yaml::RequireMap(node["status"], "expect status");
+    for (const auto& kv : YAML::Node(node["status"])) {
+      const YAML::Node key_node = kv.first, val = kv.second;
+      const std::string pattern = yaml::Text(val, "a status regex");
+      if (Status st = CheckRegex(pattern); !st.ok()) Fail(val, st.message());
+      x->status.emplace_back(yaml::Text(key_node, "a dm device name"), pattern);
+    }
+  }
+  if (Has(node, "events")) LoadEvents(node["events"], &x->events);
+  if (Has(node, "error")) x->error = yaml::Text(node["error"], "error");
+}
+
+}  // namespace
+
+void LoadSteps(const YAML::Node& node, Scenario* s) {
+  yaml::RequireSeq(node, "steps");
+  for (const YAML::Node& item : node) {
+    Step st;
+    st.number = static_cast<int>(s->steps.size()) + 1;
+    st.where = yaml::WhereOf(item);
+    const std::string what = "step " + std::to_string(st.number);
+    yaml::CheckKeys(
+        item, {"at", "after", "when", "timeout", "run", "crash", "fault", "workload", "expect"},
+        what);
+    LoadCondition(item, &st);
+    LoadAction(item, &st);
+    if (Has(item, "expect")) LoadExpect(item["expect"], &st.expect);
+    if (st.expect.error && st.action != Step::Action::kRun) {
+      Fail(item["expect"], "expect error applies to a run step (the command must fail)");
+    }
+    if (st.action == Step::Action::kNone && st.expect.empty() &&
+        st.condition.kind == Condition::Kind::kNone) {
+      Fail(item, what + " does nothing: give it a condition, an action or expectations");
+    }
+    s->steps.push_back(std::move(st));
+  }
+  if (s->steps.empty()) Fail(node, "the scenario has no steps");
+}
+
+}  // namespace lvlab::scenarios::internal

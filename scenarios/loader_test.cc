@@ -1,0 +1,156 @@
+// The loader: what a good file becomes, and the message for each kind of
+// broken file (file:line:col, did-you-mean).
+#include "scenarios/loader.h"
+
+#include <gtest/gtest.h>
+
+namespace lvlab::scenarios {
+namespace {
+
+constexpr const char* kLab = R"(lab:
+  extent_size: 4M
+  pvs: {pv1: 64M, pv2: 64M, pv3: {size: 64M, write_latency: 2ms}}
+  vgs: {vg0: [pv1, pv2, pv3]}
+  lvs: {vg0/lv0: [pv1:0-9, pv2:0+5], vg0/lv1: 8M}
+)";
+
+// The message of a broken file, or "loaded" if it loads.
+std::string Error(const std::string& text) {
+  auto s = ParseScenario(text, "t.yaml");
+  return s.ok() ? "loaded" : s.status().message();
+}
+
+TEST(Loader, GoodFileBecomesTheScenario) {
+  auto s = ParseScenario(std::string("name: walk\nseed: 7\n") + kLab + R"(workloads:
+  - {lv: vg0/lv0, pattern: random, block: 4k, iodepth: 4, write: 70%, flush_every: 32, ios: 100}
+steps:
+  - run: lvlab pvmove -i 1 pv2 pv3
+  - when: {lv: vg0/pvmove0, copy_percent: ">= 50"}
+    timeout: 10min
+    crash: {lose: all}
+  - at: 2s
+    fault: {pv: pv2, fail: true}
+  - when: {event: checkpoint, count: 2}
+  - after: 500ms
+    expect:
+      data: intact
+      segments: {vg0/lv0: [pv1, pv3]}
+      lvs: {vg0/pvmove0: absent, vg0/lv0: {lv_attr: "-wi-a-----", copy_percent: ""}}
+      status: {vg0-lv0: "linear"}
+      events: [checkpoint, {event: pvmove-finished, count: 1}]
+  - when: idle
+)",
+                         "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->name, "walk");
+  EXPECT_EQ(s->seed, 7u);
+  ASSERT_EQ(s->lab.pvs.size(), 3u);
+  ASSERT_TRUE(s->lab.pvs[2].model.has_value());
+  EXPECT_EQ(s->lab.pvs[2].model->write_latency_ns, 2'000'000u);
+  ASSERT_EQ(s->lab.lvs.size(), 2u);
+  EXPECT_EQ(s->lab.lvs[0].extents, 15u);
+  EXPECT_EQ(*s->lab.lvs[1].size_bytes, 8u << 20);
+  ASSERT_EQ(s->workloads.size(), 1u);
+  EXPECT_EQ(s->workloads[0].spec.write_percent, 70u);
+  EXPECT_EQ(s->workloads[0].spec.block_bytes, 4096u);
+  ASSERT_EQ(s->steps.size(), 6u);
+  EXPECT_EQ(s->steps[0].command, "pvmove -i 1 pv2 pv3");
+  EXPECT_EQ(s->steps[1].condition.kind, Condition::Kind::kField);
+  EXPECT_EQ(s->steps[1].condition.timeout_ns, 600 * kNsPerSecond);
+  EXPECT_TRUE(s->steps[1].condition.cmp.Matches("50.00"));
+  EXPECT_FALSE(s->steps[1].condition.cmp.Matches("49.99"));
+  EXPECT_EQ(s->steps[1].lose, store::LossPolicy::kAll);
+  EXPECT_EQ(s->steps[2].condition.time_ns, 2 * kNsPerSecond);
+  EXPECT_EQ(s->steps[3].condition.cmp.ToString(), ">= 2");
+  EXPECT_EQ(s->steps[4].expect.lvs.size(), 2u);
+  EXPECT_TRUE(s->steps[4].expect.lvs[0].absent);
+  EXPECT_EQ(s->steps[4].expect.events[1].count->ToString(), "== 1");
+  EXPECT_EQ(s->steps[4].where.line, 18);
+  EXPECT_EQ(s->steps[5].condition.kind, Condition::Kind::kIdle);
+}
+
+TEST(Loader, UnknownKeySuggestsTheNearest) {
+  EXPECT_EQ(Error(std::string(kLab) + "stpes:\n  - when: idle\n"),
+            "t.yaml:6:1: unknown key 'stpes' in the scenario; did you mean 'steps'?");
+  EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - when: idle\n    expect: {dta: intact}\n"),
+            "t.yaml:8:14: unknown key 'dta' in expect; did you mean 'data'?");
+  EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - crash: {loose: all}\n"),
+            "t.yaml:7:13: unknown key 'loose' in crash; did you mean 'lose'?");
+}
+
+TEST(Loader, UnknownKeyFarFromAllListsThem) {
+  EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - crash: {zzzzzzzz: 1}\n"),
+            "t.yaml:7:13: unknown key 'zzzzzzzz' in crash; expected one of: lose");
+}
+
+TEST(Loader, YamlSyntaxErrorHasPosition) {
+  const std::string e = Error("name: x\nlab: {pvs: {pv1: 1G}\nsteps: []\n");
+  EXPECT_EQ(e.rfind("t.yaml:", 0), 0u) << e;
+  EXPECT_NE(e.find("YAML syntax error"), std::string::npos) << e;
+}
+
+TEST(Loader, WrongTypes) {
+  EXPECT_EQ(Error("seed: seven\n" + std::string(kLab) + "steps: [{when: idle}]\n"),
+            "t.yaml:1:7: seed must be a whole number, not 'seven'");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: {when: idle}\n"),
+            "t.yaml:6:8: steps must be a list ([a, b] or '- ' lines), not a map");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{at: 2}]\n"),
+            "t.yaml:6:14: at must be a duration with a unit (500ms, 2s, 1.5s, 10min, 1h), not '2'");
+  EXPECT_EQ(Error("lab: {pvs: {pv1: 64}}\nsteps: [{when: idle}]\n"),
+            "t.yaml:1:18: lab.pvs.pv1 needs a unit: '64' could be bytes or megabytes; write e.g. "
+            "4k, 40M, 1G");
+  EXPECT_EQ(
+      Error(std::string(kLab) + "steps: [{when: {lv: vg0/lv0, copy_percent: \">= lots\"}}]\n"),
+      "t.yaml:6:44: copy_percent: '>= lots' compares with a number; write e.g. \">= 50\"");
+}
+
+TEST(Loader, UnknownNamesInTheLab) {
+  EXPECT_EQ(
+      Error("lab:\n  pvs: {pv1: 64M, pv2: 64M}\n  vgs: {vg0: [pv1, pv3]}\nsteps: [{when: idle}]\n"),
+      "t.yaml:3:20: unknown PV 'pv3' in lab.vgs.vg0 (declare it in lab.pvs); did you mean "
+      "'pv1'?");
+  EXPECT_EQ(Error("lab:\n  pvs: {pv1: 64M}\n  vgs: {vg0: [pv1]}\n  lvs: {vg1/lv0: 8M}\n"
+                  "steps: [{when: idle}]\n"),
+            "t.yaml:4:9: unknown VG 'vg1' in lab.lvs (declare it in lab.vgs); did you mean 'vg0'?");
+  EXPECT_EQ(Error("lab:\n  pvs: {pv1: 64M, pv2: 64M}\n  vgs: {vg0: [pv1]}\n"
+                  "  lvs: {vg0/lv0: [pv2:0-1]}\nsteps: [{when: idle}]\n"),
+            "t.yaml:4:19: PV 'pv2' is not in VG vg0; did you mean 'pv1'?");
+  EXPECT_EQ(Error(std::string(kLab) + "workloads: [{lv: vg0/lv2}]\nsteps: [{when: idle}]\n"),
+            "t.yaml:6:18: unknown LV 'vg0/lv2' (declare it in lab.lvs); did you mean 'vg0/lv0'?");
+}
+
+TEST(Loader, ReportFieldsAreCheckedAtLoad) {
+  const std::string e =
+      Error(std::string(kLab) + "steps: [{when: {lv: vg0/lv0, copy_precent: \"100\"}}]\n");
+  EXPECT_EQ(e.rfind("t.yaml:6:30: lvs field 'copy_precent': ", 0), 0u) << e;
+}
+
+TEST(Loader, StepShapes) {
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{at: 1s, after: 2s}]\n"),
+            "t.yaml:6:9: a step takes one of at, after and when, not several");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{crash: {}, run: pvs}]\n"),
+            "t.yaml:6:9: a step takes one action (run, crash, fault or workload); split it in two");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{crash: {}, expect: {error: x}}]\n"),
+            "t.yaml:6:29: expect error applies to a run step (the command must fail)");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{when: busy}]\n"),
+            "t.yaml:6:16: when: 'busy' is not a condition; write when: idle, or a map {lv: VG/LV, "
+            "FIELD: VALUE}, {pv: PV, FIELD: VALUE} or {event: NAME, count: N}");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{run: crash --lose all}]\n"),
+            "t.yaml:6:15: run: crash forgets a lab directory's devices; in a scenario cut the "
+            "machine's power with crash: {lose: none|all|random}");
+  const std::string regex =
+      Error(std::string(kLab) + "steps: [{expect: {status: {vg0-lv0: \"(\"}}}]\n");
+  EXPECT_EQ(regex.rfind("t.yaml:6:37: '(' is not a regular expression: ", 0), 0u) << regex;
+  const std::string delay =
+      Error(std::string(kLab) + "steps: [{fault: {pv: pv1, delay: {read: 1ms}}}]\n");
+  EXPECT_NE(delay.find("fault delay is not built yet"), std::string::npos) << delay;
+}
+
+TEST(Loader, MissingFileIsNamed) {
+  auto s = LoadScenario("/nonexistent/x.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), "/nonexistent/x.yaml: cannot read the scenario file");
+}
+
+}  // namespace
+}  // namespace lvlab::scenarios

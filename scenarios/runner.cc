@@ -1,0 +1,180 @@
+// The step loop, the reports and RunScenarioFile.
+#include "scenarios/runner.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "scenarios/loader.h"
+#include "scenarios/machine_session.h"
+#include "scenarios/runner_internal.h"
+#include "sim/base/rng.h"
+
+namespace lvlab::scenarios {
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+namespace internal {
+namespace {
+
+lvm::MachineOptions MachineFor(const Scenario& s, uint64_t seed) {
+  lvm::MachineOptions m;
+  m.seed = seed;
+  m.disk.model = s.lab.disk;
+  return m;
+}
+
+}  // namespace
+
+ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options, std::ostream& out,
+                         std::ostream* trace_sink)
+    : s_(scenario),
+      o_(options),
+      out_(out),
+      seed_(options.seed.value_or(scenario.seed)),
+      log_(trace_sink),
+      machine_(MachineFor(scenario, seed_)),
+      oracle_(Rng(seed_).Derive("scenario-oracle").Next()) {}
+
+uint64_t ScenarioRun::Now() { return boot_ns_ + machine_.sys().scheduler().now_ns(); }
+
+void ScenarioRun::OnBoot() {
+  log_.Attach(machine_.sys().trace(), boot_ns_);
+  if (o_.narrate) machine_.sys().set_narration(&out_);
+  // A failed drive stays failed through a power cycle.
+  for (const std::string& pv : failed_pvs_) {
+    if (lvm::LabPv* p = machine_.lab().FindPv(pv); p && p->disk) p->disk->SetFailed(true);
+  }
+  machine_.sys().trace().Emit("boot", {{"n", machine_.boots()}});
+}
+
+void ScenarioRun::Narrate(const std::string& line) {
+  if (o_.narrate) out_ << "[" << FormatDuration(Now()) << "] " << line << "\n";
+}
+
+void ScenarioRun::DrainMachineOutput() {
+  std::string text = machine_.TakeOut() + machine_.TakeErr();
+  if (!o_.narrate || text.empty()) return;
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    out_ << "    | " << text.substr(at, end - at) << "\n";
+    at = end + 1;
+  }
+}
+
+void ScenarioRun::Report(const Step& step, const Failures& failures) {
+  out_ << "FAIL " << s_.name << " (" << s_.file << ")\n";
+  for (const Failure& f : failures) {
+    out_ << "  step " << step.number << " (" << s_.file << ":" << step.where.line << "): " << f.what
+         << "\n";
+    out_ << "    expected: " << f.expected << "\n";
+    out_ << "    seen:     " << f.seen << "\n";
+  }
+  out_ << "  seed " << seed_ << ", virtual time " << FormatDuration(Now()) << "\n";
+  out_ << "  rerun: lvlab run " << s_.file << " --seed " << seed_ << " --narrate\n";
+}
+
+RunResult ScenarioRun::Run() {
+  RunResult result;
+  OnBoot();
+  machine_.sys().trace().Emit("scenario-start", {{"name", s_.name}, {"seed", seed_}});
+  Where where;
+  if (Status st = BuildLab(&where); !st.ok()) {
+    out_ << s_.file << ":" << where.line << ":" << where.column
+         << ": the lab cannot be built: " << st.message() << "\n";
+    result.exit_code = kExitBrokenFile;
+    return result;
+  }
+  Narrate("lab built: " + std::to_string(s_.lab.pvs.size()) + " PV(s), " +
+          std::to_string(s_.lab.vgs.size()) + " VG(s), " + std::to_string(s_.lab.lvs.size()) +
+          " LV(s), " + std::to_string(workloads_.size()) + " workload(s)");
+  for (const Step& step : s_.steps) {
+    Failures failures = Wait(step);
+    if (failures.empty()) {
+      Narrate(
+          "step " + std::to_string(step.number) + " (line " + std::to_string(step.where.line) +
+          "): " +
+          (step.condition.kind == Condition::Kind::kNone ? "" : step.condition.ToString() + ": ") +
+          step.Describe());
+      machine_.sys().trace().Emit("scenario-step", {{"n", step.number}, {"step", step.Describe()}});
+      failures = Act(step);
+    }
+    if (failures.empty()) failures = Check(step.expect);
+    DrainMachineOutput();
+    if (!failures.empty()) {
+      Report(step, failures);
+      result.exit_code = kExitFailed;
+      break;
+    }
+    last_step_ns_ = Now();
+    ++result.steps_run;
+  }
+  machine_.sys().trace().Emit("scenario-end", {{"steps", result.steps_run}});
+  result.trace_hash = log_.hash();
+  result.virtual_ns = Now();
+  return result;
+}
+
+}  // namespace internal
+
+RunResult RunScenario(const Scenario& scenario, const RunOptions& options) {
+  std::ostream& out = options.out ? *options.out : std::cout;
+  std::unique_ptr<std::ofstream> trace;
+  if (!options.trace_file.empty()) {
+    trace = std::make_unique<std::ofstream>(options.trace_file, std::ios::trunc);
+    if (!*trace) {
+      out << options.trace_file << ": cannot write the trace file\n";
+      return RunResult{kExitBrokenFile};
+    }
+  }
+  internal::ScenarioRun run(scenario, options, out, trace.get());
+  return run.Run();
+}
+
+int RunScenarioFile(const std::string& path, const RunOptions& options) {
+  std::ostream& out = options.out ? *options.out : std::cout;
+  auto scenario = LoadScenario(path);
+  if (!scenario.ok()) {
+    out << scenario.status().message() << "\n";
+    return kExitBrokenFile;
+  }
+  for (const Step& step : scenario->steps) {
+    if (step.action != Step::Action::kRun || step.expect.error) continue;
+    if (Status st = CheckCommand(step.command); !st.ok()) {
+      out << path << ":" << step.command_where.line << ":" << step.command_where.column
+          << ": run: " << st.message() << "\n";
+      return kExitBrokenFile;
+    }
+  }
+  const uint64_t seed = options.seed.value_or(scenario->seed);
+  RunResult first = RunScenario(*scenario, options);
+  if (first.exit_code != kExitPass) return first.exit_code;
+  const std::string hash = Hex(first.trace_hash);
+  if (options.check_determinism) {
+    RunOptions again = options;
+    again.trace_file.clear();
+    again.narrate = false;
+    RunResult second = RunScenario(*scenario, again);
+    if (second.exit_code != kExitPass || second.trace_hash != first.trace_hash) {
+      out << "FAIL " << scenario->name << ": not deterministic: seed " << seed << " gave trace "
+          << hash << ", then " << Hex(second.trace_hash) << " (exit " << second.exit_code << ")\n"
+          << "  rerun: lvlab run " << path << " --seed " << seed << " --check-determinism\n";
+      return kExitFailed;
+    }
+  }
+  out << "PASS " << scenario->name << ": " << first.steps_run << " steps, virtual time "
+      << FormatDuration(first.virtual_ns) << ", trace " << hash << " (seed " << seed
+      << (options.check_determinism ? ", same trace twice" : "") << ")\n";
+  return kExitPass;
+}
+
+}  // namespace lvlab::scenarios

@@ -1,0 +1,174 @@
+// Expectations: data, segments, lvs/pvs fields, dm status lines, events.
+#include <sstream>
+
+#include "scenarios/runner_internal.h"
+#include "scenarios/status_regex.h"
+#include "sim/lvm/commands.h"
+#include "sim/lvm/names.h"
+#include "sim/lvm/report_input.h"
+
+namespace lvlab::scenarios::internal {
+namespace {
+
+std::string Trim(const std::string& s) {
+  const size_t a = s.find_first_not_of(" \t\n");
+  if (a == std::string::npos) return "";
+  return s.substr(a, s.find_last_not_of(" \t\n") - a + 1);
+}
+
+std::string List(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& i : items) out += (out.size() > 1 ? ", " : "") + i;
+  return out + "]";
+}
+
+}  // namespace
+
+Result<std::string> ScenarioRun::ReportField(const std::string& object, const std::string& field,
+                                             bool pv) {
+  std::ostringstream quiet_out, quiet_err;
+  lvm::Context ctx{machine_.sys(), quiet_out, quiet_err};
+  auto data = lvm::GatherReport(ctx);
+  lvm::ReportOptions o;
+  o.fields = {field};
+  o.all = true;
+  o.headings = false;
+  o.select_names = {object};
+  LVLAB_ASSIGN_OR_RETURN(
+      std::string text,
+      lvm::Report(pv ? lvm::ReportKind::kPvs : lvm::ReportKind::kLvs, data->input, o));
+  std::istringstream lines(text);
+  std::string value;
+  for (std::string line; std::getline(lines, line);) {
+    value += (value.empty() ? "" : " ") + Trim(line);
+  }
+  return value;
+}
+
+Failures ScenarioRun::CheckData() {
+  const std::string what = "expect data: intact";
+  // The oracle judges reads exactly only when no workload I/O overlaps them.
+  std::vector<check::Workload*> paused;
+  for (const auto& w : workloads_) {
+    if (!w->done() && !w->paused()) w->Pause(), paused.push_back(w.get());
+  }
+  RunWhile(
+      [&] {
+        for (const auto& w : workloads_) {
+          if (w->in_flight()) return false;
+        }
+        return true;
+      },
+      UINT64_MAX);
+  Status st =
+      oracle_.CheckAll([&](const std::string& lv, uint64_t sector, uint64_t n, uint8_t* out) {
+        auto vg_lv = lvm::SplitLvPath(lv);
+        if (!vg_lv.ok()) return vg_lv.status();
+        const std::string dm = lvm::DmName(vg_lv->first, vg_lv->second);
+        if (!machine_.sys().kernel().Find(dm)) {
+          return FailedPrecondition(lv +
+                                    " is not active, so its data cannot be read; activate it "
+                                    "first (run: vgchange -ay " +
+                                    vg_lv->first + ")");
+        }
+        auto data = lvm::ReadDevice(machine_.sys(), dm, sector * 512, n * 512);
+        if (!data.ok()) return data.status().WithContext("reading " + lv);
+        std::copy(data->begin(), data->end(), out);
+        return Status::Ok();
+      });
+  for (check::Workload* w : paused) w->Resume();
+  Failures f;
+  if (!st.ok()) f.push_back({what, "every sector reads as the oracle allows", st.message()});
+  std::vector<std::string> violations = lost_violations_;
+  for (const auto& w : workloads_) {
+    if (w->stats().violations) violations.push_back(w->first_violation().message());
+  }
+  for (const std::string& v : violations) {
+    f.push_back({what, "every workload read as the oracle allows", v});
+  }
+  return f;
+}
+
+Failures ScenarioRun::CheckSegments(const std::string& path, const std::vector<std::string>& want) {
+  const std::string what = "expect segments " + path;
+  auto vg_lv = lvm::SplitLvPath(path);
+  if (!vg_lv.ok()) return {{what, List(want), vg_lv.status().message()}};
+  auto r = machine_.lab().ReadVg(vg_lv->first);
+  if (!r.ok()) return {{what, List(want), r.status().message()}};
+  const lvm::LogicalVolume* lv = r->vg.FindLv(vg_lv->second);
+  if (!lv) return {{what, List(want), path + " does not exist"}};
+  std::vector<std::string> seen;
+  for (const lvm::Segment& s : lv->segments) {
+    for (const lvm::Area& a : s.areas) {
+      std::string name = a.name;
+      if (a.kind == lvm::Area::Kind::kPv) {
+        const lvm::PhysicalVolume* pv = r->vg.FindPv(a.name);
+        lvm::LabPv* lp = pv ? machine_.lab().PvFor(*pv) : nullptr;
+        if (lp) name = lp->name;
+      }
+      seen.push_back(name);
+    }
+  }
+  if (seen == want) return {};
+  return {{what, List(want), List(seen)}};
+}
+
+Failures ScenarioRun::CheckObject(const ObjectExpect& o, bool pv) {
+  const std::string what = std::string("expect ") + (pv ? "pvs " : "lvs ") + o.name;
+  bool exists = false;
+  if (pv) {
+    exists = machine_.lab().FindPv(o.name) != nullptr;
+  } else if (auto vg_lv = lvm::SplitLvPath(o.name); vg_lv.ok()) {
+    auto r = machine_.lab().ReadVg(vg_lv->first);
+    exists = r.ok() && r->vg.FindLv(vg_lv->second);
+  }
+  if (o.absent) {
+    if (!exists) return {};
+    return {{what, "absent", "present"}};
+  }
+  if (!exists) return {{what, "present", "absent"}};
+  Failures f;
+  for (const auto& [field, cmp] : o.fields) {
+    auto value = ReportField(o.name, field, pv);
+    if (!value.ok()) {
+      f.push_back({what + " " + field, cmp.ToString(), value.status().message()});
+    } else if (!cmp.Matches(*value)) {
+      f.push_back({what + " " + field, cmp.ToString(), "\"" + *value + "\""});
+    }
+  }
+  return f;
+}
+
+Failures ScenarioRun::CheckStatus(const std::string& dev, const std::string& regex) {
+  const std::string what = "expect status " + dev;
+  auto text = machine_.sys().kernel().StatusLines(dev);
+  if (!text.ok()) return {{what, "matches /" + regex + "/", text.status().message()}};
+  if (RegexSearch(*text, regex)) return {};
+  return {{what, "matches /" + regex + "/", Trim(*text)}};
+}
+
+Failures ScenarioRun::CheckEvent(const EventExpect& e) {
+  const uint64_t n = log_.Count(e.event);
+  const Comparison cmp = e.count.value_or(Comparison{Comparison::Op::kGe, "1"});
+  if (cmp.Matches(std::to_string(n))) return {};
+  std::string kinds;
+  for (const auto& [type, count] : log_.counts()) {
+    kinds += (kinds.empty() ? "" : ", ") + type + " " + std::to_string(count);
+  }
+  return {{"expect events " + e.event, "count " + cmp.ToString(),
+           std::to_string(n) + " (the trace has: " + kinds + ")"}};
+}
+
+Failures ScenarioRun::Check(const Expectations& x) {
+  Failures f;
+  auto add = [&f](Failures more) { f.insert(f.end(), more.begin(), more.end()); };
+  if (x.data_intact) add(CheckData());
+  for (const auto& [lv, want] : x.segments) add(CheckSegments(lv, want));
+  for (const ObjectExpect& o : x.lvs) add(CheckObject(o, false));
+  for (const ObjectExpect& o : x.pvs) add(CheckObject(o, true));
+  for (const auto& [dev, regex] : x.status) add(CheckStatus(dev, regex));
+  for (const EventExpect& e : x.events) add(CheckEvent(e));
+  return f;
+}
+
+}  // namespace lvlab::scenarios::internal

@@ -1,0 +1,89 @@
+// ScenarioRun: one play of a scenario (runner.h). Split over runner.cc
+// (the step loop and reports), runner_act.cc (lab, workloads, actions),
+// runner_wait.cc (conditions) and runner_expect.cc (expectations).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "scenarios/runner.h"
+#include "scenarios/scenario.h"
+#include "scenarios/trace_log.h"
+#include "sim/check/oracle.h"
+#include "sim/check/workload.h"
+#include "sim/lvm/machine.h"
+
+namespace lvlab::scenarios::internal {
+
+// Why a step failed: what was checked, what was expected and what was seen.
+struct Failure {
+  std::string what;
+  std::string expected;
+  std::string seen;
+};
+using Failures = std::vector<Failure>;
+
+// Gives up a wait after this many scheduler events (a run that cannot
+// advance virtual time, or a condition hidden behind endless I/O).
+inline constexpr uint64_t kMaxEventsPerWait = 20'000'000;
+
+class ScenarioRun {
+ public:
+  ScenarioRun(const Scenario& scenario, const RunOptions& options, std::ostream& out,
+              std::ostream* trace_sink);
+  RunResult Run();
+
+ private:
+  // runner.cc
+  void OnBoot();
+  uint64_t Now();
+  void Narrate(const std::string& line);
+  void DrainMachineOutput();
+  void Report(const Step& step, const Failures& failures);
+  // runner_act.cc
+  Status BuildLab(Where* where);
+  Status CreateLv(const LvSpec& lv);
+  Status StartWorkload(const WorkloadDecl& decl);
+  Failures Act(const Step& step);
+  Failures RunCommandStep(const Step& step);
+  Failures Fault(const FaultSpec& fault);
+  void Crash(store::LossPolicy policy);
+  bool AnyWorkloadRunning(const std::string& lv) const;
+  // runner_wait.cc
+  Failures Wait(const Step& step);
+  Failures WaitUntil(uint64_t run_ns, const std::string& what);
+  Failures WaitFor(const Condition& c);
+  bool Holds(const Condition& c, std::string* seen);
+  // Runs the scheduler until `done` or the event budget; false on budget.
+  bool RunWhile(const std::function<bool()>& done, uint64_t deadline_local_ns);
+  // runner_expect.cc
+  Failures Check(const Expectations& x);
+  Failures CheckData();
+  Failures CheckSegments(const std::string& lv, const std::vector<std::string>& want);
+  Failures CheckObject(const ObjectExpect& o, bool pv);
+  Failures CheckStatus(const std::string& dev, const std::string& regex);
+  Failures CheckEvent(const EventExpect& e);
+  Result<std::string> ReportField(const std::string& object, const std::string& field, bool pv);
+
+  const Scenario& s_;
+  const RunOptions& o_;
+  std::ostream& out_;
+  const uint64_t seed_;
+  TraceLog log_;
+  lvm::Machine machine_;
+  check::Oracle oracle_;
+  std::vector<std::unique_ptr<check::Workload>> workloads_;
+  std::vector<std::string> lost_violations_;  // of workloads stopped by crashes
+  uint64_t workload_serial_ = 0;
+  uint64_t boot_ns_ = 0;       // run time when the current boot started
+  uint64_t last_step_ns_ = 0;  // run time when the previous step ended
+  std::set<std::string> failed_pvs_;
+};
+
+}  // namespace lvlab::scenarios::internal

@@ -1,0 +1,120 @@
+// Step conditions: at, after and when.
+#include "scenarios/runner_internal.h"
+#include "sim/lvm/pvmove_poll.h"
+
+namespace lvlab::scenarios::internal {
+
+bool ScenarioRun::RunWhile(const std::function<bool()>& done, uint64_t deadline_local_ns) {
+  engine::Scheduler& sched = machine_.sys().scheduler();
+  const uint64_t budget_end = sched.events_run() + kMaxEventsPerWait;
+  bool out_of_budget = false;
+  sched.RunUntil(
+      [&] {
+        if (o_.narrate) DrainMachineOutput();
+        if (done()) return true;
+        out_of_budget = sched.events_run() >= budget_end;
+        return out_of_budget;
+      },
+      deadline_local_ns);
+  return !out_of_budget;
+}
+
+Failures ScenarioRun::WaitUntil(uint64_t run_ns, const std::string& what) {
+  if (run_ns <= Now()) return {};
+  const uint64_t local = run_ns - boot_ns_;
+  engine::Scheduler& sched = machine_.sys().scheduler();
+  sched.At(local, [] {});  // virtual time reaches the deadline even when idle
+  if (!RunWhile([] { return false; }, local)) {
+    return {{what, "virtual time reaches " + FormatDuration(run_ns),
+             "gave up after " + std::to_string(kMaxEventsPerWait) + " events at " +
+                 FormatDuration(Now()) + " (I/O that takes no virtual time?)"}};
+  }
+  return {};
+}
+
+bool ScenarioRun::Holds(const Condition& c, std::string* seen) {
+  switch (c.kind) {
+    case Condition::Kind::kIdle: {
+      bool idle = machine_.sys().pollers().AllDone();
+      for (const auto& w : workloads_) idle = idle && w->done();
+      return idle;
+    }
+    case Condition::Kind::kEvent: {
+      *seen = std::to_string(log_.Count(c.event)) + " " + c.event + " event(s)";
+      return c.cmp.Matches(std::to_string(log_.Count(c.event)));
+    }
+    case Condition::Kind::kField: {
+      auto value = ReportField(c.object, c.field, c.object_is_pv);
+      if (!value.ok()) {
+        *seen = value.status().message();
+        return false;
+      }
+      *seen = c.field + " = \"" + *value + "\"";
+      return c.cmp.Matches(*value);
+    }
+    default:
+      return true;
+  }
+}
+
+Failures ScenarioRun::WaitFor(const Condition& c) {
+  const std::string what = c.ToString();
+  if (c.kind == Condition::Kind::kIdle) {
+    for (const auto& w : workloads_) {
+      const check::WorkloadSpec& spec = w->spec();
+      if (!w->done() && !spec.max_ios && !spec.max_time_ns) {
+        return {{what, "pollers finish and every workload is done",
+                 "the workload on " + spec.lv +
+                     " has no ios: or time: budget and is running; "
+                     "stop it first (workload: {stop: " +
+                     spec.lv + "})"}};
+      }
+    }
+  }
+  const uint64_t deadline = Now() + c.timeout_ns;
+  std::string seen;
+  bool held = Holds(c, &seen);
+  // Field conditions re-read the report only after the trace moved on.
+  const bool on_trace = c.kind == Condition::Kind::kField || c.kind == Condition::Kind::kEvent;
+  (void)log_.TakeChanged();
+  const bool in_budget = held || RunWhile(
+                                     [&] {
+                                       if (on_trace && !log_.TakeChanged()) return false;
+                                       return held = Holds(c, &seen);
+                                     },
+                                     deadline - boot_ns_);
+  if (held) return {};
+  if (c.kind == Condition::Kind::kIdle) {
+    seen = machine_.sys().pollers().AllDone() ? "workloads still running" : "pvmove still polling";
+  }
+  const std::string expected = "true within " + FormatDuration(c.timeout_ns);
+  if (!in_budget) {
+    return {{what, expected,
+             "gave up after " + std::to_string(kMaxEventsPerWait) + " events at " +
+                 FormatDuration(Now()) + "; last seen: " + seen}};
+  }
+  if (machine_.sys().scheduler().pending() == 0) {
+    return {{what, expected,
+             "nothing is left to happen at " + FormatDuration(Now()) +
+                 (seen.empty() ? "" : "; last seen: " + seen)}};
+  }
+  return {
+      {what, expected,
+       "still false at " + FormatDuration(Now()) + (seen.empty() ? "" : "; last seen: " + seen)}};
+}
+
+Failures ScenarioRun::Wait(const Step& step) {
+  const Condition& c = step.condition;
+  switch (c.kind) {
+    case Condition::Kind::kNone:
+      return {};
+    case Condition::Kind::kAt:
+      return WaitUntil(c.time_ns, c.ToString());
+    case Condition::Kind::kAfter:
+      return WaitUntil(last_step_ns_ + c.time_ns, c.ToString());
+    default:
+      return WaitFor(c);
+  }
+}
+
+}  // namespace lvlab::scenarios::internal

@@ -1,0 +1,31 @@
+// run: play a scenario file (scenarios/README.md) in virtual time.
+#include "scenarios/runner.h"
+#include "tools/cli.h"
+
+namespace lvlab::tools {
+
+void SetupRun(CLI::App& app, Runner& r) {
+  auto* cmd =
+      app.add_subcommand("run", "Play a scenario: a lab, workloads, steps and expectations");
+  auto file = std::make_shared<std::string>();
+  auto seed = std::make_shared<uint64_t>(0);
+  auto o = std::make_shared<scenarios::RunOptions>();
+  cmd->add_option("scenario", *file, "Scenario YAML file")->required();
+  CLI::Option* seed_opt = cmd->add_option("--seed", *seed, "Root seed (default: the file's seed:)");
+  cmd->add_option("--trace", o->trace_file, "Write the run's trace as JSON lines to FILE");
+  cmd->add_flag("--narrate", o->narrate,
+                "Print each step, command output and the system's narration");
+  cmd->add_flag("--check-determinism", o->check_determinism,
+                "Run twice and fail unless both runs give the same trace hash");
+  cmd->footer(
+      "Exit status: 0 every expectation held, 1 one failed, 2 the file is broken.\n"
+      "Examples:\n  lvlab run scenarios/seed-walkthrough.yaml\n"
+      "  lvlab run scenarios/crash-mid-segment-random.yaml --seed 8 --narrate\n"
+      "  lvlab run my.yaml --trace run.jsonl --check-determinism");
+  cmd->callback([&r, file, seed, seed_opt, o] {
+    if (seed_opt->count()) o->seed = *seed;
+    r.exit_code = scenarios::RunScenarioFile(*file, *o);
+  });
+}
+
+}  // namespace lvlab::tools
