@@ -1,7 +1,8 @@
 // Seeded, portable randomness: one root seed, one derived stream per
 // component (FoundationDB/TigerBeetle style), so that adding a component does
-// not shift another's stream. Never use <random> distributions, rand() or
-// random_device in the simulator: their output differs between libraries.
+// not shift another's stream. The standard library's distributions and libc's
+// generator must not be used in the simulator: their output differs between
+// libraries. OS entropy lives only in tools/session.cc (EntropySeed).
 // An Rng is a value; it is not thread-safe.
 #pragma once
 
