@@ -1,4 +1,6 @@
 // The steps of a scenario file: conditions, actions and expectations.
+#include <algorithm>
+
 #include "scenarios/loader_internal.h"
 #include "scenarios/status_regex.h"
 #include "scenarios/yaml_util.h"
@@ -79,21 +81,93 @@ void LoadCondition(const YAML::Node& item, Step* st) {
   c.where = yaml::WhereOf(item);
 }
 
+store::SectorRanges Sectors(const YAML::Node& map, const std::string& what) {
+  if (!Has(map, "sectors")) return {};
+  const std::string text = yaml::Text(map["sectors"], what + " sectors");
+  Result<store::SectorRanges> r = store::SectorRanges::Parse(text);
+  if (!r.ok()) Fail(map["sectors"], what + " sectors: " + r.status().message());
+  return *r;
+}
+
+store::FaultOp Op(const YAML::Node& map, const std::string& what, store::FaultOp dflt) {
+  if (!Has(map, "op")) return dflt;
+  Result<store::FaultOp> r = store::ParseFaultOp(yaml::Text(map["op"], what + " op"));
+  if (!r.ok()) Fail(map["op"], what + ": " + r.status().message());
+  return *r;
+}
+
 void LoadFault(const YAML::Node& node, Step* st) {
-  yaml::CheckKeys(node, {"pv", "fail", "restore", "delay"}, "fault");
+  yaml::CheckKeys(node,
+                  {"pv", "fail", "restore", "delay", "errors", "flakey", "corrupt", "lose-writes"},
+                  "fault");
   if (!Has(node, "pv")) Fail(node, "fault needs pv: NAME");
   st->fault.pv = yaml::Text(node["pv"], "fault pv");
+  store::FaultChange& c = st->fault.change;
+  if (Has(node, "restore")) c.restore = yaml::Bool(node["restore"], "restore");
+  if (Has(node, "fail")) c.failed = yaml::Bool(node["fail"], "fail");
   if (Has(node, "delay")) {
-    Fail(node["delay"],
-         "fault delay is not built yet: a drive's timing is fixed when its Disk is "
-         "created; give the PV its latency in lab.pvs instead");
+    const YAML::Node d = node["delay"];
+    yaml::RequireMap(d, "fault delay");
+    yaml::CheckKeys(d, {"read", "write"}, "fault delay");
+    c.delay_ns = std::pair<uint64_t, uint64_t>{
+        Has(d, "read") ? yaml::Duration(d["read"], "delay read") : 0,
+        Has(d, "write") ? yaml::Duration(d["write"], "delay write") : 0};
   }
-  if (Has(node, "fail") == Has(node, "restore")) {
-    Fail(node, "fault takes one of fail: true and restore: true");
+  if (Has(node, "errors")) {
+    const YAML::Node e = node["errors"];
+    yaml::RequireMap(e, "fault errors");
+    yaml::CheckKeys(e, {"sectors", "op", "count"}, "fault errors");
+    store::ErrorFault f;
+    f.where = Sectors(e, "errors");
+    f.op = Op(e, "errors", store::FaultOp::kAny);
+    if (Has(e, "count")) f.count = static_cast<int64_t>(yaml::Uint(e["count"], "errors count"));
+    c.errors.push_back(f);
   }
-  const bool fail = Has(node, "fail") ? yaml::Bool(node["fail"], "fail")
-                                      : !yaml::Bool(node["restore"], "restore");
-  st->fault.kind = fail ? FaultSpec::Kind::kFail : FaultSpec::Kind::kRestore;
+  if (Has(node, "flakey")) {
+    const YAML::Node e = node["flakey"];
+    yaml::RequireMap(e, "fault flakey");
+    yaml::CheckKeys(e, {"up", "down", "mode"}, "fault flakey");
+    if (!Has(e, "up") || !Has(e, "down")) Fail(e, "flakey needs up: and down: durations");
+    store::FlakeyFault f;
+    f.up_ns = yaml::Duration(e["up"], "flakey up");
+    f.down_ns = yaml::Duration(e["down"], "flakey down");
+    if (Has(e, "mode")) {
+      Result<store::FlakeyFault::Mode> m = store::ParseFlakeyMode(yaml::Text(e["mode"], "mode"));
+      if (!m.ok()) Fail(e["mode"], m.status().message());
+      f.mode = *m;
+    }
+    c.flakey = f;
+  }
+  if (Has(node, "corrupt")) {
+    const YAML::Node e = node["corrupt"];
+    yaml::RequireMap(e, "fault corrupt");
+    yaml::CheckKeys(e, {"sectors", "op", "byte", "value"}, "fault corrupt");
+    store::CorruptFault f;
+    f.where = Sectors(e, "corrupt");
+    f.op = Op(e, "corrupt", store::FaultOp::kRead);
+    if (f.op == store::FaultOp::kAny) Fail(e["op"], "corrupt op is read or write");
+    if (Has(e, "byte")) {
+      const uint64_t b = yaml::Uint(e["byte"], "corrupt byte");
+      if (b == 0 || b > UINT32_MAX) Fail(e["byte"], "corrupt byte counts from 1");
+      f.byte = static_cast<uint32_t>(b);
+    }
+    if (Has(e, "value")) {
+      const uint64_t v = yaml::Uint(e["value"], "corrupt value");
+      if (v > 255) Fail(e["value"], "corrupt value is a byte, 0 to 255");
+      f.value = static_cast<uint8_t>(v);
+    }
+    c.corrupt.push_back(f);
+  }
+  if (Has(node, "lose-writes")) {
+    const YAML::Node e = node["lose-writes"];
+    yaml::RequireMap(e, "fault lose-writes");
+    yaml::CheckKeys(e, {"sectors"}, "fault lose-writes");
+    c.lose_writes = Sectors(e, "lose-writes");
+  }
+  if (c.empty()) {
+    Fail(node, "fault needs what to do: fail, restore, delay, errors, flakey, corrupt or "
+               "lose-writes");
+  }
 }
 
 void LoadAction(const YAML::Node& item, Step* st) {
@@ -116,11 +190,27 @@ void LoadAction(const YAML::Node& item, Step* st) {
     st->action = Step::Action::kCrash;
     const YAML::Node& c = item["crash"];
     if (!c.IsNull()) {
-      yaml::CheckKeys(c, {"lose"}, "crash");
+      yaml::CheckKeys(c, {"lose", "during", "pv", "count"}, "crash");
       if (Has(c, "lose")) {
         auto p = store::ParseLossPolicy(yaml::Text(c["lose"], "lose"));
         if (!p.ok()) Fail(c["lose"], "lose must be none, all or random");
         st->lose = *p;
+      }
+      if (Has(c, "during")) {
+        CrashDuring d;
+        d.what = yaml::Text(c["during"], "during");
+        const std::vector<std::string> kinds = {"metadata-write", "data-write", "any-write"};
+        if (std::find(kinds.begin(), kinds.end(), d.what) == kinds.end()) {
+          Fail(c["during"], "unknown crash point '" + d.what + "'" + yaml::Suggest(d.what, kinds));
+        }
+        if (Has(c, "pv")) d.pv = yaml::Text(c["pv"], "crash pv");
+        if (Has(c, "count")) {
+          d.count = yaml::Uint(c["count"], "crash count");
+          if (d.count == 0) Fail(c["count"], "count counts from 1: the first matching write");
+        }
+        st->during = d;
+      } else if (Has(c, "pv") || Has(c, "count")) {
+        Fail(c, "pv and count place a crash during a write: add during: metadata-write");
       }
     }
   } else if (Has(item, "fault")) {

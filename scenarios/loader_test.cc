@@ -80,7 +80,7 @@ TEST(Loader, UnknownKeySuggestsTheNearest) {
 
 TEST(Loader, UnknownKeyFarFromAllListsThem) {
   EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - crash: {zzzzzzzz: 1}\n"),
-            "t.yaml:7:13: unknown key 'zzzzzzzz' in crash; expected one of: lose");
+            "t.yaml:7:13: unknown key 'zzzzzzzz' in crash; expected one of: lose, during, pv, count");
 }
 
 TEST(Loader, YamlSyntaxErrorHasPosition) {
@@ -141,9 +141,13 @@ TEST(Loader, StepShapes) {
   const std::string regex =
       Error(std::string(kLab) + "steps: [{expect: {status: {vg0-lv0: \"(\"}}}]\n");
   EXPECT_EQ(regex.rfind("t.yaml:6:37: '(' is not a regular expression: ", 0), 0u) << regex;
-  const std::string delay =
-      Error(std::string(kLab) + "steps: [{fault: {pv: pv1, delay: {read: 1ms}}}]\n");
-  EXPECT_NE(delay.find("fault delay is not built yet"), std::string::npos) << delay;
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{fault: {pv: pv1}}]\n"),
+            "t.yaml:6:17: fault needs what to do: fail, restore, delay, errors, flakey, corrupt "
+            "or lose-writes");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{fault: {pv: pv1, errors: {sectors: 9-3}}}]\n"),
+            "t.yaml:6:45: errors sectors: sector range '9-3' ends before it starts");
+  EXPECT_EQ(Error(std::string(kLab) + "steps: [{crash: {during: metadata-wrte}}]\n"),
+            "t.yaml:6:26: unknown crash point 'metadata-wrte'; did you mean 'metadata-write'?");
 }
 
 TEST(Loader, MissingFileIsNamed) {

@@ -48,10 +48,6 @@ uint64_t ScenarioRun::Now() { return boot_ns_ + machine_.sys().scheduler().now_n
 void ScenarioRun::OnBoot() {
   log_.Attach(machine_.sys().trace(), boot_ns_);
   if (o_.narrate) machine_.sys().set_narration(&out_);
-  // A failed drive stays failed through a power cycle.
-  for (const std::string& pv : failed_pvs_) {
-    if (lvm::LabPv* p = machine_.lab().FindPv(pv); p && p->disk) p->disk->SetFailed(true);
-  }
   machine_.sys().trace().Emit("boot", {{"n", machine_.boots()}});
 }
 

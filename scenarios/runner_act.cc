@@ -2,6 +2,8 @@
 #include <algorithm>
 
 #include "scenarios/machine_session.h"
+#include <map>
+
 #include "scenarios/runner_internal.h"
 #include "scenarios/yaml_util.h"
 #include "sim/base/rng.h"
@@ -131,21 +133,52 @@ Failures ScenarioRun::Fault(const FaultSpec& fault) {
     return {{"fault on " + fault.pv, "a PV of the lab",
              "no PV named " + fault.pv + yaml::Suggest(fault.pv, names)}};
   }
-  const bool fail = fault.kind == FaultSpec::Kind::kFail;
-  pv->disk->SetFailed(fail);
-  if (fail) {
-    failed_pvs_.insert(fault.pv);
-  } else {
-    failed_pvs_.erase(fault.pv);
-  }
-  machine_.sys().trace().Emit("fault", {{"pv", fault.pv}, {"failed", fail}});
+  fault.change.ApplyTo(&pv->disk->faults(), machine_.sys().scheduler().now_ns());
+  machine_.sys().trace().Emit("fault", {{"pv", fault.pv}, {"faults", pv->disk->faults().Describe()}});
   return {};
+}
+
+void ScenarioRun::ArmCrash(const Step& step) {
+  const CrashDuring d = *step.during;
+  std::map<std::string, uint64_t, std::less<>> pe_start;  // sectors, per PV
+  for (lvm::LabPv* pv : machine_.lab().pvs()) {
+    pe_start[pv->name] = pv->label.pe_start_bytes / kSectorSize;
+  }
+  machine_.power().CutAtMatchingWrite(
+      [d, pe_start](std::string_view disk, uint64_t sector, uint64_t nsectors) {
+        if (nsectors == 0 || (!d.pv.empty() && disk != d.pv)) return false;
+        auto it = pe_start.find(disk);
+        const bool metadata = it != pe_start.end() && sector < it->second;
+        if (d.what == "metadata-write") return metadata;
+        if (d.what == "data-write") return !metadata;
+        return true;
+      },
+      static_cast<int64_t>(d.count));
+  armed_ = step.lose;
+  machine_.sys().trace().Emit("crash-armed", {{"during", d.what},
+                                              {"pv", d.pv},
+                                              {"count", d.count},
+                                              {"lose", store::LossPolicyName(step.lose)}});
+}
+
+void ScenarioRun::CompleteArmedCrash() {
+  const store::LossPolicy policy = *armed_;
+  armed_.reset();
+  Narrate("the power went off during an armed write; rebooting (lose " +
+          std::string(store::LossPolicyName(policy)) + ")");
+  Crash(policy);
 }
 
 Failures ScenarioRun::RunCommandStep(const Step& step) {
   CommandResult r = RunCommand(machine_, step.command);
   const std::string said = r.out + r.err;
   DrainMachineOutput();
+  if (ArmedCutHappened()) {  // the command died with the machine: no exit status
+    if (o_.narrate) out_ << "    | (power cut while running; its messages: " << said.size()
+                         << " bytes)\n";
+    CompleteArmedCrash();
+    return {};
+  }
   if (o_.narrate && !said.empty()) {
     size_t at = 0;
     while (at < said.size()) {
@@ -172,7 +205,12 @@ Failures ScenarioRun::Act(const Step& step) {
     case Step::Action::kRun:
       return RunCommandStep(step);
     case Step::Action::kCrash:
-      Crash(step.lose);
+      if (step.during) {
+        ArmCrash(step);
+      } else {
+        armed_.reset();
+        Crash(step.lose);
+      }
       return {};
     case Step::Action::kFault:
       return Fault(step.fault);

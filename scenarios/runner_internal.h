@@ -8,7 +8,6 @@
 #include <memory>
 #include <optional>
 #include <ostream>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -54,14 +53,21 @@ class ScenarioRun {
   Failures RunCommandStep(const Step& step);
   Failures Fault(const FaultSpec& fault);
   void Crash(store::LossPolicy policy);
+  // crash: {during: ...}: arms the power domain; the cut happens inside a
+  // later write, and CompleteArmedCrash then reboots with the step's policy.
+  void ArmCrash(const Step& step);
+  bool ArmedCutHappened() { return armed_.has_value() && machine_.power().off(); }
+  void CompleteArmedCrash();
   bool AnyWorkloadRunning(const std::string& lv) const;
   // runner_wait.cc
   Failures Wait(const Step& step);
   Failures WaitUntil(uint64_t run_ns, const std::string& what);
   Failures WaitFor(const Condition& c);
   bool Holds(const Condition& c, std::string* seen);
-  // Runs the scheduler until `done` or the event budget; false on budget.
-  bool RunWhile(const std::function<bool()>& done, uint64_t deadline_local_ns);
+  // Runs the scheduler until `done`, the run time `deadline_ns` (reached even
+  // when idle if `reach_deadline`) or the event budget; false on budget. An
+  // armed power cut on the way reboots the machine and the run goes on.
+  bool RunWhile(const std::function<bool()>& done, uint64_t deadline_ns, bool reach_deadline);
   // runner_expect.cc
   Failures Check(const Expectations& x);
   Failures CheckData();
@@ -83,7 +89,7 @@ class ScenarioRun {
   uint64_t workload_serial_ = 0;
   uint64_t boot_ns_ = 0;       // run time when the current boot started
   uint64_t last_step_ns_ = 0;  // run time when the previous step ended
-  std::set<std::string> failed_pvs_;
+  std::optional<store::LossPolicy> armed_;  // an armed crash's policy
 };
 
 }  // namespace lvlab::scenarios::internal

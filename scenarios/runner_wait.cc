@@ -4,27 +4,32 @@
 
 namespace lvlab::scenarios::internal {
 
-bool ScenarioRun::RunWhile(const std::function<bool()>& done, uint64_t deadline_local_ns) {
-  engine::Scheduler& sched = machine_.sys().scheduler();
-  const uint64_t budget_end = sched.events_run() + kMaxEventsPerWait;
-  bool out_of_budget = false;
-  sched.RunUntil(
-      [&] {
-        if (o_.narrate) DrainMachineOutput();
-        if (done()) return true;
-        out_of_budget = sched.events_run() >= budget_end;
-        return out_of_budget;
-      },
-      deadline_local_ns);
-  return !out_of_budget;
+bool ScenarioRun::RunWhile(const std::function<bool()>& done, uint64_t deadline_ns,
+                           bool reach_deadline) {
+  uint64_t budget = kMaxEventsPerWait;
+  for (;;) {
+    engine::Scheduler& sched = machine_.sys().scheduler();
+    const uint64_t local = deadline_ns == UINT64_MAX ? UINT64_MAX : deadline_ns - boot_ns_;
+    if (reach_deadline) sched.At(local, [] {});  // virtual time reaches it even when idle
+    const uint64_t start = sched.events_run();
+    bool out_of_budget = false;
+    sched.RunUntil(
+        [&] {
+          if (o_.narrate) DrainMachineOutput();
+          if (ArmedCutHappened() || done()) return true;
+          out_of_budget = sched.events_run() - start >= budget;
+          return out_of_budget;
+        },
+        local);
+    budget -= std::min(budget, sched.events_run() - start);
+    if (!ArmedCutHappened()) return !out_of_budget;
+    CompleteArmedCrash();  // a new boot, a new scheduler: go on waiting
+  }
 }
 
 Failures ScenarioRun::WaitUntil(uint64_t run_ns, const std::string& what) {
   if (run_ns <= Now()) return {};
-  const uint64_t local = run_ns - boot_ns_;
-  engine::Scheduler& sched = machine_.sys().scheduler();
-  sched.At(local, [] {});  // virtual time reaches the deadline even when idle
-  if (!RunWhile([] { return false; }, local)) {
+  if (!RunWhile([] { return false; }, run_ns, true)) {
     return {{what, "virtual time reaches " + FormatDuration(run_ns),
              "gave up after " + std::to_string(kMaxEventsPerWait) + " events at " +
                  FormatDuration(Now()) + " (I/O that takes no virtual time?)"}};
@@ -82,7 +87,7 @@ Failures ScenarioRun::WaitFor(const Condition& c) {
                                        if (on_trace && !log_.TakeChanged()) return false;
                                        return held = Holds(c, &seen);
                                      },
-                                     deadline - boot_ns_);
+                                     deadline, false);
   if (held) return {};
   if (c.kind == Condition::Kind::kIdle) {
     seen = machine_.sys().pollers().AllDone() ? "workloads still running" : "pvmove still polling";

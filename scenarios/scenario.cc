@@ -105,10 +105,19 @@ std::string Step::Describe() const {
     case Action::kRun:
       return "run: " + command;
     case Action::kCrash:
-      return std::string("crash: {lose: ") + store::LossPolicyName(lose) + "}";
+      return std::string("crash: {lose: ") + store::LossPolicyName(lose) +
+             (during ? ", during: " + during->what + (during->pv.empty() ? "" : ", pv: " + during->pv) +
+                           (during->count == 1 ? "" : ", count: " + std::to_string(during->count))
+                     : "") +
+             "}";
     case Action::kFault:
-      return "fault: {pv: " + fault.pv + ", " +
-             (fault.kind == FaultSpec::Kind::kFail ? "fail" : "restore") + ": true}";
+    {
+      store::DiskFaults f;
+      fault.change.ApplyTo(&f, 0);
+      std::string what = fault.change.restore ? "restore" : "";
+      if (f.any() || what.empty()) what += (what.empty() ? "" : ", then ") + f.Describe();
+      return "fault: {pv: " + fault.pv + ", " + what + "}";
+    }
     case Action::kWorkloadStart:
       return "workload: {start: " + workload.lv + "}";
     case Action::kWorkloadStop:

@@ -15,6 +15,7 @@
 
 #include "sim/check/workload.h"
 #include "sim/store/disk.h"
+#include "sim/store/disk_faults.h"
 
 namespace lvlab::scenarios {
 
@@ -128,12 +129,20 @@ struct Expectations {
   }
 };
 
-// `delay` is recognised by the loader but not built (the drive model is
-// fixed when a Disk is created); see README.md.
+// A change to one PV's drive faults (sim/store/disk_faults.h).
 struct FaultSpec {
-  enum class Kind { kFail, kRestore };
-  Kind kind = Kind::kFail;
   std::string pv;
+  store::FaultChange change;
+};
+
+// A power cut armed for later: it happens at the count-th write of a kind
+// (`metadata-write`: below a PV's pe_start, i.e. label, mda header and
+// metadata text; `data-write`: at or after pe_start; `any-write`), on `pv`
+// or on any PV, during whatever runs next.
+struct CrashDuring {
+  std::string what;
+  std::string pv;  // empty: any PV
+  uint64_t count = 1;
 };
 
 struct Step {
@@ -145,6 +154,7 @@ struct Step {
   std::string command;  // run: the CLI's words without "lvlab"
   Where command_where;  // of the run: value
   store::LossPolicy lose = store::LossPolicy::kRandom;
+  std::optional<CrashDuring> during;  // crash only: armed instead of at once
   FaultSpec fault;
   WorkloadDecl workload;  // start
   std::string stop_lv;    // stop

@@ -24,31 +24,6 @@ std::string KindName(const YAML::Node& node) {
   }
 }
 
-// Parses a non-negative decimal ("12", "1.5") times `scale`, rounding down.
-bool ParseScaled(const std::string& number, uint64_t scale, uint64_t* out) {
-  const size_t dot = number.find('.');
-  const std::string whole = number.substr(0, dot);
-  const std::string frac = dot == std::string::npos ? "" : number.substr(dot + 1);
-  if (whole.empty() && frac.empty()) return false;
-  for (char c : whole + frac) {
-    if (c < '0' || c > '9') return false;
-  }
-  uint64_t w = 0;
-  if (!whole.empty() &&
-      std::from_chars(whole.data(), whole.data() + whole.size(), w).ec != std::errc()) {
-    return false;
-  }
-  if (w > UINT64_MAX / scale) return false;
-  uint64_t value = w * scale;
-  uint64_t unit = scale;
-  for (char c : frac) {
-    unit /= 10;
-    value += unit * static_cast<uint64_t>(c - '0');
-  }
-  *out = value;
-  return true;
-}
-
 }  // namespace
 
 Where WhereOf(const YAML::Node& node) {
@@ -152,18 +127,7 @@ uint64_t Size(const YAML::Node& node, const std::string& what) {
 
 uint64_t Duration(const YAML::Node& node, const std::string& what) {
   const std::string t = Text(node, what);
-  static const std::pair<const char*, uint64_t> kUnits[] = {
-      {"ns", 1},           {"us", 1'000},
-      {"ms", 1'000'000},   {"min", 60 * kNsPerSecond},
-      {"s", kNsPerSecond}, {"h", 3600 * kNsPerSecond}};
-  for (const auto& [suffix, scale] : kUnits) {
-    const std::string s = suffix;
-    if (t.size() > s.size() && t.compare(t.size() - s.size(), s.size(), s) == 0) {
-      uint64_t ns = 0;
-      if (ParseScaled(t.substr(0, t.size() - s.size()), scale, &ns)) return ns;
-      break;
-    }
-  }
+  if (Result<uint64_t> ns = ParseDurationNs(t); ns.ok()) return *ns;
   Fail(node,
        what + " must be a duration with a unit (500ms, 2s, 1.5s, 10min, 1h), not '" + t + "'");
 }

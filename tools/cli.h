@@ -52,6 +52,7 @@ void SetupVgcfgbackup(CLI::App& app, Runner& r);
 void SetupVgcfgrestore(CLI::App& app, Runner& r);
 void SetupShow(CLI::App& app, Runner& r);
 void SetupCrash(CLI::App& app, Runner& r);
+void SetupFault(CLI::App& app, Runner& r);
 void SetupPvmove(CLI::App& app, Runner& r);
 // Every verb above, in `lvlab --help` order; scenario `run:` steps parse
 // the CLI's words with these same definitions.

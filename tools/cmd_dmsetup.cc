@@ -171,6 +171,21 @@ void SetupDmsetup(CLI::App& app, Runner& r) {
   auto* resume = dm->add_subcommand("resume", "Resume a device, swapping in its inactive table");
   resume->add_option("device", *dev)->required();
   resume->callback([&r, dev] { r.Run([&](Session& s) { return s.sys().kernel().Resume(*dev); }); });
+  auto* message = dm->add_subcommand("message", "Send a message to a device's target");
+  auto sector = std::make_shared<uint64_t>(0);
+  auto words = std::make_shared<std::vector<std::string>>();
+  message->add_option("device", *dev)->required();
+  message->add_option("sector", *sector, "A sector inside the target")->required();
+  message->add_option("message", *words, "The message's words (dust: addbadblock 5)")
+      ->required();
+  message->callback([&r, dev, sector, words] {
+    r.Run([&](Session& s) -> Status {
+      std::string reply;
+      LVLAB_RETURN_IF_ERROR(s.sys().kernel().Message(*dev, *sector, *words, &reply));
+      if (!reply.empty()) s.ctx().out << reply << "\n";
+      return Status::Ok();
+    });
+  });
   auto* remove = dm->add_subcommand("remove", "Remove a device");
   remove->add_option("device", *dev)->required();
   remove->callback([&r, dev] { r.Run([&](Session& s) { return s.sys().kernel().Remove(*dev); }); });

@@ -79,6 +79,20 @@ Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
         std::chrono::system_clock::now().time_since_epoch()).count());
   };
   opt.command_line = command_line;
+  // The drives' hardware faults live in LAB/faults/PV (`lvlab fault`).
+  opt.faults = [faults = (fs::path(dir) / "faults").string()](const std::string& pv) {
+    std::ifstream in(fs::path(faults) / pv);
+    if (!in) return store::DiskFaults{};
+    std::stringstream buf;
+    buf << in.rdbuf();
+    Result<store::DiskFaults> f = store::DiskFaults::Parse(buf.str());
+    if (!f.ok()) {
+      std::cerr << "  WARNING: ignoring " << fs::path(faults) / pv << ": " << f.status().message()
+                << "\n";
+      return store::DiskFaults{};
+    }
+    return *f;
+  };
   const std::string archive = (fs::path(dir) / "archive").string();
   opt.archive = [archive](const lvm::VolumeGroup& vg, const std::string& text) {
     char name[64];
@@ -113,7 +127,18 @@ Status LabSession::Close() {
     st = WriteFileAtomic((fs::path(dir_) / "run" / "kernel").string(), sys_->Save().Serialize());
   }
   for (lvm::LabPv* pv : lab_ ? lab_->pvs() : std::vector<lvm::LabPv*>{}) {
-    if (pv->disk) (void)pv->disk->Flush();
+    if (!pv->disk) continue;
+    (void)pv->disk->Flush();
+    const fs::path file = fs::path(dir_) / "faults" / pv->name;
+    std::error_code ec;
+    if (pv->disk->faults().any()) {
+      fs::create_directories(file.parent_path(), ec);
+      if (Status w = WriteFileAtomic(file.string(), pv->disk->faults().Serialize()); !w.ok()) {
+        if (st.ok()) st = w;
+      }
+    } else {
+      fs::remove(file, ec);
+    }
   }
   if (lock_fd_ >= 0) ::close(lock_fd_);
   lock_fd_ = -1;

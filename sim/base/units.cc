@@ -1,6 +1,7 @@
 #include "sim/base/units.h"
 
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -118,6 +119,55 @@ std::string SectorsComment(uint64_t sectors) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g %s", d, kUnits[i]);
   return buf;
+}
+
+namespace {
+
+// "1.5" * scale without floating point; false if not a plain decimal.
+bool ParseScaled(std::string_view number, uint64_t scale, uint64_t* out) {
+  const size_t dot = number.find('.');
+  const std::string_view whole = number.substr(0, dot);
+  const std::string_view frac =
+      dot == std::string_view::npos ? std::string_view() : number.substr(dot + 1);
+  if (whole.empty() && frac.empty()) return false;
+  for (std::string_view part : {whole, frac}) {
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+    }
+  }
+  uint64_t w = 0;
+  if (!whole.empty() &&
+      std::from_chars(whole.data(), whole.data() + whole.size(), w).ec != std::errc()) {
+    return false;
+  }
+  if (w > UINT64_MAX / scale) return false;
+  uint64_t value = w * scale;
+  uint64_t unit = scale;
+  for (char c : frac) {
+    unit /= 10;
+    value += unit * static_cast<uint64_t>(c - '0');
+  }
+  *out = value;
+  return true;
+}
+
+}  // namespace
+
+Result<uint64_t> ParseDurationNs(std::string_view t) {
+  static constexpr uint64_t kSecond = 1'000'000'000;
+  static const std::pair<const char*, uint64_t> kUnits[] = {
+      {"ns", 1},      {"us", 1'000},   {"ms", 1'000'000},
+      {"min", 60 * kSecond}, {"s", kSecond}, {"h", 3600 * kSecond}};
+  for (const auto& [suffix, scale] : kUnits) {
+    const std::string_view s = suffix;
+    if (t.size() > s.size() && t.substr(t.size() - s.size()) == s) {
+      uint64_t ns = 0;
+      if (ParseScaled(t.substr(0, t.size() - s.size()), scale, &ns)) return ns;
+      break;
+    }
+  }
+  return InvalidArgument("'" + std::string(t) +
+                         "' is not a duration with a unit (500ms, 2s, 1.5s, 10min, 1h)");
 }
 
 }  // namespace lvlab

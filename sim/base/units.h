@@ -31,6 +31,10 @@ Result<uint64_t> ParseSizeBytes(std::string_view text, char default_unit);
 // up with a leading '<' ("<250.00g"), as LVM 2.02.171 and later do.
 std::string FormatSize(uint64_t bytes, char unit, bool suffix);
 
+// Parses a duration with a unit into nanoseconds: 5ns, 12us, 500ms, 2s,
+// 1.5s, 10min, 1h.
+Result<uint64_t> ParseDurationNs(std::string_view text);
+
 // The size comment of LVM's metadata text: "4 Megabytes" for 8192 sectors.
 std::string SectorsComment(uint64_t sectors);
 

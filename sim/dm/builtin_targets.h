@@ -7,6 +7,10 @@
 //   striped <#stripes> <chunk_sectors> [<dev> <offset>]+  (dm-stripe.c)
 //   error   [<dev> <offset>]                            (dm-target.c)
 //   zero                                                (dm-zero.c)
+//   flakey  <dev> <offset> <up> <down> [<#features> <features>]  (dm-flakey.c)
+//   delay   <dev> <offset> <ms> [<dev> <offset> <ms> [<dev> <offset> <ms>]]
+//                                                       (dm-delay.c)
+//   dust    <dev> <offset> <blksz>                      (dm-dust.c)
 //   mirror  <log> <#log_args> <log_args> <#legs> [<dev> <offset>]+ [<#features> <features>]
 //                                                       (dm-raid1.c, mirror_target.h)
 //
@@ -25,5 +29,8 @@ Result<std::unique_ptr<Target>> NewStripedTarget(const TargetArgs& args);
 Result<std::unique_ptr<Target>> NewErrorTarget(const TargetArgs& args);
 Result<std::unique_ptr<Target>> NewZeroTarget(const TargetArgs& args);
 Result<std::unique_ptr<Target>> NewMirrorTarget(const TargetArgs& args);
+Result<std::unique_ptr<Target>> NewFlakeyTarget(const TargetArgs& args);
+Result<std::unique_ptr<Target>> NewDelayTarget(const TargetArgs& args);
+Result<std::unique_ptr<Target>> NewDustTarget(const TargetArgs& args);
 
 }  // namespace lvlab::dm

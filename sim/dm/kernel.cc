@@ -166,7 +166,7 @@ Status Kernel::Close(const std::string& name) {
 }
 
 Status Kernel::Message(const std::string& name, uint64_t sector,
-                       const std::vector<std::string>& argv) {
+                       const std::vector<std::string>& argv, std::string* reply) {
   LVLAB_ASSIGN_OR_RETURN(Device * d, Get(name));
   if (argv.empty()) return InvalidArgument(name + ": empty target message");
   const dm::Table* table = d->live_table();
@@ -176,7 +176,9 @@ Status Kernel::Message(const std::string& name, uint64_t sector,
   if (trace_) trace_->Emit("message", {{"dev", name}, {"sector", sector}, {"message", text}});
   for (const TableEntry& e : *table) {
     if (sector >= e.start && sector - e.start < e.len) {
-      return e.target->Message(argv).WithContext(name);
+      LVLAB_RETURN_IF_ERROR(e.target->Message(argv).WithContext(name));
+      if (reply) *reply = e.target->MessageReply();
+      return Status::Ok();
     }
   }
   return InvalidArgument(name + ": target message sector " + std::to_string(sector) +

@@ -101,8 +101,10 @@ class Kernel {
 
   Result<std::string> Table(const std::string& name, bool inactive = false) const;
   Result<std::string> StatusLines(const std::string& name, bool inactive = false) const;
-  // Sends argv to the live target containing `sector`.
-  Status Message(const std::string& name, uint64_t sector, const std::vector<std::string>& argv);
+  // Sends argv to the live target containing `sector`; the target's answer
+  // (dust's listbadblocks, ...) goes to *reply when given.
+  Status Message(const std::string& name, uint64_t sector, const std::vector<std::string>& argv,
+                 std::string* reply = nullptr);
   Result<DeviceInfo> Info(const std::string& name) const;
   // The devices the live table uses, sorted.
   Result<std::vector<DevNo>> Deps(const std::string& name) const;

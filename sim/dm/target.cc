@@ -22,6 +22,9 @@ Registry& GetRegistry() {
     (*r)["striped"] = NewStripedTarget;
     (*r)["error"] = NewErrorTarget;
     (*r)["zero"] = NewZeroTarget;
+    (*r)["flakey"] = NewFlakeyTarget;
+    (*r)["delay"] = NewDelayTarget;
+    (*r)["dust"] = NewDustTarget;
     return r;
   }();
   return *registry;

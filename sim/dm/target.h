@@ -68,6 +68,8 @@ class Target {
   // The status INFO string; empty for targets without one (linear).
   virtual std::string StatusInfo() const { return ""; }
   virtual Status Message(const std::vector<std::string>& argv);
+  // What the last Message answered (dmsetup message prints it); "" if none.
+  virtual std::string MessageReply() const { return ""; }
 
   // Suspend/resume hooks, in the kernel's order (see Device).
   virtual void Presuspend() {}

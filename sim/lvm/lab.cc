@@ -61,6 +61,13 @@ void Lab::LoadPv(const std::string& name) {
   }
   pv->disk = std::make_unique<store::Disk>(name, std::move(image).value(), options_.disk);
   if (options_.power) pv->disk->set_power(options_.power);
+  if (options_.faults) pv->disk->faults() = options_.faults(name);
+  if (pv->disk->failed()) {
+    pv->state = IOError(name + ": device failed; restore it with `lvlab fault " + name +
+                            " --restore`");
+    pvs_.push_back(std::move(pv));
+    return;
+  }
   MetadataArea mda(pv->disk.get());
   auto fail = [&](const Status& s) {
     pv->state = Corrupt(name + " (" + images_->Describe(name) + "): " + s.message() +

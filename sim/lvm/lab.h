@@ -47,6 +47,9 @@ struct LabOptions {
   // Called with every committed version (file form), for LAB/archive/.
   std::function<void(const VolumeGroup&, const std::string& text)> archive;
   std::string command_line;  // for descriptions: "Write from <cmd>."
+  // The hardware faults of each drive (LAB/faults, or a Machine's memory),
+  // set before its label is read: a failed drive is missing at boot.
+  std::function<store::DiskFaults(const std::string& pv)> faults;
 };
 
 struct VgRead {

@@ -1,5 +1,7 @@
 #include "sim/lvm/machine.h"
 
+#include <map>
+
 namespace lvlab::lvm {
 
 Machine::Machine(MachineOptions options)
@@ -25,6 +27,17 @@ std::string Machine::TakeErr() {
 }
 
 void Machine::Reboot() {
+  // The drives keep their faults across a boot (a failed disk stays failed);
+  // a flakey period starts again with the new clock.
+  std::map<std::string, store::DiskFaults> faults;
+  if (lab_) {
+    for (LabPv* pv : lab_->pvs()) {
+      if (!pv->disk || !pv->disk->faults().any()) continue;
+      store::DiskFaults f = pv->disk->faults();
+      if (f.flakey) f.flakey->since_ns = 0;
+      faults[pv->name] = f;
+    }
+  }
   ctx_.reset();
   sys_.reset();
   lab_.reset();
@@ -33,6 +46,10 @@ void Machine::Reboot() {
   o.power = power_;
   o.id_seed = Rng(options_.seed).Derive("ids").Next() + boots_;
   o.command_line = "lvlab";
+  o.faults = [faults](const std::string& pv) {
+    auto it = faults.find(pv);
+    return it == faults.end() ? store::DiskFaults{} : it->second;
+  };
   lab_ = std::move(Lab::Open(NewImageStoreView(images_.get()), o)).value();
   sys_ = std::make_unique<System>(lab_.get(), nullptr);
   ctx_ = std::make_unique<Context>(Context{*sys_, out_, err_});

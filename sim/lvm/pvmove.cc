@@ -41,6 +41,24 @@ Result<std::string> VgOfPv(Context& ctx, const std::string& name) {
   return lp->vg_name;
 }
 
+// pvmove's _extract_lvname: -n takes LV, VG/LV or /dev/VG/LV, and the VG
+// must be the source PV's.
+Result<std::string> ExtractLvName(const std::string& vg, std::string arg) {
+  if (arg.find('/') == std::string::npos) return arg;
+  if (arg.rfind("/dev/", 0) == 0) arg = arg.substr(5);
+  while (!arg.empty() && arg.front() == '/') arg.erase(0, 1);
+  if (arg.find('/') == std::string::npos) {
+    return InvalidArgument("--name takes a logical volume name.");
+  }
+  if (arg.compare(0, vg.size(), vg) != 0 || arg.size() <= vg.size() || arg[vg.size()] != '/') {
+    return InvalidArgument("Named LV and old PV must be in the same VG.");
+  }
+  arg = arg.substr(vg.size());
+  while (!arg.empty() && arg.front() == '/') arg.erase(0, 1);
+  if (arg.empty()) return InvalidArgument("Incomplete LV name supplied with --name.");
+  return arg;
+}
+
 Status Restart(Context& ctx, VgRead& r, const LogicalVolume& mirr, const PvmoveArgs& a,
                const std::string& source) {
   ctx.out << "  Detected pvmove in progress for " << source << ".\n";
@@ -78,10 +96,10 @@ Status NewMove(Context& ctx, VgRead& r, const std::string& source_key,
                              " are the same; use --alloc anywhere to move within one PV");
     }
   }
-  if (!a.lv.empty() && !vg.FindLv(a.lv)) {
-    return NotFound("Logical volume " + a.lv + " not found in volume group " + vg.name);
+  LVLAB_ASSIGN_OR_RETURN(la.lv_filter, ExtractLvName(vg.name, a.lv));
+  if (!la.lv_filter.empty() && !vg.FindLv(la.lv_filter)) {
+    return NotFound("Logical volume " + la.lv_filter + " not found in volume group " + vg.name);
   }
-  la.lv_filter = a.lv;
   la.atomic = a.atomic;
   la.alloc = a.alloc;
   la.id = ctx.lab().NewId();

@@ -70,11 +70,17 @@ void System::PlugDisks() {
   for (LabPv* pv : lab_->pvs()) {
     if (pv->state.ok() && pv->disk && !kernel_->FindDisk(pv->minor)) {
       kernel_->AddDisk(pv->disk.get(), pv->minor);
+      // Timed faults (flakey) run on this machine's clock.
+      pv->disk->set_clock([s = scheduler_.get()] { return s->now_ns(); });
     }
   }
 }
 
-System::~System() = default;
+System::~System() {
+  for (LabPv* pv : lab_->pvs()) {
+    if (pv->disk) pv->disk->set_clock(nullptr);
+  }
+}
 
 void System::Narrate(const std::string& line) {
   if (!narrate_) return;

@@ -53,17 +53,29 @@ Status Disk::CheckRange(const char* op, uint64_t sector, uint64_t nsectors) cons
 Status Disk::PowerOff() const { return IOError(name_ + ": power is off"); }
 
 Status Disk::CheckUp() const {
-  if (failed_) {
-    return IOError(name_ + ": device failed; restore it with `lvlab fault " + name_ + " restore`");
+  if (faults_.failed) {
+    return IOError(name_ + ": device failed; restore it with `lvlab fault " + name_ +
+                   " --restore`");
   }
   if (power_ && power_->off()) return PowerOff();
   return Status::Ok();
 }
 
+Result<DiskFaults::Verdict> Disk::Admit(FaultOp op, uint64_t sector, uint64_t nsectors) {
+  LVLAB_RETURN_IF_ERROR(CheckUp());
+  if (!faults_.any()) return DiskFaults::Verdict::kOk;
+  const DiskFaults::Verdict v = faults_.Decide(op, sector, nsectors, now_ns());
+  if (v == DiskFaults::Verdict::kFail) {
+    return IOError(name_ + ": injected " + FaultOpName(op) + " error at sector " +
+                   std::to_string(sector) + " (" + faults_.Describe() + ")");
+  }
+  return v;
+}
+
 Status Disk::AdmitWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
   LVLAB_RETURN_IF_ERROR(CheckUp());
   if (!power_) return Status::Ok();
-  switch (power_->Admit()) {
+  switch (power_->Admit(name_, sector, nsectors)) {
     case PowerDomain::Admission::kOn:
       return Status::Ok();
     case PowerDomain::Admission::kCut:
@@ -104,13 +116,14 @@ Status Disk::WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data)
 
 Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
   LVLAB_RETURN_IF_ERROR(CheckRange("read", sector, nsectors));
-  LVLAB_RETURN_IF_ERROR(CheckUp());
+  LVLAB_RETURN_IF_ERROR(Admit(FaultOp::kRead, sector, nsectors).status());
   if (options_.volatile_cache) {
     LVLAB_RETURN_IF_ERROR(cache_.Read(sector, nsectors, out).WithContext(name_));
   } else {
     LVLAB_RETURN_IF_ERROR(
         image_->Read(sector * kSectorSize, out, nsectors * kSectorSize).WithContext(name_));
   }
+  if (!faults_.corrupt.empty()) faults_.Corrupt(FaultOp::kRead, sector, nsectors, out);
   ++stats_.reads;
   stats_.bytes_read += uint64_t{nsectors} * kSectorSize;
   return Status::Ok();
@@ -119,6 +132,17 @@ Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
 Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua) {
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
+  LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
+  if (verdict == DiskFaults::Verdict::kDrop) {  // acknowledged, never stored
+    ++stats_.writes;
+    return Status::Ok();
+  }
+  std::vector<uint8_t> corrupted;
+  if (faults_.CorruptsWrites() && nsectors > 0) {
+    corrupted.assign(data, data + uint64_t{nsectors} * kSectorSize);
+    faults_.Corrupt(FaultOp::kWrite, sector, nsectors, corrupted.data());
+    data = corrupted.data();
+  }
   LVLAB_RETURN_IF_ERROR(AdmitWrite(sector, nsectors, data));
   if (!options_.volatile_cache || fua) {
     LVLAB_RETURN_IF_ERROR(WriteImage(sector, nsectors, data));
@@ -138,6 +162,8 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
 
 Status Disk::Flush() {
   ++generation_;
+  LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, 0, 0));
+  if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   LVLAB_RETURN_IF_ERROR(AdmitWrite(0, 0, nullptr));
   LVLAB_RETURN_IF_ERROR(cache_.WriteBackAll().WithContext(name_));
   cached_.clear();
@@ -148,7 +174,8 @@ Status Disk::Flush() {
 
 Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
-  LVLAB_RETURN_IF_ERROR(CheckUp());
+  LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
+  if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   cache_.Supersede(sector, nsectors);
   if (nsectors > 0) cached_.Erase(sector, sector + nsectors);
   LVLAB_RETURN_IF_ERROR(
@@ -239,7 +266,8 @@ uint64_t Disk::CompletionTimeNs(uint64_t now_ns, bool is_write, uint64_t bytes) 
         static_cast<uint64_t>((scaled + m.bandwidth_bytes_per_sec - 1) / m.bandwidth_bytes_per_sec);
   }
   busy_until_ns_ = start + transfer_ns;
-  return busy_until_ns_ + (is_write ? m.write_latency_ns : m.read_latency_ns);
+  return busy_until_ns_ + (is_write ? m.write_latency_ns + faults_.write_delay_ns
+                                    : m.read_latency_ns + faults_.read_delay_ns);
 }
 
 }  // namespace lvlab::store

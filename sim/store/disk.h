@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@
 
 #include "sim/base/rng.h"
 #include "sim/base/status.h"
+#include "sim/store/disk_faults.h"
 #include "sim/store/image_file.h"
 #include "sim/store/power_domain.h"
 #include "sim/store/range_map.h"
@@ -118,8 +120,14 @@ class Disk {
   const std::shared_ptr<PowerDomain>& power() const { return power_; }
 
   // A failed device answers every operation with an IOError.
-  void SetFailed(bool failed) { failed_ = failed; }
-  bool failed() const { return failed_; }
+  void SetFailed(bool failed) { faults_.failed = failed; }
+  bool failed() const { return faults_.failed; }
+  // Every injected fault (disk_faults.h). Faults that depend on time
+  // (flakey) read `clock`, the engine's now in ns; without one it is 0.
+  DiskFaults& faults() { return faults_; }
+  const DiskFaults& faults() const { return faults_; }
+  void set_clock(std::function<uint64_t()> clock) { clock_ = std::move(clock); }
+  uint64_t now_ns() const { return clock_ ? clock_() : 0; }
 
   const DiskStats& stats() const { return stats_; }
   uint64_t dirty_bytes() const { return cache_.dirty_bytes(); }
@@ -132,6 +140,9 @@ class Disk {
  private:
   Status CheckRange(const char* op, uint64_t sector, uint64_t nsectors) const;
   Status CheckUp() const;
+  // Power, then the injected faults for one operation: kOk to go on, kDrop
+  // to acknowledge a write without storing it, or an IOError.
+  Result<DiskFaults::Verdict> Admit(FaultOp op, uint64_t sector, uint64_t nsectors);
   // Gates a Write or Flush through the power domain; tears `data` on a cut.
   Status AdmitWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
   void TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
@@ -156,7 +167,8 @@ class Disk {
   HoleHint hole_;
   uint64_t generation_ = 0;  // bumped by every call that may put data in the image
   std::shared_ptr<PowerDomain> power_;
-  bool failed_ = false;
+  DiskFaults faults_;
+  std::function<uint64_t()> clock_;
   DiskStats stats_;
   uint64_t busy_until_ns_ = 0;
 };

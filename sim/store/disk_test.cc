@@ -404,7 +404,7 @@ TEST(DiskTest, FailedDeviceErrorsNameTheDisk) {
   d->SetFailed(true);
   EXPECT_TRUE(d->failed());
   std::vector<uint8_t> buf(kSectorSize);
-  const std::string want = "pv3: device failed; restore it with `lvlab fault pv3 restore`";
+  const std::string want = "pv3: device failed; restore it with `lvlab fault pv3 --restore`";
   EXPECT_EQ(d->Read(0, 1, buf.data()).message(), want);
   Status st = d->Write(0, 1, buf.data(), false);
   EXPECT_EQ(st.code(), Code::kIOError);

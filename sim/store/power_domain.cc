@@ -1,5 +1,7 @@
 #include "sim/store/power_domain.h"
 
+#include <utility>
+
 #include "sim/base/check.h"
 
 namespace lvlab::store {
@@ -7,16 +9,29 @@ namespace lvlab::store {
 void PowerDomain::CutAfterWrites(int64_t n) {
   LVLAB_CHECK(n >= 0) << "CutAfterWrites(" << n << ")";
   cut_at_ = writes_seen_ + n;
+  match_ = nullptr;
 }
 
 void PowerDomain::Restore() {
   off_ = false;
   cut_at_ = -1;
+  match_ = nullptr;
 }
 
-PowerDomain::Admission PowerDomain::Admit() {
+void PowerDomain::CutAtMatchingWrite(WriteMatch match, int64_t count) {
+  cut_at_ = -1;
+  match_ = std::move(match);
+  match_left_ = count;
+}
+
+PowerDomain::Admission PowerDomain::Admit(std::string_view disk, uint64_t sector,
+                                          uint64_t nsectors) {
   if (off_) return Admission::kOff;
-  const bool cut = writes_seen_ == cut_at_;
+  bool cut = writes_seen_ == cut_at_;
+  if (match_ && match_(disk, sector, nsectors) && --match_left_ <= 0) {
+    cut = true;
+    match_ = nullptr;
+  }
   ++writes_seen_;
   if (!cut) return Admission::kOn;
   off_ = true;

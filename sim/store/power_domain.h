@@ -16,6 +16,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "sim/base/rng.h"
 
@@ -30,6 +32,13 @@ class PowerDomain {
   // REQUIRES: n >= 0.
   void CutAfterWrites(int64_t n);
 
+  // Cuts the power at the `count`-th (from 1) Write admitted from now on
+  // whose (disk name, sector, nsectors) satisfies `match`: a crash "during"
+  // a kind of write (a scenario's `crash: {during: metadata-write}`).
+  // Replaces any earlier pending cut.
+  using WriteMatch = std::function<bool(std::string_view disk, uint64_t sector, uint64_t nsectors)>;
+  void CutAtMatchingWrite(WriteMatch match, int64_t count);
+
   // Turns the power on again and cancels any pending cut.
   void Restore();
 
@@ -42,7 +51,7 @@ class PowerDomain {
   // For Disk. kOn: the call proceeds. kCut: this call cut the power (tear
   // it). kOff: the power was already off.
   enum class Admission { kOn, kCut, kOff };
-  Admission Admit();
+  Admission Admit(std::string_view disk = {}, uint64_t sector = 0, uint64_t nsectors = 0);
 
   // The stream that decides which sectors of a torn write survive.
   Rng& rng() { return rng_; }
@@ -52,6 +61,8 @@ class PowerDomain {
   int64_t writes_seen_ = 0;
   int64_t cut_at_ = -1;  // writes_seen_ value at which the next call cuts; -1: none
   bool off_ = false;
+  WriteMatch match_;      // CutAtMatchingWrite's filter, or empty
+  int64_t match_left_ = 0;
 };
 
 }  // namespace lvlab::store
