@@ -208,6 +208,22 @@ void RegionHash::RecoveryEnd(uint64_t region, bool success) {
   cb_.wakeup_workers();
 }
 
+bool RegionHash::RecoverySlotLeaked() const {
+  if (in_flight_ == 0 || !quiesced_.empty() || !recovered_.empty() || !failed_recovered_.empty()) {
+    return false;
+  }
+  for (const auto& [key, reg] : regions_) {
+    if (reg.state == RegionState::kRecovering) return false;
+  }
+  return true;
+}
+
+void RegionHash::ReclaimLeakedSlot() {
+  LVLAB_CHECK(RecoverySlotLeaked()) << "no recovery slot was leaked";
+  --in_flight_;
+  ++slots_;
+}
+
 void RegionHash::StartRecovery() {
   slots_ += kMaxRecovery;
   cb_.wakeup_workers();

@@ -92,6 +92,14 @@ class RegionHash {
   void StopRecovery() { stopping_ = true; }
   void TakeRecoverySlot();
   uint32_t recovery_slots() const { return slots_; }
+  // True when a recovery slot is held by no region: one prepared for
+  // recovery (RECOVERING, waiting for its writes to drain) was turned NOSYNC
+  // by dm_rh_dec after a failed flush, and is never quiesced or recovered.
+  // The kernel's dm_rh_dec does exactly this, so its dm_rh_stop_recovery
+  // (mirror_presuspend) would then wait forever; see ReclaimLeakedSlot.
+  bool RecoverySlotLeaked() const;
+  // The lab's way out of that hang: the slot comes back. Not in the kernel.
+  void ReclaimLeakedSlot();
   uint32_t recovery_in_flight() const { return in_flight_; }
   bool flush_failure() const { return flush_failure_; }
 
