@@ -6,7 +6,9 @@
 // leading digit, sign or '.' starts a number.
 #include "sim/lvm/config_tree.h"
 
+#include <array>
 #include <charconv>
+#include <cstdint>
 #include <string>
 
 namespace lvlab::lvm {
@@ -22,15 +24,19 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 
-bool IsBlank(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
+// Character classes by table: the parser's loops test one byte at a time.
+enum : uint8_t { kBlank = 1, kEndsWord = 2 };
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (unsigned char c : std::string_view(" \t\r\n\f\v")) t[c] = kBlank | kEndsWord;
+  for (unsigned char c : std::string_view("#={}[],\"'")) t[c] = kEndsWord;
+  return t;
+}();
+
+bool IsBlank(char c) { return kClass[static_cast<unsigned char>(c)] & kBlank; }
 
 // Characters that end an identifier or a bare value.
-bool EndsWord(char c) {
-  return IsBlank(c) || c == '#' || c == '=' || c == '{' || c == '}' || c == '[' || c == ']' ||
-         c == ',' || c == '"' || c == '\'';
-}
+bool EndsWord(char c) { return kClass[static_cast<unsigned char>(c)] & kEndsWord; }
 
 std::string Shown(char c) {
   if (c >= 0x21 && c < 0x7f) return std::string("'") + c + "'";
@@ -58,13 +64,23 @@ class Parser {
     return Corrupt("line " + std::to_string(line) + ": " + what);
   }
 
+  // Skips an identifier or bare word; words hold no newline.
+  void SkipWord() {
+    while (!AtEnd() && !EndsWord(Peek())) ++pos_;
+  }
+
   // Skips blanks and comments, across lines.
   void SkipSpace() {
     while (!AtEnd()) {
-      if (IsBlank(Peek())) {
-        Advance();
-      } else if (Peek() == '#') {
-        while (!AtEnd() && Peek() != '\n') Advance();
+      const char c = Peek();
+      if (c == '\n') {
+        ++line_;
+        ++pos_;
+      } else if (IsBlank(c)) {
+        ++pos_;
+      } else if (c == '#') {
+        const size_t eol = text_.find('\n', pos_);
+        pos_ = eol == std::string_view::npos ? text_.size() : eol;
       } else {
         return;
       }
@@ -98,7 +114,8 @@ class Parser {
         Advance();
         return Status::Ok();
       }
-      ConfigNode node;
+      // Built in place: `out` does not change while its last node fills.
+      ConfigNode& node = out->emplace_back();
       node.line = line_;
       LVLAB_RETURN_IF_ERROR(Key(&node.key));
       SkipSpace();
@@ -116,7 +133,6 @@ class Parser {
       } else {
         return Error(line_, "expected '=' or '{' after '" + node.key + "', found " + Shown(Peek()));
       }
-      out->push_back(std::move(node));
     }
   }
 
@@ -124,9 +140,9 @@ class Parser {
     const char c = Peek();
     if (c == '"' || c == '\'') return String(out);
     const size_t begin = pos_;
-    while (!AtEnd() && !EndsWord(Peek())) Advance();
+    SkipWord();
     if (pos_ == begin) return Error(line_, "expected a key, found " + Shown(c));
-    *out = std::string(text_.substr(begin, pos_ - begin));
+    out->assign(text_.data() + begin, pos_ - begin);
     return Status::Ok();
   }
 
@@ -164,10 +180,10 @@ class Parser {
     }
     if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.') return Number(out);
     const size_t begin = pos_;
-    while (!AtEnd() && !EndsWord(Peek())) Advance();
+    SkipWord();
     if (pos_ == begin) return Error(line_, "expected a value for '" + key + "', found " + Shown(c));
     out->kind = ConfigValue::Kind::kString;  // libdm's bare string
-    out->s = std::string(text_.substr(begin, pos_ - begin));
+    out->s.assign(text_.data() + begin, pos_ - begin);
     return Status::Ok();
   }
 
@@ -184,9 +200,9 @@ class Parser {
       } else {
         break;
       }
-      Advance();
+      ++pos_;
     }
-    while (!AtEnd() && !EndsWord(Peek())) Advance();  // take junk so the message shows it
+    SkipWord();  // take junk so the message shows it
     std::string_view tok = text_.substr(begin, pos_ - begin);
     if (!digits || (!AtEnd() && (Peek() == '"' || Peek() == '\''))) {
       return Error(line_, "bad number '" + std::string(tok) + "'");
@@ -218,6 +234,16 @@ class Parser {
     const int open_line = line_;
     Advance();
     out->clear();
+    // Most strings have no escape and no newline: take them whole.
+    const size_t close = text_.find(quote, pos_);
+    if (close != std::string_view::npos) {
+      const std::string_view body = text_.substr(pos_, close - pos_);
+      if (body.find('\\') == std::string_view::npos && body.find('\n') == std::string_view::npos) {
+        out->assign(body.data(), body.size());
+        pos_ = close + 1;
+        return Status::Ok();
+      }
+    }
     while (!AtEnd() && Peek() != quote) {
       if (quote == '"' && Peek() == '\\') {
         Advance();

@@ -4,8 +4,10 @@
 #include "sim/lvm/vg_text.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
+#include <initializer_list>
 #include <optional>
 #include <set>
 
@@ -385,33 +387,40 @@ class Writer {
  public:
   explicit Writer(bool file) : file_(file) {}
 
-  void Line(const std::string& text, const std::string& comment = "") {
+  // One line: its pieces appended in place (the writer runs on every
+  // vg_write, over tens of thousands of lines).
+  void Line(std::initializer_list<std::string_view> parts, std::string_view comment = {}) {
     const int indent = file_ ? std::min(indent_, 5) : 0;
     out_.append(static_cast<size_t>(indent), '\t');
-    out_ += text;
+    size_t size = 0;
+    for (std::string_view p : parts) {
+      out_ += p;
+      size += p.size();
+    }
     if (file_ && !comment.empty()) {
       // As export.c lines comments up: at column 40 (8-column tabs) when the
       // text leaves room, else after one tab.
-      const int column = static_cast<int>(text.size()) + 8 * indent;
+      const int column = static_cast<int>(size) + 8 * indent;
       out_.append(static_cast<size_t>(std::max(1, 5 - column / 8)), '\t');
       out_ += comment;
     }
     out_ += '\n';
   }
+  void Line(std::string_view text, std::string_view comment = {}) { Line({text}, comment); }
   void Blank() { out_ += '\n'; }
   void Open(std::string_view name) {
-    Line(FormatConfigKey(name) + " {");
+    Line({FormatConfigKey(name), " {"});
     ++indent_;
   }
   void Close() {
     --indent_;
     Line("}");
   }
-  void Str(const char* key, const std::string& v) {
-    Line(std::string(key) + " = " + QuoteConfigString(v));
-  }
-  void Num(const char* key, uint64_t v, const std::string& comment = "") {
-    Line(std::string(key) + " = " + std::to_string(v), comment);
+  void Str(const char* key, const std::string& v) { Line({key, " = ", QuoteConfigString(v)}); }
+  void Num(const char* key, uint64_t v, std::string_view comment = {}) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    Line({key, " = ", std::string_view(buf, static_cast<size_t>(r.ptr - buf))}, comment);
   }
   void List(const char* key, const std::vector<std::string>& v) {
     std::string s = std::string(key) + " = [";
@@ -430,11 +439,14 @@ class Writer {
   }
   void Areas(const char* key, const std::vector<Area>& areas) {
     Blank();
-    Line(std::string(key) + " = [");
+    Line({key, " = ["});
     ++indent_;
     for (size_t k = 0; k < areas.size(); ++k) {
-      Line(QuoteConfigString(areas[k].name) + ", " + std::to_string(areas[k].start) +
-           (k + 1 < areas.size() ? "," : ""));
+      char buf[24];
+      const auto r = std::to_chars(buf, buf + sizeof buf, areas[k].start);
+      Line({QuoteConfigString(areas[k].name), ", ",
+            std::string_view(buf, static_cast<size_t>(r.ptr - buf)),
+            k + 1 < areas.size() ? "," : ""});
     }
     --indent_;
     Line("]");
