@@ -208,7 +208,7 @@ namespace internal {
 WorkloadDecl LoadWorkload(const YAML::Node& node, const std::string& what) {
   yaml::CheckKeys(node,
                   {"lv", "pattern", "block", "iodepth", "write", "flush_every", "fua", "ios",
-                   "time", "offset", "size"},
+                   "time", "offset", "size", "think"},
                   what);
   WorkloadDecl d;
   d.where = yaml::WhereOf(node);
@@ -239,6 +239,7 @@ WorkloadDecl LoadWorkload(const YAML::Node& node, const std::string& what) {
   if (yaml::Has(node, "time")) w.max_time_ns = yaml::Duration(node["time"], "time");
   if (yaml::Has(node, "offset")) w.offset_bytes = yaml::Size(node["offset"], "offset");
   if (yaml::Has(node, "size")) w.size_bytes = yaml::Size(node["size"], "size");
+  if (yaml::Has(node, "think")) w.think_ns = yaml::Duration(node["think"], "think");
   if (w.block_bytes == 0 || w.block_bytes % 512 != 0)
     Fail(node["block"], "block must be a multiple of 512 bytes");
   if (w.iodepth == 0 || w.iodepth > 1024) Fail(node["iodepth"], "iodepth must be from 1 to 1024");

@@ -57,12 +57,8 @@ Status ScenarioRun::BuildLab(Where* where) {
   lvm::Context& ctx = machine_.ctx();
   for (const PvSpec& pv : s_.lab.pvs) {
     *where = pv.where;
-    store::DiskOptions& disk = machine_.lab().mutable_options().disk;
-    const store::DiskModel lab_model = disk.model;
-    if (pv.model) disk.model = *pv.model;
-    Status st = lvm::Pvcreate(ctx, pv.name, pv.size_bytes, lvm::kDefaultPeStartBytes);
-    disk.model = lab_model;
-    LVLAB_RETURN_IF_ERROR(st);
+    if (pv.model) machine_.SetDiskModel(pv.name, *pv.model);  // kept across reboots
+    LVLAB_RETURN_IF_ERROR(lvm::Pvcreate(ctx, pv.name, pv.size_bytes, lvm::kDefaultPeStartBytes));
   }
   for (const VgSpec& vg : s_.lab.vgs) {
     *where = vg.where;

@@ -59,7 +59,11 @@ void Lab::LoadPv(const std::string& name) {
     pvs_.push_back(std::move(pv));
     return;
   }
-  pv->disk = std::make_unique<store::Disk>(name, std::move(image).value(), options_.disk);
+  store::DiskOptions disk = options_.disk;
+  if (options_.model_for) {
+    if (std::optional<store::DiskModel> m = options_.model_for(name)) disk.model = *m;
+  }
+  pv->disk = std::make_unique<store::Disk>(name, std::move(image).value(), disk);
   if (options_.power) pv->disk->set_power(options_.power);
   if (options_.faults) pv->disk->faults() = options_.faults(name);
   if (pv->disk->failed()) {
@@ -160,7 +164,7 @@ Status Lab::CreatePv(const std::string& name, uint64_t size_bytes, uint64_t pe_s
   }
   const uint32_t minor = NextMinor();
   LVLAB_ASSIGN_OR_RETURN(auto image, images_->Create(name, size_bytes));
-  store::Disk disk(name, std::move(image), options_.disk);
+  store::Disk disk(name, std::move(image), options_.disk);  // label writes only
   PvLabel label;
   label.uuid = uuid32.empty() ? UndashedUuid(NewId()) : uuid32;
   label.device_size_bytes = size_bytes;

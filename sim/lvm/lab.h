@@ -50,6 +50,9 @@ struct LabOptions {
   // The hardware faults of each drive (LAB/faults, or a Machine's memory),
   // set before its label is read: a failed drive is missing at boot.
   std::function<store::DiskFaults(const std::string& pv)> faults;
+  // A drive's timing when it differs from disk.model (a Machine's per-PV
+  // models); nullopt keeps disk.model.
+  std::function<std::optional<store::DiskModel>(const std::string& pv)> model_for;
 };
 
 struct VgRead {

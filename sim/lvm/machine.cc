@@ -1,6 +1,7 @@
 #include "sim/lvm/machine.h"
 
 #include <map>
+#include <optional>
 
 namespace lvlab::lvm {
 
@@ -46,6 +47,11 @@ void Machine::Reboot() {
   o.power = power_;
   o.id_seed = Rng(options_.seed).Derive("ids").Next() + boots_;
   o.command_line = "lvlab";
+  o.model_for = [this](const std::string& pv) -> std::optional<store::DiskModel> {
+    auto it = models_.find(pv);
+    if (it == models_.end()) return std::nullopt;
+    return it->second;
+  };
   o.faults = [faults](const std::string& pv) {
     auto it = faults.find(pv);
     return it == faults.end() ? store::DiskFaults{} : it->second;
@@ -54,6 +60,10 @@ void Machine::Reboot() {
   sys_ = std::make_unique<System>(lab_.get(), nullptr);
   ctx_ = std::make_unique<Context>(Context{*sys_, out_, err_});
   ++boots_;
+}
+
+void Machine::SetDiskModel(const std::string& pv, const store::DiskModel& model) {
+  models_[pv] = model;
 }
 
 void Machine::Crash(store::LossPolicy policy) {

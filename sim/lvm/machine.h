@@ -6,6 +6,7 @@
 // same seed gives the same run. Single-threaded.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -40,6 +41,9 @@ class Machine {
   // A boot without a crash (the kernel's devices are forgotten).
   void Reboot();
   uint64_t boots() const { return boots_; }
+  // Gives PV `pv` its own drive timing from its next open on (pvcreate or
+  // the next boot), instead of options.disk.model; kept across boots.
+  void SetDiskModel(const std::string& pv, const store::DiskModel& model);
 
  private:
   MachineOptions options_;
@@ -51,6 +55,7 @@ class Machine {
   std::unique_ptr<System> sys_;
   std::unique_ptr<Context> ctx_;
   uint64_t boots_ = 0;
+  std::map<std::string, store::DiskModel> models_;  // per-PV drive timing
 };
 
 }  // namespace lvlab::lvm
