@@ -72,12 +72,14 @@ double RunBareQueue() {
 int Run() {
   const double sched = RunScheduler();
   const double bare = RunBareQueue();
-  std::printf("scheduler events (%d timers, %llu events): %.2f M events/s (target >= 1.00 M/s: "
-              "%.2fx)\n",
-              kTimers, static_cast<unsigned long long>(kEvents), sched / 1e6, sched / 1e6);
-  std::printf("bare std::priority_queue, same workload:        %.2f M events/s; scheduler/bare "
-              "= %.2f\n",
-              bare / 1e6, sched / bare);
+  std::printf(
+      "scheduler events (%d timers, %llu events): %.2f M events/s (target >= 1.00 M/s: "
+      "%.2fx)\n",
+      kTimers, static_cast<unsigned long long>(kEvents), sched / 1e6, sched / 1e6);
+  std::printf(
+      "bare std::priority_queue, same workload:        %.2f M events/s; scheduler/bare "
+      "= %.2f\n",
+      bare / 1e6, sched / bare);
   return sched >= 1e6 ? 0 : 1;
 }
 

@@ -26,6 +26,12 @@ std::string List(const std::vector<std::string>& items) {
 
 Result<std::string> ScenarioRun::ReportField(const std::string& object, const std::string& field,
                                              bool pv) {
+  if (pv && IsIoCounter(field)) {
+    lvm::LabPv* p = machine_.lab().FindPv(object);
+    if (!p || !p->disk) return NotFound("no PV named " + object);
+    LVLAB_ASSIGN_OR_RETURN(uint64_t n, IoCounter(p->disk->stats(), field));
+    return std::to_string(n);
+  }
   std::ostringstream quiet_out, quiet_err;
   lvm::Context ctx{machine_.sys(), quiet_out, quiet_err};
   auto data = lvm::GatherReport(ctx);

@@ -80,7 +80,10 @@ Failures ScenarioRun::WaitFor(const Condition& c) {
   std::string seen;
   bool held = Holds(c, &seen);
   // Field conditions re-read the report only after the trace moved on.
-  const bool on_trace = c.kind == Condition::Kind::kField || c.kind == Condition::Kind::kEvent;
+  // (I/O counters move without trace events: they are read after every event.)
+  const bool on_trace =
+      (c.kind == Condition::Kind::kField && !(c.object_is_pv && IsIoCounter(c.field))) ||
+      c.kind == Condition::Kind::kEvent;
   (void)log_.TakeChanged();
   const bool in_budget = held || RunWhile(
                                      [&] {

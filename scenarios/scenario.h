@@ -145,6 +145,11 @@ struct CrashDuring {
   uint64_t count = 1;
 };
 
+// A PV's I/O counters (its drive's since the last boot), usable where a pvs
+// field is: when {pv: pv2, io_writes: ">= 100"}, expect pvs.
+bool IsIoCounter(const std::string& field);
+Result<uint64_t> IoCounter(const store::DiskStats& stats, const std::string& field);
+
 struct Step {
   enum class Action { kNone, kRun, kCrash, kFault, kWorkloadStart, kWorkloadStop };
   int number = 0;  // 1-based
