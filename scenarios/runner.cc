@@ -2,6 +2,8 @@
 #include "scenarios/runner.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -24,10 +26,11 @@ std::string Hex(uint64_t v) {
 namespace internal {
 namespace {
 
-lvm::MachineOptions MachineFor(const Scenario& s, uint64_t seed) {
+lvm::MachineOptions MachineFor(const Scenario& s, uint64_t seed, const std::string& image_dir) {
   lvm::MachineOptions m;
   m.seed = seed;
   m.disk.model = s.lab.disk;
+  m.image_dir = image_dir;
   return m;
 }
 
@@ -40,7 +43,7 @@ ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options, st
       out_(out),
       seed_(options.seed.value_or(scenario.seed)),
       log_(trace_sink),
-      machine_(MachineFor(scenario, seed_)),
+      machine_(MachineFor(scenario, seed_, options.image_dir)),
       oracle_(Rng(seed_).Derive("scenario-oracle").Next()) {}
 
 uint64_t ScenarioRun::Now() { return boot_ns_ + machine_.sys().scheduler().now_ns(); }
@@ -132,8 +135,26 @@ RunResult RunScenario(const Scenario& scenario, const RunOptions& options) {
       return RunResult{kExitBrokenFile};
     }
   }
-  internal::ScenarioRun run(scenario, options, out, trace.get());
-  return run.Run();
+  if (options.image_dir.empty()) {
+    internal::ScenarioRun run(scenario, options, out, trace.get());
+    return run.Run();
+  }
+  // PVs on sparse files: a fresh directory for this run, removed after it.
+  std::string tmpl = options.image_dir + "/lvlab-run-XXXXXX";
+  if (!mkdtemp(tmpl.data())) {
+    out << options.image_dir << ": cannot make a directory for the PV images\n";
+    return RunResult{kExitBrokenFile};
+  }
+  RunOptions on_files = options;
+  on_files.image_dir = tmpl;
+  RunResult result;
+  {
+    internal::ScenarioRun run(scenario, on_files, out, trace.get());
+    result = run.Run();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(tmpl, ec);
+  return result;
 }
 
 int RunScenarioFile(const std::string& path, const RunOptions& options) {

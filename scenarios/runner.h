@@ -33,6 +33,9 @@ struct RunOptions {
   bool narrate = false;            // print each step and the system's narration
   bool check_determinism = false;  // run twice, compare the trace hashes
   std::ostream* out = nullptr;     // reports and narration; null = std::cout
+  // Back the PVs with sparse files in a fresh directory under this one
+  // (removed afterwards) instead of memory: for large labs.
+  std::string image_dir;
 };
 
 struct RunResult {

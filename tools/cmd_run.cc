@@ -15,6 +15,9 @@ void SetupRun(CLI::App& app, Runner& r) {
   cmd->add_option("--trace", o->trace_file, "Write the run's trace as JSON lines to FILE");
   cmd->add_flag("--narrate", o->narrate,
                 "Print each step, command output and the system's narration");
+  cmd->add_option("--image-dir", o->image_dir,
+                  "Keep the PVs in sparse files under DIR instead of memory (large labs)")
+      ->check(CLI::ExistingDirectory);
   cmd->add_flag("--check-determinism", o->check_determinism,
                 "Run twice and fail unless both runs give the same trace hash");
   cmd->footer(

@@ -7,7 +7,8 @@ namespace lvlab::lvm {
 
 Machine::Machine(MachineOptions options)
     : options_(std::move(options)),
-      images_(NewMemImageStore()),
+      images_(options_.image_dir.empty() ? NewMemImageStore()
+                                         : NewDirImageStore(options_.image_dir)),
       power_(std::make_shared<store::PowerDomain>(Rng(options_.seed).Derive("power").Next())),
       crash_rng_(Rng(options_.seed).Derive("crash")) {
   Reboot();

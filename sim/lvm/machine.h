@@ -20,6 +20,9 @@ namespace lvlab::lvm {
 struct MachineOptions {
   uint64_t seed = 1;
   store::DiskOptions disk;  // volatile cache on by default: crashes lose data
+  // Where the PV images live: sparse files in this directory (which must
+  // exist), or memory when empty.
+  std::string image_dir;
 };
 
 class Machine {
