@@ -1,6 +1,7 @@
 #include "tools/session.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -29,8 +30,6 @@ uint64_t EntropySeed() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
-namespace {
-
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
@@ -42,6 +41,8 @@ Status WriteFileAtomic(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
+namespace {
+
 std::string Hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "lvlab";
@@ -49,6 +50,24 @@ std::string Hostname() {
 }
 
 }  // namespace
+
+lvm::LabOptions RealLabOptions(const std::string& dir, const std::string& command_line) {
+  lvm::LabOptions opt;
+  opt.id_seed = EntropySeed();
+  opt.host = Hostname();
+  opt.now_seconds = [] {
+    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count());
+  };
+  opt.command_line = command_line;
+  const std::string archive = (fs::path(dir) / "archive").string();
+  opt.archive = [archive](const lvm::VolumeGroup& vg, const std::string& text) {
+    char name[64];
+    std::snprintf(name, sizeof name, "_%05llu.vg", static_cast<unsigned long long>(vg.seqno));
+    (void)WriteFileAtomic(archive + "/" + vg.name + name, text);
+  };
+  return opt;
+}
 
 Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
                                                const std::string& command_line, bool create) {
@@ -67,24 +86,19 @@ Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
   s->dir_ = dir;
   const std::string lock = (fs::path(dir) / "run" / "lock").string();
   s->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (s->lock_fd_ < 0 || ::flock(s->lock_fd_, LOCK_EX) != 0) {
-    return IOError("cannot lock " + lock + "; is the lab directory writable?");
+  if (s->lock_fd_ < 0) return IOError("cannot open " + lock + "; is the lab directory writable?");
+  if (::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    // A live daemon holds the lab for its whole life: waiting would hang.
+    std::ifstream pid_file(fs::path(dir) / "run" / "pid");
+    long pid = 0;
+    if (pid_file >> pid && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) {
+      return Busy("lab " + dir + " is held by the live daemon (pid " + std::to_string(pid) +
+                  ") but its control socket does not answer; stop it with lvlab umount");
+    }
+    if (::flock(s->lock_fd_, LOCK_EX) != 0) return IOError("cannot lock " + lock);
   }
-  lvm::LabOptions opt;
+  lvm::LabOptions opt = RealLabOptions(dir, command_line);
   opt.disk.volatile_cache = false;  // no power-loss model without a daemon
-  opt.id_seed = EntropySeed();
-  opt.host = Hostname();
-  opt.now_seconds = [] {
-    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count());
-  };
-  opt.command_line = command_line;
-  const std::string archive = (fs::path(dir) / "archive").string();
-  opt.archive = [archive](const lvm::VolumeGroup& vg, const std::string& text) {
-    char name[64];
-    std::snprintf(name, sizeof name, "_%05llu.vg", static_cast<unsigned long long>(vg.seqno));
-    (void)WriteFileAtomic(archive + "/" + vg.name + name, text);
-  };
   LVLAB_ASSIGN_OR_RETURN(s->lab_, lvm::Lab::Open(lvm::NewDirImageStore((fs::path(dir) / "pvs").string()),
                                                   std::move(opt)));
   s->sys_ = std::make_unique<lvm::System>(s->lab_.get(), engine::NewRealClock());
