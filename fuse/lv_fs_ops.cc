@@ -25,6 +25,7 @@ namespace {
 
 constexpr double kCacheSeconds = 3600;  // invalidated explicitly on change
 constexpr uint64_t kMaxIoBytes = 1 << 20;
+constexpr uint64_t kAsyncWriteBytes = 128 << 10;  // copied, answered asynchronously
 
 struct Handle {
   std::string dm;
@@ -41,7 +42,7 @@ int ErrnoOf(const Status& st) {
   switch (st.code()) {
     case Code::kOk: return 0;
     case Code::kInvalidArgument: return EINVAL;
-    case Code::kNotFound: return ENOENT;
+    case Code::kNotFound: return EIO;  // the LV's device went away under an open file
     case Code::kNoSpace: return ENOSPC;
     case Code::kBusy: return EBUSY;
     case Code::kUnsupported: return EOPNOTSUPP;
@@ -179,6 +180,9 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
+// Reads answer from the engine thread when the bio completes (as libfuse's
+// passthrough_hp answers after its callback returns): the worker goes back
+// to the device at once, so queue depth costs threads no context switches.
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
   (void)ino;
   const Handle& h = H(fi);
@@ -189,10 +193,19 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
   const uint64_t n = std::min<uint64_t>(size, h.size_bytes - offset);
   const uint64_t first = offset / kSectorSize;
   const uint64_t end = (offset + n + kSectorSize - 1) / kSectorSize;
-  uint8_t* buf = Scratch((end - first) * kSectorSize);
-  Status st = Io(req, h, engine::Bio::Op::kRead, first, end - first, buf);
-  if (!st.ok()) return (void)fuse_reply_err(req, ErrnoOf(st) == ENOENT ? EIO : ErrnoOf(st));
-  fuse_reply_buf(req, reinterpret_cast<char*>(buf) + (offset - first * kSectorSize), n);
+  const size_t bytes = (end - first) * kSectorSize;
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, bytes));
+  if (!buf) return (void)fuse_reply_err(req, ENOMEM);
+  const uint64_t skip = offset - first * kSectorSize;
+  SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kRead, first, end - first, buf, 0,
+              [req, buf, skip, n](Status st) {
+                if (st.ok()) {
+                  fuse_reply_buf(req, reinterpret_cast<char*>(buf) + skip, n);
+                } else {
+                  fuse_reply_err(req, ErrnoOf(st));
+                }
+                std::free(buf);
+              });
 }
 
 void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t off,
@@ -209,8 +222,25 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_
   const uint64_t first = offset / kSectorSize;
   const uint64_t end = (offset + n + kSectorSize - 1) / kSectorSize;
   Status st;
+  if (Aligned(offset) && Aligned(n) && n <= kAsyncWriteBytes) {
+    // Small writes: one copy, and the answer comes from the engine thread.
+    auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, n));
+    if (!buf) return (void)fuse_reply_err(req, ENOMEM);
+    std::memcpy(buf, data, n);
+    SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kWrite, first, end - first, buf,
+                flags, [req, buf, n](Status done) {
+                  if (done.ok()) {
+                    fuse_reply_write(req, n);
+                  } else {
+                    fuse_reply_err(req, ErrnoOf(done));
+                  }
+                  std::free(buf);
+                });
+    return;
+  }
   if (Aligned(offset) && Aligned(n)) {
-    // The request buffer itself is the bio's data: no copy.
+    // Large writes: the request buffer itself is the bio's data, no copy;
+    // the worker waits, since libfuse reuses the buffer after we return.
     st = Io(req, h, engine::Bio::Op::kWrite, first, end - first,
             reinterpret_cast<uint8_t*>(const_cast<char*>(data)), flags);
   } else {
@@ -221,7 +251,7 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_
       st = Io(req, h, engine::Bio::Op::kWrite, first, end - first, buf, flags);
     }
   }
-  if (!st.ok()) return (void)fuse_reply_err(req, EIO);
+  if (!st.ok()) return (void)fuse_reply_err(req, ErrnoOf(st));
   fuse_reply_write(req, n);
 }
 
@@ -235,7 +265,7 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
   const Handle& h = H(fi);
   if (Stale(req, h)) return (void)fuse_reply_err(req, EIO);
   Status st = Io(req, h, engine::Bio::Op::kFlush, 0, 0, nullptr);
-  fuse_reply_err(req, st.ok() ? 0 : EIO);
+  fuse_reply_err(req, ErrnoOf(st));
 }
 
 void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
@@ -265,7 +295,7 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
       done += chunk;
     }
   }
-  fuse_reply_err(req, st.ok() ? 0 : EIO);
+  fuse_reply_err(req, ErrnoOf(st));
 }
 
 void OpStatfs(fuse_req_t req, fuse_ino_t ino) {

@@ -6,11 +6,11 @@
 // closure or the bio is destroyed and a guard answers from its destructor),
 // or when the device is gone or belongs to an earlier boot.
 //
-// Thread-safety: SubmitAndWait may be called from any thread but the engine
-// thread. `data` must stay valid until it returns.
+// Thread-safety: both may be called from any thread but the engine thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "fuse/live_machine.h"
@@ -18,6 +18,13 @@
 #include "sim/engine/bio.h"
 
 namespace lvlab::fuse {
+
+// The asynchronous form: `done` runs exactly once — on the engine thread
+// with the bio's status, or with EIO wherever the dropped work is destroyed.
+// `data` must stay valid until then.
+void SubmitAsync(LiveMachine& machine, const std::string& dm, uint64_t boot, engine::Bio::Op op,
+                 uint64_t sector, uint64_t nsectors, uint8_t* data, uint32_t flags,
+                 std::function<void(Status)> done);
 
 Status SubmitAndWait(LiveMachine& machine, const std::string& dm, uint64_t boot,
                      engine::Bio::Op op, uint64_t sector, uint64_t nsectors, uint8_t* data,

@@ -74,10 +74,18 @@ class MountTest : public ::testing::Test {
     std::ifstream(dir_ + "/lab/run/pid") >> pid;
     return static_cast<pid_t>(pid);
   }
+  // Alive and not a zombie (the daemon's parent exited long ago; whoever
+  // adopted it may reap it late).
+  static bool Running(pid_t pid) {
+    if (pid <= 0 || kill(pid, 0) != 0) return false;
+    const std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    return paren == std::string::npos || stat.size() < paren + 3 || stat[paren + 2] != 'Z';
+  }
   void KillDaemon(int sig) {
     const pid_t pid = DaemonPid();
     if (pid <= 0 || kill(pid, sig) != 0) return;
-    for (int i = 0; i < 1000 && kill(pid, 0) == 0; ++i) {
+    for (int i = 0; i < 1000 && Running(pid); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
