@@ -56,13 +56,23 @@ std::string MountSource(const std::string& mountpoint) {
   return "";
 }
 
-// Alive and not a zombie waiting for its parent.
+// True until the process is gone or is a zombie whose threads have all
+// exited (only then are its files, and the lab lock, closed).
 bool Alive(pid_t pid) {
   if (pid <= 0 || (::kill(pid, 0) != 0 && errno != EPERM)) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::ifstream stat(proc + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   const size_t paren = text.rfind(')');
-  return paren == std::string::npos || text.size() < paren + 3 || text[paren + 2] != 'Z';
+  const bool zombie = paren != std::string::npos && text.size() > paren + 2 && text[paren + 2] == 'Z';
+  if (!zombie) return true;
+  std::error_code ec;
+  size_t tasks = 0;
+  for (auto it = fs::directory_iterator(proc + "/task", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    ++tasks;
+  }
+  return tasks > 1;
 }
 
 }  // namespace

@@ -77,6 +77,9 @@ Result<std::unique_ptr<lvm::Lab>> OpenLab(const std::string& lab,
 // Everything after the fork: returns the exit code; reports readiness on
 // `ready_fd` (closed by then).
 int Serve(const MountRequest& req, const std::string& lab, int lock_fd, int ready_fd) {
+  // Commands run inside the daemon must not wait for its terminal: a
+  // question (lvremove of an active LV without -y) reads end of file.
+  if (const int null = ::open("/dev/null", O_RDONLY); null >= 0) ::dup2(null, 0);
   Daemon d;
   d.lab = lab;
   d.saved_state = ReadFile(d.RunPath("kernel"));
@@ -167,7 +170,12 @@ int RunMountDaemon(const MountRequest& request) {
   }
   const std::string pid_text = ReadFile(run + "pid");
   const pid_t old_pid = static_cast<pid_t>(std::atol(pid_text.c_str()));
-  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+  // A daemon that is stopping (or was just killed) lets go within moments.
+  bool locked = false;
+  for (int i = 0; i < 50 && !(locked = ::flock(lock_fd, LOCK_EX | LOCK_NB) == 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!locked) {
     if (ProcessAlive(old_pid)) {
       std::string where = pid_text.substr(pid_text.find('\n') + 1);
       if (!where.empty() && where.back() == '\n') where.pop_back();

@@ -74,13 +74,23 @@ class MountTest : public ::testing::Test {
     std::ifstream(dir_ + "/lab/run/pid") >> pid;
     return static_cast<pid_t>(pid);
   }
-  // Alive and not a zombie (the daemon's parent exited long ago; whoever
-  // adopted it may reap it late).
+  // Until the process is gone or a zombie with every thread exited (its
+  // adopter may reap it late; a killed FUSE daemon's threads exit one by one).
   static bool Running(pid_t pid) {
     if (pid <= 0 || kill(pid, 0) != 0) return false;
-    const std::string stat = Slurp("/proc/" + std::to_string(pid) + "/stat");
+    const std::string proc = "/proc/" + std::to_string(pid);
+    const std::string stat = Slurp(proc + "/stat");
     const size_t paren = stat.rfind(')');
-    return paren == std::string::npos || stat.size() < paren + 3 || stat[paren + 2] != 'Z';
+    if (paren == std::string::npos || stat.size() < paren + 3 || stat[paren + 2] != 'Z') {
+      return true;
+    }
+    std::error_code ec;
+    size_t tasks = 0;
+    for (auto it = std::filesystem::directory_iterator(proc + "/task", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      ++tasks;
+    }
+    return tasks > 1;
   }
   void KillDaemon(int sig) {
     const pid_t pid = DaemonPid();

@@ -13,6 +13,7 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "sim/lvm/image_store.h"
 
@@ -87,8 +88,16 @@ Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
   const std::string lock = (fs::path(dir) / "run" / "lock").string();
   s->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (s->lock_fd_ < 0) return IOError("cannot open " + lock + "; is the lab directory writable?");
-  if (::flock(s->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    // A live daemon holds the lab for its whole life: waiting would hang.
+  bool locked = false;
+  for (int i = 0; i < 30 && !(locked = ::flock(s->lock_fd_, LOCK_EX | LOCK_NB) == 0); ++i) {
+    // A live daemon holds the lab for its whole life: waiting would hang,
+    // unless it is stopping (lvlab umount), which takes moments.
+    std::ifstream pid_file(fs::path(dir) / "run" / "pid");
+    long pid = 0;
+    if (!(pid_file >> pid) || pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!locked) {
     std::ifstream pid_file(fs::path(dir) / "run" / "pid");
     long pid = 0;
     if (pid_file >> pid && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) {
