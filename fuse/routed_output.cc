@@ -6,21 +6,27 @@ RoutedOutput::RoutedOutput(Sink fallback) : std::ostream(nullptr), fallback_(std
   rdbuf(&buf_);
 }
 
-void RoutedOutput::Push(Sink sink) {
+int RoutedOutput::Push(Sink sink) {
   Emit(true);
-  sinks_.push_back(std::move(sink));
+  sinks_.emplace_back(next_id_, std::move(sink));
+  return next_id_++;
 }
 
-void RoutedOutput::Pop() {
+void RoutedOutput::Remove(int id) {
   Emit(true);
-  if (!sinks_.empty()) sinks_.pop_back();
+  for (auto it = sinks_.begin(); it != sinks_.end(); ++it) {
+    if (it->first == id) {
+      sinks_.erase(it);
+      return;
+    }
+  }
 }
 
 void RoutedOutput::Emit(bool all) {
   size_t n = all ? pending_.size() : pending_.rfind('\n');
   if (n == std::string::npos || n == 0) return;
   if (!all) ++n;  // through the newline
-  const Sink& sink = sinks_.empty() ? fallback_ : sinks_.back();
+  const Sink& sink = sinks_.empty() ? fallback_ : sinks_.back().second;
   if (sink) sink(std::string_view(pending_).substr(0, n));
   pending_.erase(0, n);
 }

@@ -3,9 +3,10 @@
 // The live daemon has one long-lived lvm::Context for its whole life (the
 // pvmove pollers keep references to its streams), but each command's output
 // belongs to the client that sent it. A command pushes a sink on entry and
-// pops it when done; text written while no sink is pushed goes to the
-// fallback (the daemon's own stderr, or nowhere). Text is handed to the
-// sink line by line, and whatever is left at Pop or flush.
+// removes it when done (a foreground pvmove keeps it while it waits for its
+// pollers); text goes to the sink pushed last, or to the fallback (the
+// daemon's log) when none is. Text is handed over line by line, and
+// whatever is left at Remove or flush.
 //
 // Thread-safety: none; used on the engine thread only. Sinks are owned by
 // the caller and must stay valid until popped.
@@ -16,6 +17,7 @@
 #include <streambuf>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lvlab::fuse {
@@ -25,8 +27,9 @@ class RoutedOutput : public std::ostream {
   using Sink = std::function<void(std::string_view)>;
   explicit RoutedOutput(Sink fallback);
 
-  void Push(Sink sink);
-  void Pop();
+  // Returns the sink's id for Remove.
+  int Push(Sink sink);
+  void Remove(int id);
 
  private:
   class Buf : public std::streambuf {
@@ -44,7 +47,8 @@ class RoutedOutput : public std::ostream {
   void Emit(bool all);
 
   Sink fallback_;
-  std::vector<Sink> sinks_;
+  std::vector<std::pair<int, Sink>> sinks_;
+  int next_id_ = 1;
   std::string pending_;
   Buf buf_{this};
 };

@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uint64_t kTickNs = 500'000'000;
+constexpr uint64_t kTickNs = 200'000'000;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -122,12 +122,12 @@ int Serve(const MountRequest& req, const std::string& lab, int lock_fd, int read
   });
   Report(ready_fd, "");
   d.fs->Loop();  // until SIGTERM, SIGINT, SIGHUP or an unmount
-  d.control->Stop();
   done.store(true);
   invalidator.join();
   d.fs->Unmount();
-  // Flush and save on the engine thread, then stop it.
+  // On the engine thread: answer waiting commands, flush, save, stop.
   d.machine->Inject([&d] {
+    d.StopWaiting();
     if (!d.machine->power_cut_pending()) {
       (void)d.machine->FlushDisks();
       d.SaveState();
@@ -135,6 +135,18 @@ int Serve(const MountRequest& req, const std::string& lab, int lock_fd, int read
     d.machine->Stop();
   });
   engine.join();
+  // Commands that arrive from now on are dropped: their guards answer.
+  std::atomic<bool> draining{true};
+  std::thread drainer([&d, &draining] {
+    while (draining.load()) {
+      d.machine->sys().scheduler().TakeInjected();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  d.control->Stop();
+  draining.store(false);
+  drainer.join();
+  d.machine->sys().scheduler().TakeInjected();
   ::unlink(d.RunPath("pid").c_str());
   ::close(lock_fd);
   return 0;

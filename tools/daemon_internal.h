@@ -25,12 +25,22 @@ struct Daemon {
   std::string saved_state;  // what LAB/run/kernel holds
   std::string refreshed_devices;  // the device list the mount last followed
   std::vector<std::shared_ptr<CallGuard>> after_reboot;  // crash commands answer then
+  bool defer_wait = false;  // set by the running command (a foreground pvmove)
+  struct Waiting {
+    std::shared_ptr<CallGuard> guard;
+    int out_id, err_id;  // its output sinks, kept while it waits
+    uint64_t boot;
+  };
+  std::vector<Waiting> waiting;  // foreground pvmoves waiting for the pollers
 
   std::string RunPath(const char* name) const { return lab + "/run/" + name; }
   // Engine thread: writes LAB/run/kernel if the device list changed.
   void SaveState();
-  // Engine thread: saves, refreshes the mount, answers calls held for a reboot.
+  // Engine thread: saves, refreshes the mount, answers calls held for a
+  // reboot and foreground pvmoves whose pollers are done.
   void Tick();
+  // Engine thread, at shutdown: answers the waiting foreground pvmoves.
+  void StopWaiting();
 };
 
 // Control connection thread: runs the request's command on the engine

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "sim/lvm/pvmove_poll.h"
 #include "tools/cli.h"
 #include "tools/daemon_internal.h"
 
@@ -83,6 +84,10 @@ class DaemonSession : public Session {
   bool forks_pollers() const override { return false; }
   bool live() const override { return true; }
   void CutPower(store::LossPolicy policy) override { d_->machine->CutPower(policy); }
+  bool DeferWaitForPollers() override {
+    d_->defer_wait = true;
+    return true;
+  }
 
  private:
   Daemon* d_;
@@ -130,15 +135,24 @@ void RunOnEngine(Daemon& d, std::shared_ptr<CallGuard> guard, const fuse::Contro
     return;
   }
   d.command_running = true;
+  d.defer_wait = false;
   const int fd = guard->call->fd();
   if (req.cwd.empty() || ::chdir(req.cwd.c_str()) != 0) (void)::chdir(d.lab.c_str());
-  m.out().Push([fd](std::string_view s) { (void)fuse::WriteFrame(fd, fuse::kFrameOut, s); });
-  m.err().Push([fd](std::string_view s) { (void)fuse::WriteFrame(fd, fuse::kFrameErr, s); });
+  const int out_id =
+      m.out().Push([fd](std::string_view s) { (void)fuse::WriteFrame(fd, fuse::kFrameOut, s); });
+  const int err_id =
+      m.err().Push([fd](std::string_view s) { (void)fuse::WriteFrame(fd, fuse::kFrameErr, s); });
   const int code = ParseAndRun(d, req.args);
-  m.out().Pop();
-  m.err().Pop();
   (void)::chdir("/");
   d.command_running = false;
+  if (code == 0 && d.defer_wait && !m.power_cut_pending()) {
+    // A foreground pvmove: the client hears the progress and gets its
+    // answer when the pollers are done (Daemon::Tick), as a terminal would.
+    d.waiting.push_back(Daemon::Waiting{guard, out_id, err_id, m.boot()});
+    return;
+  }
+  m.out().Remove(out_id);
+  m.err().Remove(err_id);
   if (m.power_cut_pending()) {
     guard->code = code;  // answered once the machine is back (Daemon::Tick)
     d.after_reboot.push_back(guard);
@@ -168,6 +182,36 @@ void Daemon::Tick() {
     refreshed_devices = std::move(devices);
   }
   after_reboot.clear();  // their guards answer now
+  fuse::LiveMachine& m = *machine;
+  if (waiting.empty() || (m.boot() == waiting.front().boot && !m.sys().pollers().AllDone())) {
+    return;
+  }
+  const Status st = m.sys().pollers().FirstError();
+  for (Waiting& w : waiting) {
+    int code = 0;
+    if (w.boot != m.boot()) {
+      m.err() << "  Interrupted: the machine lost power.\n";
+      code = Runner::kCommandFailed;
+    } else if (!st.ok()) {
+      m.err() << "  " << st.message() << "\n";
+      code = Runner::kCommandFailed;
+    }
+    m.out().Remove(w.out_id);
+    m.err().Remove(w.err_id);
+    w.guard->call->Finish(code);
+  }
+  waiting.clear();
+}
+
+void Daemon::StopWaiting() {
+  for (Waiting& w : waiting) {
+    machine->err() << "  The daemon stopped (lvlab umount); the pvmove goes on at the next "
+                   << "mount or lvlab pvmove.\n";
+    machine->out().Remove(w.out_id);
+    machine->err().Remove(w.err_id);
+    w.guard->call->Finish(Runner::kCommandFailed);
+  }
+  waiting.clear();
 }
 
 void ServeCommand(Daemon& d, const fuse::ControlRequest& request, int fd) {

@@ -341,5 +341,28 @@ TEST_F(LiveTest, SigtermFlushesAndUnmounts) {
   Must("lvs");  // without a daemon again
 }
 
+TEST_F(LiveTest, ForegroundPvmoveStreamsProgressAndDoesNotBlockOtherCommands) {
+  Mount();
+  const std::string fg = dir_ + "/fg";
+  Sh("(timeout -k 5 120 " + std::string(LVLAB_BINARY) + " --lab " + dir_ +
+     "/lab pvmove -i 1 pv1 pv2 >" + fg + ".out 2>&1; echo $? >" + fg + ".rc) &");
+  // While it waits for its poller (at least a second at -i 1), other
+  // commands run and see the move.
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    seen = Lvlab("lvs -a -o lv_name --noheadings").out.find("pvmove0") != std::string::npos;
+  }
+  EXPECT_TRUE(seen) << "lvs never ran while the foreground pvmove waited";
+  for (int i = 0; i < 1200 && !std::filesystem::exists(fg + ".rc"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(Slurp(fg + ".rc"), "0\n") << Slurp(fg + ".out");
+  EXPECT_NE(Slurp(fg + ".out").find("pv1: Moved: 100.00%"), std::string::npos)
+      << Slurp(fg + ".out");
+  Outcome seg = Lvlab("lvs -o devices --noheadings vg0/lv0");
+  EXPECT_NE(seg.out.find("pv2"), std::string::npos) << seg.out;
+}
+
 }  // namespace
 }  // namespace lvlab::testing

@@ -48,6 +48,10 @@ class Session {
   // True in a live daemon, whose disks have volatile caches and whose power
   // can be cut (lvlab crash); CutPower cuts it, the reboot follows.
   virtual bool live() const { return false; }
+  // A live daemon does not wait inside a command (others would queue
+  // behind it): a foreground pvmove asks it to answer the client once the
+  // pollers are done instead. False: the command waits itself.
+  virtual bool DeferWaitForPollers() { return false; }
   virtual void CutPower(store::LossPolicy policy) { (void)policy; }
 };
 
