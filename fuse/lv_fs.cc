@@ -30,11 +30,13 @@ Status LvFs::Mount() {
                    "; is it an existing empty directory you own, and is /dev/fuse usable?");
   }
   mounted_ = true;
+  // Now, not in Loop: a SIGTERM right after the mount reports ready must
+  // end the loop cleanly, not kill the process.
+  if (fuse_set_signal_handlers(se_) != 0) return IOError("cannot install the signal handlers");
   return Status::Ok();
 }
 
 int LvFs::Loop() {
-  if (fuse_set_signal_handlers(se_) != 0) return -1;
   fuse_loop_config* cfg = fuse_loop_cfg_create();
   fuse_loop_cfg_set_clone_fd(cfg, 0);
   fuse_loop_cfg_set_idle_threads(cfg, 32);

@@ -52,7 +52,8 @@ class LvFs {
   LvFs(LiveMachine* machine, MountOptions options);
   ~LvFs();
 
-  // Creates the session and mounts it.
+  // Creates the session, mounts it and takes SIGTERM, SIGINT and SIGHUP
+  // (they end Loop).
   Status Mount();
   // Serves requests until unmounted or signalled (SIGTERM, SIGINT, SIGHUP
   // end the loop). Returns the loop's status.

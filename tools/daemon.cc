@@ -74,58 +74,38 @@ Result<std::unique_ptr<lvm::Lab>> OpenLab(const std::string& lab,
   return lvm::Lab::Open(lvm::NewDirImageStore(lab + "/pvs"), std::move(o));
 }
 
-// Everything after the fork: returns the exit code; reports readiness on
-// `ready_fd` (closed by then).
-int Serve(const MountRequest& req, const std::string& lab, int lock_fd, int ready_fd) {
-  // Commands run inside the daemon must not wait for its terminal: a
-  // question (lvremove of an active LV without -y) reads end of file.
-  if (const int null = ::open("/dev/null", O_RDONLY); null >= 0) ::dup2(null, 0);
-  Daemon d;
-  d.lab = lab;
+// Boots the machine, mounts, listens and writes LAB/run/pid.
+Status Start(Daemon& d, const MountRequest& req) {
   d.saved_state = ReadFile(d.RunPath("kernel"));
-  auto machine = fuse::LiveMachine::Boot(
-      [lab](std::shared_ptr<store::PowerDomain> power) { return OpenLab(lab, std::move(power)); },
-      d.saved_state, EntropySeed());
-  if (!machine.ok()) {
-    Report(ready_fd, machine.status().message());
-    return 5;
-  }
-  d.machine = std::move(*machine);
+  const std::string lab = d.lab;
+  LVLAB_ASSIGN_OR_RETURN(
+      d.machine,
+      fuse::LiveMachine::Boot([lab](std::shared_ptr<store::PowerDomain> power) {
+        return OpenLab(lab, std::move(power));
+      }, d.saved_state, EntropySeed()));
   fuse::MountOptions mo;
   mo.mountpoint = req.mountpoint;
   mo.allow_other = req.allow_other;
   mo.fsname = "lvlab:" + lab;
   d.fs = std::make_unique<fuse::LvFs>(d.machine.get(), mo);
   d.fs->Refresh();
-  if (Status st = d.fs->Mount(); !st.ok()) {
-    Report(ready_fd, st.message());
-    return 5;
-  }
+  LVLAB_RETURN_IF_ERROR(d.fs->Mount());
   auto control = fuse::ControlServer::Listen(
       d.RunPath("control"),
       [&d](const fuse::ControlRequest& r, int fd) { ServeCommand(d, r, fd); });
   if (!control.ok()) {
     d.fs->Unmount();
-    Report(ready_fd, control.status().message());
-    return 5;
+    return control.status();
   }
   d.control = std::move(*control);
-  (void)WriteFileAtomic(d.RunPath("pid"),
-                        std::to_string(::getpid()) + "\n" + req.mountpoint + "\n");
-  std::thread engine([&d] { d.machine->Run([&d] { d.Tick(); }, kTickNs); });
-  std::atomic<bool> done{false};
-  std::thread invalidator([&d, &done] {
-    while (!done.load()) {
-      d.fs->Invalidate();
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
-  Report(ready_fd, "");
-  d.fs->Loop();  // until SIGTERM, SIGINT, SIGHUP or an unmount
-  done.store(true);
-  invalidator.join();
+  return WriteFileAtomic(d.RunPath("pid"),
+                         std::to_string(::getpid()) + "\n" + req.mountpoint + "\n");
+}
+
+// After the loop: answers waiting commands, flushes, saves, stops the
+// engine, then the control server (answering late commands).
+void Shutdown(Daemon& d, std::thread& engine) {
   d.fs->Unmount();
-  // On the engine thread: answer waiting commands, flush, save, stop.
   d.machine->Inject([&d] {
     d.StopWaiting();
     if (!d.machine->power_cut_pending()) {
@@ -148,37 +128,47 @@ int Serve(const MountRequest& req, const std::string& lab, int lock_fd, int read
   drainer.join();
   d.machine->sys().scheduler().TakeInjected();
   ::unlink(d.RunPath("pid").c_str());
+}
+
+// Everything after the fork: returns the exit code; reports readiness on
+// `ready_fd` (closed by then).
+int Serve(const MountRequest& req, const std::string& lab, int lock_fd, int ready_fd) {
+  // Commands run inside the daemon must not wait for its terminal: a
+  // question (lvremove of an active LV without -y) reads end of file.
+  if (const int null = ::open("/dev/null", O_RDONLY); null >= 0) ::dup2(null, 0);
+  Daemon d;
+  d.lab = lab;
+  if (Status st = Start(d, req); !st.ok()) {
+    Report(ready_fd, st.message());
+    return 5;
+  }
+  std::thread engine([&d] { d.machine->Run([&d] { d.Tick(); }, kTickNs); });
+  std::atomic<bool> done{false};
+  std::thread invalidator([&d, &done] {
+    while (!done.load()) {
+      d.fs->Invalidate();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  Report(ready_fd, "");
+  d.fs->Loop();  // until SIGTERM, SIGINT, SIGHUP or an unmount
+  done.store(true);
+  invalidator.join();
+  Shutdown(d, engine);
   ::close(lock_fd);
   return 0;
 }
 
-}  // namespace
-
-int RunMountDaemon(const MountRequest& request) {
-  MountRequest req = request;
+// Takes LAB/run/lock for the daemon's life: the fd, or -1 (said why).
+// Replaces the run files a killed daemon left.
+int LockLab(const std::string& lab) {
   std::error_code ec;
-  const std::string lab = fs::absolute(req.lab, ec).lexically_normal().string();
-  if (!fs::is_directory(fs::path(lab) / "pvs", ec)) {
-    std::cerr << "  lab directory " << lab << " has no PVs; create one first (lvlab --lab "
-              << req.lab << " pvcreate pv1 --size 1G)\n";
-    return 5;
-  }
-  req.mountpoint = fs::absolute(req.mountpoint, ec).lexically_normal().string();
-  struct stat st {};
-  if (::stat(req.mountpoint.c_str(), &st) != 0 && errno == ENOTCONN) {
-    // A mount left by a daemon that was killed: detach it.
-    (void)RunProgram({"fusermount3", "-u", "-z", req.mountpoint});
-  }
-  if (::stat(req.mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    std::cerr << "  mount point " << req.mountpoint << " is not a directory; create it first\n";
-    return 5;
-  }
   fs::create_directories(fs::path(lab) / "run", ec);
   const std::string run = lab + "/run/";
   const int lock_fd = ::open((run + "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd < 0) {
     std::cerr << "  cannot open " << run << "lock; is the lab directory writable?\n";
-    return 5;
+    return -1;
   }
   const std::string pid_text = ReadFile(run + "pid");
   const pid_t old_pid = static_cast<pid_t>(std::atol(pid_text.c_str()));
@@ -199,7 +189,7 @@ int RunMountDaemon(const MountRequest& request) {
                 << "pvmove holds " << run << "lock; wait for it and try again\n";
     }
     ::close(lock_fd);
-    return 5;
+    return -1;
   }
   if (!pid_text.empty()) {
     std::cerr << "  Found stale run files of daemon pid " << old_pid
@@ -208,7 +198,12 @@ int RunMountDaemon(const MountRequest& request) {
     ::unlink((run + "pid").c_str());
     ::unlink((run + "control").c_str());
   }
-  if (req.foreground) return Serve(req, lab, lock_fd, -1);
+  return lock_fd;
+}
+
+// Forks the daemon; returns once it reports the mount ready (0) or failed.
+int Daemonize(const MountRequest& req, const std::string& lab, int lock_fd) {
+  const std::string run = lab + "/run/";
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return 5;
   std::cout.flush();
@@ -216,6 +211,7 @@ int RunMountDaemon(const MountRequest& request) {
   const pid_t pid = ::fork();
   if (pid < 0) {
     std::cerr << "  cannot fork the daemon\n";
+    ::close(pipe_fds[0]), ::close(pipe_fds[1]), ::close(lock_fd);
     return 5;
   }
   if (pid == 0) {
@@ -243,6 +239,33 @@ int RunMountDaemon(const MountRequest& request) {
                                         : message)
             << "\n";
   return 5;
+}
+
+}  // namespace
+
+int RunMountDaemon(const MountRequest& request) {
+  MountRequest req = request;
+  std::error_code ec;
+  const std::string lab = fs::absolute(req.lab, ec).lexically_normal().string();
+  if (!fs::is_directory(fs::path(lab) / "pvs", ec)) {
+    std::cerr << "  lab directory " << lab << " has no PVs; create one first (lvlab --lab "
+              << req.lab << " pvcreate pv1 --size 1G)\n";
+    return 5;
+  }
+  req.mountpoint = fs::absolute(req.mountpoint, ec).lexically_normal().string();
+  struct stat st {};
+  if (::stat(req.mountpoint.c_str(), &st) != 0 && errno == ENOTCONN) {
+    // A mount left by a daemon that was killed: detach it.
+    (void)RunProgram({"fusermount3", "-u", "-z", req.mountpoint});
+  }
+  if (::stat(req.mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    std::cerr << "  mount point " << req.mountpoint << " is not a directory; create it first\n";
+    return 5;
+  }
+  const int lock_fd = LockLab(lab);
+  if (lock_fd < 0) return 5;
+  if (req.foreground) return Serve(req, lab, lock_fd, -1);
+  return Daemonize(req, lab, lock_fd);
 }
 
 }  // namespace lvlab::tools
