@@ -59,6 +59,9 @@ void SetupPvmove(CLI::App& app, Runner& r);
 void SetupVerbs(CLI::App& app, Runner& r);
 // lvlab run SCENARIO.yaml (scenarios/runner.h); not among SetupVerbs.
 void SetupRun(CLI::App& app, Runner& r);
+// lvlab mount MNT / lvlab umount MNT (live mode); not among SetupVerbs,
+// which a live daemon runs itself.
+void SetupMount(CLI::App& app, Runner& r);
 
 // If pollers are running (pvmove -b, vgchange -ay of a VG with an
 // unfinished move), forks a background process that keeps the machine —

@@ -46,7 +46,8 @@ void SetupPvmove(CLI::App& app, Runner& r) {
       a->dests.assign(source->begin() + 1, source->end());
     }
     r.Run([&](Session& s) -> Status {
-      a->wait = !*background && s.waits_for_pollers();
+      const bool deferred = !*background && s.DeferWaitForPollers();
+      a->wait = !*background && !deferred && s.waits_for_pollers();
       if (*narrate) {
         s.sys().set_narration(&s.ctx().out);
         NarrateCopies(s);

@@ -1,6 +1,7 @@
 #include "tools/session.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "sim/lvm/image_store.h"
 
@@ -29,8 +31,6 @@ uint64_t EntropySeed() {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
-namespace {
-
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
@@ -42,6 +42,8 @@ Status WriteFileAtomic(const std::string& path, const std::string& text) {
   return Status::Ok();
 }
 
+namespace {
+
 std::string Hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0 || !buf[0]) return "lvlab";
@@ -50,28 +52,8 @@ std::string Hostname() {
 
 }  // namespace
 
-Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
-                                               const std::string& command_line, bool create) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    if (!create) {
-      return NotFound("lab directory " + dir + " does not exist; create a PV first " +
-                      "(lvlab --lab " + dir + " pvcreate pv1 --size 1G) or pass --lab");
-    }
-  }
-  for (const char* sub : {"pvs", "archive", "run"}) {
-    if (create || fs::is_directory(dir, ec)) fs::create_directories(fs::path(dir) / sub, ec);
-    if (ec) return IOError("cannot create " + (fs::path(dir) / sub).string() + ": " + ec.message());
-  }
-  std::unique_ptr<LabSession> s(new LabSession());
-  s->dir_ = dir;
-  const std::string lock = (fs::path(dir) / "run" / "lock").string();
-  s->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (s->lock_fd_ < 0 || ::flock(s->lock_fd_, LOCK_EX) != 0) {
-    return IOError("cannot lock " + lock + "; is the lab directory writable?");
-  }
+lvm::LabOptions RealLabOptions(const std::string& dir, const std::string& command_line) {
   lvm::LabOptions opt;
-  opt.disk.volatile_cache = false;  // no power-loss model without a daemon
   opt.id_seed = EntropySeed();
   opt.host = Hostname();
   opt.now_seconds = [] {
@@ -99,6 +81,47 @@ Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
     std::snprintf(name, sizeof name, "_%05llu.vg", static_cast<unsigned long long>(vg.seqno));
     (void)WriteFileAtomic(archive + "/" + vg.name + name, text);
   };
+  return opt;
+}
+
+Result<std::unique_ptr<Session>> LabSession::Open(const std::string& dir,
+                                               const std::string& command_line, bool create) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    if (!create) {
+      return NotFound("lab directory " + dir + " does not exist; create a PV first " +
+                      "(lvlab --lab " + dir + " pvcreate pv1 --size 1G) or pass --lab");
+    }
+  }
+  for (const char* sub : {"pvs", "archive", "run"}) {
+    if (create || fs::is_directory(dir, ec)) fs::create_directories(fs::path(dir) / sub, ec);
+    if (ec) return IOError("cannot create " + (fs::path(dir) / sub).string() + ": " + ec.message());
+  }
+  std::unique_ptr<LabSession> s(new LabSession());
+  s->dir_ = dir;
+  const std::string lock = (fs::path(dir) / "run" / "lock").string();
+  s->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (s->lock_fd_ < 0) return IOError("cannot open " + lock + "; is the lab directory writable?");
+  bool locked = false;
+  for (int i = 0; i < 30 && !(locked = ::flock(s->lock_fd_, LOCK_EX | LOCK_NB) == 0); ++i) {
+    // A live daemon holds the lab for its whole life: waiting would hang,
+    // unless it is stopping (lvlab umount), which takes moments.
+    std::ifstream pid_file(fs::path(dir) / "run" / "pid");
+    long pid = 0;
+    if (!(pid_file >> pid) || pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!locked) {
+    std::ifstream pid_file(fs::path(dir) / "run" / "pid");
+    long pid = 0;
+    if (pid_file >> pid && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) {
+      return Busy("lab " + dir + " is held by the live daemon (pid " + std::to_string(pid) +
+                  ") but its control socket does not answer; stop it with lvlab umount");
+    }
+    if (::flock(s->lock_fd_, LOCK_EX) != 0) return IOError("cannot lock " + lock);
+  }
+  lvm::LabOptions opt = RealLabOptions(dir, command_line);
+  opt.disk.volatile_cache = false;  // no power-loss model without a daemon
   LVLAB_ASSIGN_OR_RETURN(s->lab_, lvm::Lab::Open(lvm::NewDirImageStore((fs::path(dir) / "pvs").string()),
                                                   std::move(opt)));
   s->sys_ = std::make_unique<lvm::System>(s->lab_.get(), engine::NewRealClock());

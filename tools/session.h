@@ -17,6 +17,7 @@
 #include "sim/lvm/commands.h"
 #include "sim/lvm/lab.h"
 #include "sim/lvm/system.h"
+#include "sim/store/disk.h"
 
 namespace lvlab::tools {
 
@@ -44,6 +45,14 @@ class Session {
   // pollers it started, as at a terminal; false in a scenario, whose later
   // steps run while the move goes on (a crash "when copy_percent >= 50").
   virtual bool waits_for_pollers() const { return true; }
+  // True in a live daemon, whose disks have volatile caches and whose power
+  // can be cut (lvlab crash); CutPower cuts it, the reboot follows.
+  virtual bool live() const { return false; }
+  // A live daemon does not wait inside a command (others would queue
+  // behind it): a foreground pvmove asks it to answer the client once the
+  // pollers are done instead. False: the command waits itself.
+  virtual bool DeferWaitForPollers() { return false; }
+  virtual void CutPower(store::LossPolicy policy) { (void)policy; }
 };
 
 class LabSession : public Session {
@@ -74,5 +83,13 @@ class LabSession : public Session {
 
 // A seed from the operating system, for IDs of real-clock labs.
 uint64_t EntropySeed();
+
+// The Lab options of a lab directory on the real clock: entropy IDs, this
+// host, wall-clock timestamps, every committed version archived in
+// LAB/archive/. Disks keep the default (volatile cache on).
+lvm::LabOptions RealLabOptions(const std::string& dir, const std::string& command_line);
+
+// Writes `text` to path.tmp and renames it over `path`.
+Status WriteFileAtomic(const std::string& path, const std::string& text);
 
 }  // namespace lvlab::tools

@@ -21,6 +21,11 @@ class RealClock : public Clock {
     std::this_thread::sleep_until(origin_ + std::chrono::nanoseconds(time_ns));
   }
 
+  void WaitUntilNs(uint64_t time_ns, std::condition_variable& cv,
+                   std::unique_lock<std::mutex>& lock) override {
+    cv.wait_until(lock, origin_ + std::chrono::nanoseconds(time_ns));
+  }
+
  private:
   std::chrono::steady_clock::time_point origin_;
 };

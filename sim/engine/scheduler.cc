@@ -1,5 +1,6 @@
 #include "sim/engine/scheduler.h"
 
+#include <chrono>
 #include <utility>
 
 #include "sim/base/check.h"
@@ -64,11 +65,64 @@ Scheduler::Entry Scheduler::PopTop() {
   return top;
 }
 
+void Scheduler::Inject(std::function<void()> fn) {
+  LVLAB_CHECK(fn != nullptr) << "Scheduler::Inject with an empty closure";
+  {
+    std::lock_guard<std::mutex> lock(inject_mu_);
+    inject_queue_.push_back(std::move(fn));
+    injected_.store(true, std::memory_order_release);
+  }
+  inject_cv_.notify_one();
+}
+
+void Scheduler::DrainInjected() {
+  if (!injected_.load(std::memory_order_acquire)) return;
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard<std::mutex> lock(inject_mu_);
+    batch.swap(inject_queue_);
+    injected_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& fn : batch) Post(std::move(fn));
+}
+
+std::vector<std::function<void()>> Scheduler::TakeInjected() {
+  std::lock_guard<std::mutex> lock(inject_mu_);
+  std::vector<std::function<void()>> taken;
+  taken.swap(inject_queue_);
+  injected_.store(false, std::memory_order_relaxed);
+  return taken;
+}
+
+void Scheduler::WaitForWork(uint64_t timeout_ns) {
+  if (!heap_.empty()) return;
+  std::unique_lock<std::mutex> lock(inject_mu_);
+  inject_cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns),
+                      [this] { return !inject_queue_.empty(); });
+}
+
+bool Scheduler::SleepOrInjected(uint64_t time_ns) {
+  std::unique_lock<std::mutex> lock(inject_mu_);
+  while (inject_queue_.empty() && clock_->NowNs() < time_ns) {
+    clock_->WaitUntilNs(time_ns, inject_cv_, lock);
+  }
+  return !inject_queue_.empty();
+}
+
 bool Scheduler::RunOne() {
+  DrainInjected();
   if (heap_.empty()) return false;
-  const Entry e = PopTop();
+  Entry e = PopTop();
   if (clock_) {
-    if (e.time_ns > clock_->NowNs()) clock_->SleepUntilNs(e.time_ns);
+    if (e.time_ns > clock_->NowNs()) {
+      // Work injected while waiting goes first: put the event back, keeping
+      // its sequence number, and let the next RunOne take the injected work.
+      if (SleepOrInjected(e.time_ns)) {
+        Push(e);
+        DrainInjected();
+        e = PopTop();
+      }
+    }
   } else if (e.time_ns > now_ns_) {
     now_ns_ = e.time_ns;
   }

@@ -7,16 +7,22 @@
 // live mode a real Clock (NewRealClock) is supplied; an event due in the
 // future makes RunOne sleep until then.
 //
-// Thread-safety: none. One engine thread owns the Scheduler and every event
-// runs on it; other threads must hand work to that thread by other means.
+// Thread-safety: one engine thread owns the Scheduler and every event runs
+// on it. The one exception is Inject, which any thread may call: the closure
+// joins the queue as a Post at the start of the engine's next RunOne (in
+// injection order), and a live-mode RunOne waiting for a future event wakes
+// up for it. Nothing injects in simulated mode, so runs stay deterministic.
 // Ownership: the Scheduler owns its Clock and the queued closures; a closure
 // is destroyed right after it runs. Events may schedule further events and
 // may call RunUntil recursively (the kernel's suspend does).
 #pragma once
 
 #include <cstddef>
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <vector>
 
@@ -31,6 +37,16 @@ class Clock {
   virtual uint64_t NowNs() = 0;
   // Blocks the calling thread until NowNs() >= time_ns.
   virtual void SleepUntilNs(uint64_t time_ns) = 0;
+  // Like SleepUntilNs, but may return early when `cv` is notified; `lock`
+  // (held on entry and on return) is the mutex guarding what cv signals.
+  // The default sleeps the whole time without the lock.
+  virtual void WaitUntilNs(uint64_t time_ns, std::condition_variable& cv,
+                           std::unique_lock<std::mutex>& lock) {
+    (void)cv;
+    lock.unlock();
+    SleepUntilNs(time_ns);
+    lock.lock();
+  }
 };
 
 // A Clock over std::chrono::steady_clock, with its origin at creation.
@@ -53,6 +69,15 @@ class Scheduler {
   void At(uint64_t time_ns, std::function<void()> fn);
   void After(uint64_t delay_ns, std::function<void()> fn);
   void Post(std::function<void()> fn) { After(0, std::move(fn)); }
+
+  // Thread-safe: hands fn to the engine thread (see the opening comment).
+  void Inject(std::function<void()> fn);
+  // Thread-safe: removes and returns the closures injected but not yet
+  // queued (a live machine moves them to its next boot's scheduler).
+  std::vector<std::function<void()>> TakeInjected();
+  // Blocks the engine thread until something is injected or timeout_ns of
+  // real time passes (live mode); returns at once if events are pending.
+  void WaitForWork(uint64_t timeout_ns);
 
   // Runs the earliest event; false if there was none.
   bool RunOne();
@@ -80,6 +105,10 @@ class Scheduler {
   }
   void Push(Entry e);
   Entry PopTop();
+  // Moves injected closures into the queue as Posts.
+  void DrainInjected();
+  // Live mode: sleeps until time_ns or an injection; true if woken early.
+  bool SleepOrInjected(uint64_t time_ns);
 
   std::unique_ptr<Clock> clock_;
   uint64_t now_ns_ = 0;  // virtual time
@@ -88,6 +117,11 @@ class Scheduler {
   std::vector<Entry> heap_;  // binary min-heap on (time_ns, seq)
   std::vector<std::function<void()>> slab_;
   std::vector<uint32_t> free_slots_;
+
+  std::atomic<bool> injected_{false};  // fast check without the mutex
+  std::mutex inject_mu_;
+  std::condition_variable inject_cv_;
+  std::vector<std::function<void()>> inject_queue_;  // guarded by inject_mu_
 };
 
 }  // namespace lvlab::engine

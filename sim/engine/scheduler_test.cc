@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim/engine/bio.h"
@@ -177,6 +178,34 @@ TEST(BioTest, Describe) {
   EXPECT_TRUE(w.is_write());
   EXPECT_TRUE(f.wants_flush());
   EXPECT_EQ(w.bytes(), 4096u);
+}
+
+// Inject from another thread wakes a live RunOne sleeping for a later event,
+// and the injected work runs before that event.
+TEST(SchedulerTest, InjectWakesALiveSchedulerAndRunsFirst) {
+  Scheduler s(NewRealClock());
+  std::vector<int> order;
+  s.After(2'000'000'000ULL, [&] { order.push_back(2); });
+  std::thread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    s.Inject([&] { order.push_back(1); });
+  });
+  const uint64_t start = s.now_ns();
+  ASSERT_TRUE(s.RunOne());
+  other.join();
+  EXPECT_EQ(order, std::vector<int>{1});
+  EXPECT_LT(s.now_ns() - start, 1'000'000'000ULL);  // did not sleep to the event
+  EXPECT_EQ(s.pending(), 1u);
+}
+
+TEST(SchedulerTest, InjectKeepsOrderAndWaitForWorkReturns) {
+  Scheduler s;
+  std::vector<int> order;
+  s.Inject([&] { order.push_back(1); });
+  s.Inject([&] { order.push_back(2); });
+  s.WaitForWork(1'000'000'000ULL);  // work is queued: no wait
+  s.RunUntilIdle();
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 namespace lvlab::lvm {
 namespace {
 
+// From CMake, not __FILE__: ccache with a base_dir makes __FILE__ relative.
 const std::filesystem::path kTestdata = LVLAB_LVM_TESTDATA;
 constexpr const char* kBackupFile = "vg0-250G-lvm2.03.16.vg";
 constexpr const char* kOnDiskFile = "testvg-ondisk-mda-lvm2.03.17.txt";

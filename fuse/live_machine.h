@@ -1,0 +1,110 @@
+// LiveMachine: the daemon's computer. It owns the current boot — the Lab
+// (PV images with volatile write caches behind one PowerDomain), the System
+// on the real clock and a Context whose streams outlive every boot — and
+// runs the engine loop on the thread that calls Run.
+//
+// Other threads (FUSE workers, control connections) hand work to the engine
+// with Inject, which is safe while the machine reboots: closures injected
+// but not yet started move to the new boot's scheduler. CutPower (engine
+// thread) turns the power off at once — every later disk I/O fails — and
+// after the running event returns the loop reboots: each disk loses its
+// unflushed writes by the policy, the System is rebuilt with nothing
+// active, and boot() advances, so a file handle opened before the cut can
+// tell. Work that was queued on the old scheduler is destroyed unrun: its
+// closures must answer their waiters from their destructors (IoWait does).
+//
+// Thread-safety: Inject, boot() and Stop are thread-safe; everything else
+// runs on the engine thread (or before Run starts / after it returns).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "fuse/routed_output.h"
+#include "sim/base/rng.h"
+#include "sim/base/status.h"
+#include "sim/lvm/commands.h"
+#include "sim/lvm/lab.h"
+#include "sim/lvm/system.h"
+#include "sim/store/disk.h"
+#include "sim/store/power_domain.h"
+
+namespace lvlab::fuse {
+
+// One active, visible LV as the mount shows it.
+struct LvFile {
+  std::string vg;
+  std::string lv;
+  std::string dm;  // device-mapper name
+  uint64_t size_bytes = 0;
+  bool operator==(const LvFile&) const = default;
+};
+
+class LiveMachine {
+ public:
+  // Opens a fresh Lab of the lab directory (the caller decides its options:
+  // volatile caches on, real timestamps, archive).
+  using LabFactory = std::function<Result<std::unique_ptr<lvm::Lab>>(
+      std::shared_ptr<store::PowerDomain> power)>;
+
+  // Boots: opens the lab, restores `saved` kernel devices (may be empty) and
+  // resumes the polling of every unfinished pvmove among them, as a boot
+  // with autoactivation does.
+  static Result<std::unique_ptr<LiveMachine>> Boot(LabFactory open_lab,
+                                                   const std::string& saved_state,
+                                                   uint64_t seed);
+  ~LiveMachine();
+
+  lvm::System& sys() { return *sys_; }
+  lvm::Lab& lab() { return *lab_; }
+  lvm::Context& ctx() { return *ctx_; }
+  RoutedOutput& out() { return out_; }
+  RoutedOutput& err() { return err_; }
+  // Counts boots; read by any thread.
+  uint64_t boot() const { return boot_.load(std::memory_order_acquire); }
+
+  // Thread-safe: runs fn on the engine thread soon.
+  void Inject(std::function<void()> fn);
+  // Runs the engine until Stop. `tick` runs on the engine thread about every
+  // tick_ns and after each reboot (save state, refresh the mount).
+  void Run(const std::function<void()>& tick, uint64_t tick_ns);
+  // Thread-safe: makes Run return after the event running now.
+  void Stop();
+
+  // Engine thread: the power goes off now; the reboot follows the event.
+  void CutPower(store::LossPolicy policy);
+  bool power_cut_pending() const { return pending_cut_.has_value(); }
+
+  // Engine thread, for a clean stop: flushes every disk's cache to its image.
+  Status FlushDisks();
+  // The active visible LVs, sorted by vg then lv.
+  std::vector<LvFile> Files();
+
+ private:
+  LiveMachine() = default;
+  static void LogLine(std::string_view text);
+  Status OpenBoot();
+  void Reboot(store::LossPolicy policy);
+
+  LabFactory open_lab_;
+  std::shared_ptr<store::PowerDomain> power_;
+  Rng crash_rng_{1};
+  // Without a command listening, text goes to the daemon's log (stderr).
+  RoutedOutput out_{LogLine};
+  RoutedOutput err_{LogLine};
+  std::unique_ptr<lvm::Lab> lab_;
+  std::unique_ptr<lvm::System> sys_;
+  std::unique_ptr<lvm::Context> ctx_;
+  std::atomic<uint64_t> boot_{0};
+  std::atomic<bool> stop_{false};
+  std::optional<store::LossPolicy> pending_cut_;
+  std::shared_mutex boot_mu_;  // held exclusively while sys_ is replaced
+};
+
+}  // namespace lvlab::fuse

@@ -1,0 +1,361 @@
+// The FUSE low-level callbacks of LvFs. Every callback is noexcept in effect
+// (nothing here throws), replies exactly once, and maps Status to an errno
+// in ErrnoOf.
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "fuse/lv_fs.h"
+#include "fuse/lv_fs_ops.h"
+#include "fuse/lv_io.h"
+#include "sim/base/units.h"
+
+namespace lvlab::fuse {
+namespace {
+
+constexpr double kCacheSeconds = 3600;  // invalidated explicitly on change
+constexpr uint64_t kMaxIoBytes = 1 << 20;
+constexpr uint64_t kAsyncWriteBytes = 128 << 10;  // copied, answered asynchronously
+
+struct Handle {
+  std::string dm;
+  uint64_t boot = 0;
+  uint64_t size_bytes = 0;
+  bool direct = false;
+  bool sync = false;
+};
+
+LvFs& Fs(fuse_req_t req) { return *static_cast<LvFs*>(fuse_req_userdata(req)); }
+Handle& H(fuse_file_info* fi) { return *reinterpret_cast<Handle*>(fi->fh); }
+
+int ErrnoOf(const Status& st) {
+  switch (st.code()) {
+    case Code::kOk: return 0;
+    case Code::kInvalidArgument: return EINVAL;
+    case Code::kNotFound: return EIO;  // the LV's device went away under an open file
+    case Code::kNoSpace: return ENOSPC;
+    case Code::kBusy: return EBUSY;
+    case Code::kUnsupported: return EOPNOTSUPP;
+    default: return EIO;
+  }
+}
+
+struct stat Attr(const Node& n) {
+  struct stat st {};
+  st.st_ino = n.ino;
+  st.st_uid = getuid();
+  st.st_gid = getgid();
+  if (n.dir) {
+    st.st_mode = S_IFDIR | 0755;
+    st.st_nlink = 2;
+  } else {
+    st.st_mode = S_IFREG | 0600;
+    st.st_nlink = 1;
+    st.st_size = static_cast<off_t>(n.file.size_bytes);
+    st.st_blocks = static_cast<blkcnt_t>(n.file.size_bytes / 512);
+    st.st_blksize = 4096;
+  }
+  return st;
+}
+
+// A sector-aligned scratch buffer per worker thread, for reads and
+// read-modify-writes.
+uint8_t* Scratch(size_t bytes) {
+  struct Buf {
+    uint8_t* p = nullptr;
+    size_t size = 0;
+    ~Buf() { std::free(p); }
+  };
+  thread_local Buf buf;
+  if (buf.size < bytes) {
+    std::free(buf.p);
+    buf.size = std::max<size_t>(bytes, kMaxIoBytes + 2 * kSectorSize);
+    buf.p = static_cast<uint8_t*>(std::aligned_alloc(4096, (buf.size + 4095) / 4096 * 4096));
+  }
+  return buf.p;
+}
+
+Status Io(fuse_req_t req, const Handle& h, engine::Bio::Op op, uint64_t sector, uint64_t nsectors,
+          uint8_t* data, uint32_t flags = 0) {
+  return SubmitAndWait(Fs(req).machine(), h.dm, h.boot, op, sector, nsectors, data, flags);
+}
+
+bool Stale(fuse_req_t req, const Handle& h) { return Fs(req).machine().boot() != h.boot; }
+
+bool Aligned(uint64_t v) { return v % kSectorSize == 0; }
+
+void OpInit(void* userdata, fuse_conn_info* conn) {
+  (void)userdata;
+  conn->max_write = kMaxIoBytes;
+  conn->max_readahead = kMaxIoBytes;
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  if (conn->capable & FUSE_CAP_ASYNC_DIO) conn->want |= FUSE_CAP_ASYNC_DIO;
+  if (conn->capable & FUSE_CAP_PARALLEL_DIROPS) conn->want |= FUSE_CAP_PARALLEL_DIROPS;
+  conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;  // writes reach the engine before write(2) returns
+  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;  // no GETATTR storms; we invalidate ourselves
+}
+
+void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  auto n = Fs(req).table().Lookup(parent, name);
+  if (!n) return (void)fuse_reply_err(req, ENOENT);
+  fuse_entry_param e{};
+  e.ino = n->ino;
+  e.attr = Attr(*n);
+  e.attr_timeout = kCacheSeconds;
+  e.entry_timeout = kCacheSeconds;
+  fuse_reply_entry(req, &e);
+}
+
+void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  (void)fi;
+  auto n = Fs(req).table().Get(ino);
+  if (!n) return (void)fuse_reply_err(req, ENOENT);
+  struct stat st = Attr(*n);
+  fuse_reply_attr(req, &st, kCacheSeconds);
+}
+
+void OpSetattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  (void)ino, (void)attr, (void)fi;
+  // As truncate(2) on a block device: EINVAL; the node's metadata is lvlab's.
+  fuse_reply_err(req, (to_set & FUSE_SET_ATTR_SIZE) ? EINVAL : EPERM);
+}
+
+void OpReaddir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  (void)fi;
+  auto self = Fs(req).table().Get(ino);
+  if (!self || !self->dir) return (void)fuse_reply_err(req, self ? ENOTDIR : ENOENT);
+  std::vector<Node> entries = Fs(req).table().Children(ino);
+  std::vector<char> buf(size);
+  size_t used = 0;
+  const size_t total = entries.size() + 2;
+  for (size_t i = static_cast<size_t>(off); i < total; ++i) {
+    struct stat st {};
+    const char* name;
+    if (i == 0) {
+      name = ".", st.st_ino = ino, st.st_mode = S_IFDIR;
+    } else if (i == 1) {
+      name = "..", st.st_ino = self->parent, st.st_mode = S_IFDIR;
+    } else {
+      st = Attr(entries[i - 2]);
+      name = entries[i - 2].name.c_str();
+    }
+    const size_t need = fuse_add_direntry(req, buf.data() + used, size - used, name, &st,
+                                          static_cast<off_t>(i + 1));
+    if (need > size - used) break;
+    used += need;
+  }
+  fuse_reply_buf(req, buf.data(), used);
+}
+
+void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  auto n = Fs(req).table().Get(ino);
+  if (!n) return (void)fuse_reply_err(req, ENOENT);
+  if (n->dir) return (void)fuse_reply_err(req, EISDIR);
+  if (!n->live || n->boot != Fs(req).machine().boot()) return (void)fuse_reply_err(req, ENXIO);
+  auto h = std::make_unique<Handle>();
+  h->dm = n->file.dm;
+  h->boot = n->boot;
+  h->size_bytes = n->file.size_bytes;
+  h->direct = (fi->flags & O_DIRECT) != 0;
+  h->sync = (fi->flags & O_DSYNC) != 0;  // O_SYNC includes O_DSYNC's bit
+  fi->direct_io = h->direct;
+  fi->keep_cache = !h->direct;
+  fi->fh = reinterpret_cast<uint64_t>(h.release());
+  if (fuse_reply_open(req, fi) != 0) delete &H(fi);
+}
+
+void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  (void)ino;
+  delete &H(fi);
+  fuse_reply_err(req, 0);
+}
+
+// Reads answer from the engine thread when the bio completes (as libfuse's
+// passthrough_hp answers after its callback returns): the worker goes back
+// to the device at once, so queue depth costs threads no context switches.
+void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  (void)ino;
+  const Handle& h = H(fi);
+  if (Stale(req, h)) return (void)fuse_reply_err(req, EIO);
+  const uint64_t offset = static_cast<uint64_t>(off);
+  if (h.direct && (!Aligned(offset) || !Aligned(size))) return (void)fuse_reply_err(req, EINVAL);
+  if (offset >= h.size_bytes || size == 0) return (void)fuse_reply_buf(req, nullptr, 0);
+  const uint64_t n = std::min<uint64_t>(size, h.size_bytes - offset);
+  const uint64_t first = offset / kSectorSize;
+  const uint64_t end = (offset + n + kSectorSize - 1) / kSectorSize;
+  const size_t bytes = (end - first) * kSectorSize;
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, bytes));
+  if (!buf) return (void)fuse_reply_err(req, ENOMEM);
+  const uint64_t skip = offset - first * kSectorSize;
+  SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kRead, first, end - first, buf, 0,
+              [req, buf, skip, n](Status st) {
+                if (st.ok()) {
+                  fuse_reply_buf(req, reinterpret_cast<char*>(buf) + skip, n);
+                } else {
+                  fuse_reply_err(req, ErrnoOf(st));
+                }
+                std::free(buf);
+              });
+}
+
+void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t off,
+             fuse_file_info* fi) {
+  (void)ino;
+  const Handle& h = H(fi);
+  if (Stale(req, h)) return (void)fuse_reply_err(req, EIO);
+  const uint64_t offset = static_cast<uint64_t>(off);
+  if (h.direct && (!Aligned(offset) || !Aligned(size))) return (void)fuse_reply_err(req, EINVAL);
+  if (size == 0) return (void)fuse_reply_write(req, 0);
+  if (offset >= h.size_bytes) return (void)fuse_reply_err(req, ENOSPC);
+  const uint64_t n = std::min<uint64_t>(size, h.size_bytes - offset);
+  const uint32_t flags = h.sync ? engine::Bio::kFua : 0;
+  const uint64_t first = offset / kSectorSize;
+  const uint64_t end = (offset + n + kSectorSize - 1) / kSectorSize;
+  Status st;
+  if (Aligned(offset) && Aligned(n) && n <= kAsyncWriteBytes) {
+    // Small writes: one copy, and the answer comes from the engine thread.
+    auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, n));
+    if (!buf) return (void)fuse_reply_err(req, ENOMEM);
+    std::memcpy(buf, data, n);
+    SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kWrite, first, end - first, buf,
+                flags, [req, buf, n](Status done) {
+                  if (done.ok()) {
+                    fuse_reply_write(req, n);
+                  } else {
+                    fuse_reply_err(req, ErrnoOf(done));
+                  }
+                  std::free(buf);
+                });
+    return;
+  }
+  if (Aligned(offset) && Aligned(n)) {
+    // Large writes: the request buffer itself is the bio's data, no copy;
+    // the worker waits, since libfuse reuses the buffer after we return.
+    st = Io(req, h, engine::Bio::Op::kWrite, first, end - first,
+            reinterpret_cast<uint8_t*>(const_cast<char*>(data)), flags);
+  } else {
+    uint8_t* buf = Scratch((end - first) * kSectorSize);
+    st = Io(req, h, engine::Bio::Op::kRead, first, end - first, buf);
+    if (st.ok()) {
+      std::memcpy(buf + (offset - first * kSectorSize), data, n);
+      st = Io(req, h, engine::Bio::Op::kWrite, first, end - first, buf, flags);
+    }
+  }
+  if (!st.ok()) return (void)fuse_reply_err(req, ErrnoOf(st));
+  fuse_reply_write(req, n);
+}
+
+void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  (void)ino, (void)fi;
+  fuse_reply_err(req, 0);  // close(2) of a block device does not flush its cache
+}
+
+void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
+  (void)ino, (void)datasync;
+  const Handle& h = H(fi);
+  if (Stale(req, h)) return (void)fuse_reply_err(req, EIO);
+  Status st = Io(req, h, engine::Bio::Op::kFlush, 0, 0, nullptr);
+  fuse_reply_err(req, ErrnoOf(st));
+}
+
+void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+                 fuse_file_info* fi) {
+  (void)ino;
+  const Handle& h = H(fi);
+  if (Stale(req, h)) return (void)fuse_reply_err(req, EIO);
+  const bool punch = mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE);
+  const bool zero = mode == (FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE);
+  if (!punch && !zero) return (void)fuse_reply_err(req, EOPNOTSUPP);
+  const uint64_t offset = static_cast<uint64_t>(off), length = static_cast<uint64_t>(len);
+  if (off < 0 || len <= 0 || !Aligned(offset) || !Aligned(length) ||
+      offset + length > h.size_bytes) {
+    return (void)fuse_reply_err(req, EINVAL);
+  }
+  Status st;
+  if (punch) {
+    st = Io(req, h, engine::Bio::Op::kDiscard, offset / kSectorSize, length / kSectorSize,
+            nullptr);
+  } else {
+    for (uint64_t done = 0; done < length && st.ok();) {
+      const uint64_t chunk = std::min<uint64_t>(kMaxIoBytes, length - done);
+      uint8_t* buf = Scratch(chunk);
+      std::memset(buf, 0, chunk);
+      st = Io(req, h, engine::Bio::Op::kWrite, (offset + done) / kSectorSize, chunk / kSectorSize,
+              buf);
+      done += chunk;
+    }
+  }
+  fuse_reply_err(req, ErrnoOf(st));
+}
+
+void OpStatfs(fuse_req_t req, fuse_ino_t ino) {
+  (void)ino;
+  struct statvfs s {};
+  s.f_bsize = 4096;
+  s.f_frsize = 512;
+  s.f_blocks = Fs(req).table().TotalBytes() / 512;
+  s.f_namemax = 255;
+  fuse_reply_statfs(req, &s);
+}
+
+void RefuseEntry(fuse_req_t req) { fuse_reply_err(req, EPERM); }
+
+void OpMknod(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) { RefuseEntry(req); }
+void OpMkdir(fuse_req_t req, fuse_ino_t, const char*, mode_t) { RefuseEntry(req); }
+void OpUnlink(fuse_req_t req, fuse_ino_t, const char*) { RefuseEntry(req); }
+void OpRmdir(fuse_req_t req, fuse_ino_t, const char*) { RefuseEntry(req); }
+void OpSymlink(fuse_req_t req, const char*, fuse_ino_t, const char*) { RefuseEntry(req); }
+void OpRename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*, unsigned int) {
+  RefuseEntry(req);
+}
+void OpLink(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) { RefuseEntry(req); }
+void OpCreate(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) {
+  RefuseEntry(req);
+}
+void OpSetxattr(fuse_req_t req, fuse_ino_t, const char*, const char*, size_t, int) {
+  fuse_reply_err(req, EOPNOTSUPP);
+}
+
+}  // namespace
+
+const fuse_lowlevel_ops& LvFsOps() {
+  static const fuse_lowlevel_ops ops = [] {
+    fuse_lowlevel_ops o{};
+    o.init = OpInit;
+    o.lookup = OpLookup;
+    o.getattr = OpGetattr;
+    o.setattr = OpSetattr;
+    o.readdir = OpReaddir;
+    o.open = OpOpen;
+    o.release = OpRelease;
+    o.read = OpRead;
+    o.write = OpWrite;
+    o.flush = OpFlush;
+    o.fsync = OpFsync;
+    o.fallocate = OpFallocate;
+    o.statfs = OpStatfs;
+    o.mknod = OpMknod;
+    o.mkdir = OpMkdir;
+    o.unlink = OpUnlink;
+    o.rmdir = OpRmdir;
+    o.symlink = OpSymlink;
+    o.rename = OpRename;
+    o.link = OpLink;
+    o.create = OpCreate;
+    o.setxattr = OpSetxattr;
+    return o;
+  }();
+  return ops;
+}
+
+}  // namespace lvlab::fuse

@@ -1,0 +1,33 @@
+// Block I/O from a FUSE worker thread to an LV's dm device: the bio is built
+// and submitted on the engine thread, the worker sleeps until it completes.
+//
+// Exactly one answer reaches the worker: the bio's completion, or EIO when
+// the work is dropped unrun (the machine lost power and rebooted: the
+// closure or the bio is destroyed and a guard answers from its destructor),
+// or when the device is gone or belongs to an earlier boot.
+//
+// Thread-safety: both may be called from any thread but the engine thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "fuse/live_machine.h"
+#include "sim/base/status.h"
+#include "sim/engine/bio.h"
+
+namespace lvlab::fuse {
+
+// The asynchronous form: `done` runs exactly once — on the engine thread
+// with the bio's status, or with EIO wherever the dropped work is destroyed.
+// `data` must stay valid until then.
+void SubmitAsync(LiveMachine& machine, const std::string& dm, uint64_t boot, engine::Bio::Op op,
+                 uint64_t sector, uint64_t nsectors, uint8_t* data, uint32_t flags,
+                 std::function<void(Status)> done);
+
+Status SubmitAndWait(LiveMachine& machine, const std::string& dm, uint64_t boot,
+                     engine::Bio::Op op, uint64_t sector, uint64_t nsectors, uint8_t* data,
+                     uint32_t flags = 0);
+
+}  // namespace lvlab::fuse

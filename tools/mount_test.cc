@@ -1,0 +1,368 @@
+// Live mode through the lvlab binary: mount, files following activation,
+// block-device I/O semantics, refused operations, the control socket, a
+// second daemon, SIGKILL and power cuts. Label `mount`.
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "tools/mount_test_util.h"
+
+namespace lvlab::testing {
+namespace {
+
+constexpr size_t kMiB = 1 << 20;
+
+std::vector<char> Pattern(size_t n, char seed) {
+  std::vector<char> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = static_cast<char>(seed + i * 7 + i / 4096);
+  return v;
+}
+
+// An aligned buffer for O_DIRECT.
+struct Aligned {
+  explicit Aligned(size_t n) : size(n), p(static_cast<char*>(std::aligned_alloc(4096, n))) {
+    std::memset(p, 0, n);
+  }
+  ~Aligned() { std::free(p); }
+  size_t size;
+  char* p;
+};
+
+class LiveTest : public MountTest {
+ protected:
+  void SetUp() override {
+    MountTest::SetUp();
+    if (IsSkipped()) return;
+    Must("pvcreate pv1 --size 64M");
+    Must("pvcreate pv2 --size 64M");
+    Must("vgcreate -s 4M vg0 pv1 pv2");
+    Must("lvcreate -L 16M -n lv0 vg0 pv1");
+  }
+};
+
+TEST_F(LiveTest, FilesFollowActivationAndCommandsGoThroughTheDaemon) {
+  Mount();
+  struct stat st {};
+  ASSERT_EQ(stat(Lv("vg0/lv0").c_str(), &st), 0) << std::strerror(errno);
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_uid, getuid());
+  EXPECT_EQ(st.st_size, 16 << 20);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/lab/run/control"));
+  EXPECT_EQ(std::filesystem::status(dir_ + "/lab/run/control").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  // A command through the socket acts on the daemon's kernel.
+  Must("lvcreate -L 8M -n lv1 vg0 pv2");
+  ASSERT_EQ(stat(Lv("vg0/lv1").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 8 << 20);
+  Outcome ls = Lvlab("dmsetup ls");
+  EXPECT_EQ(ls.code, 0);
+  EXPECT_NE(ls.out.find("vg0-lv1"), std::string::npos) << ls.out;
+  Must("lvchange -an vg0/lv1");
+  EXPECT_NE(stat(Lv("vg0/lv1").c_str(), &st), 0);
+  EXPECT_EQ(errno, ENOENT);
+  Must("lvchange -ay vg0/lv1");
+  EXPECT_EQ(stat(Lv("vg0/lv1").c_str(), &st), 0);
+
+  // Same exit codes and messages as without a daemon.
+  Outcome bad = Lvlab("lvcreate -L 8M vg0");
+  EXPECT_EQ(bad.code, 3) << bad.out << bad.err;
+  Outcome failed = Lvlab("lvchange -ay vg0/nosuch");
+  EXPECT_EQ(failed.code, 5);
+  EXPECT_NE(failed.err.find("nosuch"), std::string::npos) << failed.err;
+
+  Must("umount " + mnt_);
+  EXPECT_NE(stat(Lv("vg0/lv0").c_str(), &st), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/lab/run/pid"));
+  // The daemon saved its devices: lv1 is still active without it.
+  Outcome after = Lvlab("dmsetup ls");
+  EXPECT_NE(after.out.find("vg0-lv1"), std::string::npos) << after.out << after.err;
+}
+
+TEST_F(LiveTest, ReadWriteFsyncDiscardAsABlockDevice) {
+  Mount();
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  std::vector<char> want = Pattern(kMiB, 3);
+  Aligned buf(kMiB);
+  std::memcpy(buf.p, want.data(), kMiB);
+  ASSERT_EQ(pwrite(fd, buf.p, kMiB, 4 * kMiB), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(fsync(fd), 0);
+  EXPECT_EQ(fdatasync(fd), 0);
+  Aligned got(kMiB);
+  ASSERT_EQ(pread(fd, got.p, kMiB, 4 * kMiB), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(std::memcmp(got.p, want.data(), kMiB), 0);
+
+  // O_DIRECT wants 512-byte alignment of offsets and lengths.
+  errno = 0;
+  EXPECT_EQ(pread(fd, got.p, 4096, 100), -1);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(pwrite(fd, buf.p, 100, 0), -1);
+  EXPECT_EQ(errno, EINVAL);
+
+  // The end of the LV: reads stop, writes find no space.
+  const off_t end = 16 << 20;
+  EXPECT_EQ(pread(fd, got.p, 4096, end), 0);
+  EXPECT_EQ(pread(fd, got.p, 8192, end - 4096), 4096);
+  errno = 0;
+  EXPECT_EQ(pwrite(fd, buf.p, 4096, end), -1);
+  EXPECT_EQ(errno, ENOSPC);
+  EXPECT_EQ(pwrite(fd, buf.p, 8192, end - 4096), 4096);
+
+  // Punch hole = discard: zeros afterwards; misaligned or past the end: EINVAL.
+  ASSERT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 4 * kMiB, 65536), 0)
+      << std::strerror(errno);
+  ASSERT_EQ(pread(fd, got.p, 65536 + 4096, 4 * kMiB), 65536 + 4096);
+  EXPECT_EQ(std::vector<char>(got.p, got.p + 65536), std::vector<char>(65536, 0));
+  EXPECT_EQ(std::memcmp(got.p + 65536, want.data() + 65536, 4096), 0);
+  errno = 0;
+  EXPECT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 100, 512), -1);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, end - 512, 1024), -1);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(fallocate(fd, 0, 0, 4096), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  close(fd);
+
+  // Buffered and unaligned: read-modify-write of whole sectors.
+  const int bfd = open(Lv("vg0/lv0").c_str(), O_RDWR);
+  ASSERT_GE(bfd, 0);
+  const char msg[] = "hello, logical volume";
+  ASSERT_EQ(pwrite(bfd, msg, sizeof msg, 5 * kMiB + 1001), static_cast<ssize_t>(sizeof msg));
+  ASSERT_EQ(fsync(bfd), 0);
+  close(bfd);
+  const int dfd = open(Lv("vg0/lv0").c_str(), O_RDONLY | O_DIRECT);
+  ASSERT_GE(dfd, 0);
+  ASSERT_EQ(pread(dfd, got.p, 4096, 5 * kMiB), 4096);
+  EXPECT_EQ(std::memcmp(got.p + 1001, msg, sizeof msg), 0);
+  EXPECT_EQ(std::memcmp(got.p, want.data() + kMiB - kMiB, 0), 0);
+  close(dfd);
+}
+
+TEST_F(LiveTest, RefusedOperationsGiveTheirErrno) {
+  Mount();
+  const std::string lv = Lv("vg0/lv0");
+  errno = 0;
+  EXPECT_EQ(open((mnt_ + "/vg0/new").c_str(), O_CREAT | O_RDWR, 0600), -1);
+  EXPECT_EQ(errno, EPERM);
+  errno = 0;
+  EXPECT_EQ(unlink(lv.c_str()), -1);
+  EXPECT_EQ(errno, EPERM);
+  errno = 0;
+  EXPECT_EQ(rename(lv.c_str(), (mnt_ + "/vg0/other").c_str()), -1);
+  EXPECT_EQ(errno, EPERM);
+  errno = 0;
+  EXPECT_EQ(mkdir((mnt_ + "/vg1").c_str(), 0755), -1);
+  EXPECT_EQ(errno, EPERM);
+  errno = 0;
+  EXPECT_EQ(rmdir((mnt_ + "/vg0").c_str()), -1);
+  EXPECT_EQ(errno, EPERM);
+  errno = 0;
+  EXPECT_EQ(truncate(lv.c_str(), 4096), -1);
+  EXPECT_EQ(errno, EINVAL);
+  errno = 0;
+  EXPECT_EQ(chmod(lv.c_str(), 0644), -1);
+  EXPECT_EQ(errno, EPERM);
+  errno = 0;
+  EXPECT_EQ(setxattr(lv.c_str(), "user.x", "1", 1, 0), -1);
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  errno = 0;
+  EXPECT_EQ(symlink("x", (mnt_ + "/vg0/link").c_str()), -1);
+  EXPECT_EQ(errno, EPERM);
+  // O_TRUNC is ignored, as on a block device (dd without conv=notrunc).
+  const int fd = open(lv.c_str(), O_WRONLY | O_TRUNC);
+  EXPECT_GE(fd, 0) << std::strerror(errno);
+  if (fd >= 0) close(fd);
+  struct stat st {};
+  ASSERT_EQ(stat(lv.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 16 << 20);
+  // The daemon still serves.
+  Must("lvs");
+}
+
+TEST_F(LiveTest, SecondDaemonIsRefused) {
+  Mount();
+  const std::string other = dir_ + "/mnt2";
+  std::filesystem::create_directories(other);
+  Outcome second = Lvlab("mount " + other, 30);
+  EXPECT_EQ(second.code, 5);
+  EXPECT_NE(second.err.find("already served by a live daemon"), std::string::npos)
+      << second.err;
+  EXPECT_NE(second.err.find(mnt_), std::string::npos) << second.err;
+  struct stat st {};
+  EXPECT_EQ(stat(Lv("vg0/lv0").c_str(), &st), 0);  // the first one still serves
+}
+
+TEST_F(LiveTest, SigkillLeavesStaleFilesTheNextMountRecovers) {
+  Mount();
+  {
+    const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+    ASSERT_GE(fd, 0);
+    Aligned buf(kMiB);
+    std::vector<char> want = Pattern(kMiB, 9);
+    std::memcpy(buf.p, want.data(), kMiB);
+    ASSERT_EQ(pwrite(fd, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+    ASSERT_EQ(fsync(fd), 0);
+    close(fd);
+  }
+  const pid_t pid = DaemonPid();
+  ASSERT_GT(pid, 0);
+  KillDaemon(SIGKILL);
+  ASSERT_FALSE(Running(pid));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/lab/run/pid"));
+  Outcome again = Lvlab("mount " + mnt_, 60);
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.err.find("stale"), std::string::npos) << again.err;
+  EXPECT_NE(DaemonPid(), pid);
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDONLY | O_DIRECT);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  Aligned got(kMiB);
+  ASSERT_EQ(pread(fd, got.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(std::memcmp(got.p, Pattern(kMiB, 9).data(), kMiB), 0);
+  close(fd);
+}
+
+TEST_F(LiveTest, CrashCutsPowerOpenFilesGetEioFlushedDataSurvives) {
+  Mount();
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+  ASSERT_GE(fd, 0);
+  Aligned buf(kMiB);
+  std::vector<char> synced = Pattern(kMiB, 1), unsynced = Pattern(kMiB, 2);
+  std::memcpy(buf.p, synced.data(), kMiB);
+  ASSERT_EQ(pwrite(fd, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+  ASSERT_EQ(fsync(fd), 0);
+  std::memcpy(buf.p, unsynced.data(), kMiB);
+  ASSERT_EQ(pwrite(fd, buf.p, kMiB, 2 * kMiB), static_cast<ssize_t>(kMiB));
+
+  Outcome crash = Lvlab("crash --lose all");
+  ASSERT_EQ(crash.code, 0) << crash.err;
+  EXPECT_NE(crash.out.find("Power cut (lose all)"), std::string::npos) << crash.out;
+  errno = 0;
+  EXPECT_EQ(pread(fd, buf.p, 4096, 0), -1);
+  EXPECT_EQ(errno, EIO);
+  close(fd);
+  struct stat st {};
+  EXPECT_NE(stat(Lv("vg0/lv0").c_str(), &st), 0);  // nothing active after the reboot
+
+  Must("vgchange -ay vg0");
+  const int again = open(Lv("vg0/lv0").c_str(), O_RDONLY | O_DIRECT);
+  ASSERT_GE(again, 0) << std::strerror(errno);
+  ASSERT_EQ(pread(again, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(std::memcmp(buf.p, synced.data(), kMiB), 0) << "fsynced data lost";
+  ASSERT_EQ(pread(again, buf.p, kMiB, 2 * kMiB), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(std::vector<char>(buf.p, buf.p + kMiB), std::vector<char>(kMiB, 0))
+      << "--lose all kept an unflushed write";
+  close(again);
+}
+
+TEST_F(LiveTest, PvmoveRunsInsideTheDaemonUnderIo) {
+  Mount();
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+  ASSERT_GE(fd, 0);
+  Aligned buf(kMiB);
+  for (size_t i = 0; i < 16; ++i) {
+    std::vector<char> p = Pattern(kMiB, static_cast<char>(i));
+    std::memcpy(buf.p, p.data(), kMiB);
+    ASSERT_EQ(pwrite(fd, buf.p, kMiB, i * kMiB), static_cast<ssize_t>(kMiB));
+  }
+  Must("pvmove -b -i 1 pv1 pv2");
+  // Rewrite half the LV while the move runs, then wait for it.
+  for (size_t i = 0; i < 16; i += 2) {
+    std::vector<char> p = Pattern(kMiB, static_cast<char>(100 + i));
+    std::memcpy(buf.p, p.data(), kMiB);
+    ASSERT_EQ(pwrite(fd, buf.p, kMiB, i * kMiB), static_cast<ssize_t>(kMiB));
+  }
+  for (int t = 0; t < 600; ++t) {
+    Outcome lvs = Lvlab("lvs -a -o lv_name --noheadings");
+    if (lvs.out.find("pvmove") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Outcome seg = Lvlab("lvs -o devices --noheadings vg0/lv0");
+  EXPECT_NE(seg.out.find("pv2"), std::string::npos) << seg.out << seg.err;
+  EXPECT_EQ(seg.out.find("pv1"), std::string::npos) << seg.out;
+  for (size_t i = 0; i < 16; ++i) {
+    ASSERT_EQ(pread(fd, buf.p, kMiB, i * kMiB), static_cast<ssize_t>(kMiB));
+    std::vector<char> p = Pattern(kMiB, static_cast<char>(i % 2 ? i : 100 + i));
+    EXPECT_EQ(std::memcmp(buf.p, p.data(), kMiB), 0) << "MiB " << i;
+  }
+  close(fd);
+}
+
+TEST_F(LiveTest, UmountWithOpenFilesFlushesAndDetaches) {
+  Mount();
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+  ASSERT_GE(fd, 0);
+  Aligned buf(kMiB);
+  std::vector<char> want = Pattern(kMiB, 5);
+  std::memcpy(buf.p, want.data(), kMiB);
+  ASSERT_EQ(pwrite(fd, buf.p, kMiB, 3 * kMiB), static_cast<ssize_t>(kMiB));  // no fsync
+  const pid_t pid = DaemonPid();
+  Must("umount " + mnt_, 60);
+  EXPECT_FALSE(Running(pid)) << "the daemon is still running";
+  EXPECT_EQ(Slurp("/proc/self/mounts").find(mnt_), std::string::npos);
+  errno = 0;
+  EXPECT_EQ(pread(fd, buf.p, 4096, 0), -1);
+  close(fd);
+  // umount flushed the caches: the write is in the images, even after a
+  // power cut in the next session.
+  Mount();
+  Must("crash --lose all");
+  Must("vgchange -ay vg0");
+  const int again = open(Lv("vg0/lv0").c_str(), O_RDONLY | O_DIRECT);
+  ASSERT_GE(again, 0);
+  ASSERT_EQ(pread(again, buf.p, kMiB, 3 * kMiB), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(std::memcmp(buf.p, want.data(), kMiB), 0);
+  close(again);
+}
+
+TEST_F(LiveTest, SigtermFlushesAndUnmounts) {
+  Mount();
+  const pid_t pid = DaemonPid();
+  ASSERT_EQ(kill(pid, SIGTERM), 0);
+  for (int i = 0; i < 1000 && Running(pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE(Running(pid));
+  EXPECT_EQ(Slurp("/proc/self/mounts").find(mnt_), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/lab/run/pid"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/lab/run/control"));
+  Must("lvs");  // without a daemon again
+}
+
+TEST_F(LiveTest, ForegroundPvmoveStreamsProgressAndDoesNotBlockOtherCommands) {
+  Mount();
+  const std::string fg = dir_ + "/fg";
+  Sh("(timeout -k 5 120 " + std::string(LVLAB_BINARY) + " --lab " + dir_ +
+     "/lab pvmove -i 1 pv1 pv2 >" + fg + ".out 2>&1; echo $? >" + fg + ".rc) &");
+  // While it waits for its poller (at least a second at -i 1), other
+  // commands run and see the move.
+  bool seen = false;
+  for (int i = 0; i < 100 && !seen; ++i) {
+    seen = Lvlab("lvs -a -o lv_name --noheadings").out.find("pvmove0") != std::string::npos;
+  }
+  EXPECT_TRUE(seen) << "lvs never ran while the foreground pvmove waited";
+  for (int i = 0; i < 1200 && !std::filesystem::exists(fg + ".rc"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(Slurp(fg + ".rc"), "0\n") << Slurp(fg + ".out");
+  EXPECT_NE(Slurp(fg + ".out").find("pv1: Moved: 100.00%"), std::string::npos)
+      << Slurp(fg + ".out");
+  Outcome seg = Lvlab("lvs -o devices --noheadings vg0/lv0");
+  EXPECT_NE(seg.out.find("pv2"), std::string::npos) << seg.out;
+}
+
+}  // namespace
+}  // namespace lvlab::testing
