@@ -8,6 +8,7 @@
 #include "sim/dm/builtin_targets.h"
 #include "sim/dm/device.h"
 #include "sim/dm/kernel.h"
+#include "sim/dm/snapshot_target.h"
 
 namespace lvlab::dm {
 namespace {
@@ -22,6 +23,9 @@ Registry& GetRegistry() {
     (*r)["striped"] = NewStripedTarget;
     (*r)["error"] = NewErrorTarget;
     (*r)["zero"] = NewZeroTarget;
+    (*r)["snapshot"] = NewSnapshotTarget;
+    (*r)["snapshot-merge"] = NewSnapshotMergeTarget;
+    (*r)["snapshot-origin"] = NewSnapshotOriginTarget;
     return r;
   }();
   return *registry;

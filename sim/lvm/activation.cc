@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "sim/lvm/names.h"
 #include "sim/lvm/pv_format.h"
+#include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -78,26 +80,72 @@ Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
   return out;
 }
 
+std::pair<std::string, std::string> SplitNode(const std::string& node) {
+  const size_t colon = node.find(':');
+  if (colon == std::string::npos) return {node, ""};
+  return {node.substr(0, colon), node.substr(colon + 1)};
+}
+
 std::vector<std::string> ActivationOrder(const VolumeGroup& vg, const std::string& name) {
   std::vector<std::string> order;
   std::set<std::string> seen;
+  auto push = [&order](const std::string& n) {
+    if (std::find(order.begin(), order.end(), n) == order.end()) order.push_back(n);
+  };
   std::function<void(const std::string&)> visit = [&](const std::string& n) {
     if (!seen.insert(n).second) return;
-    const LogicalVolume* lv = vg.FindLv(n);
+    const auto [lv_name, layer] = SplitNode(n);
+    const LogicalVolume* lv = vg.FindLv(lv_name);
     if (!lv) return;
-    for (const Segment& seg : lv->segments) {
-      for (const Area& a : seg.areas) {
-        if (a.kind == Area::Kind::kLv) visit(a.name);
+    auto area_deps = [&] {
+      for (const Segment& seg : lv->segments) {
+        for (const Area& a : seg.areas) {
+          if (a.kind == Area::Kind::kLv) visit(a.name);
+        }
       }
+    };
+    if (!layer.empty()) {
+      area_deps();
+      push(n);
+      return;
     }
-    order.push_back(n);
+    if (SnapshotSegment(*lv)) return;  // snapshotN: no device of its own
+    if (const Segment* s = SnapshotOfCow(vg, lv_name)) {
+      visit(s->origin);  // the origin's tree holds its snapshots
+      return;
+    }
+    const std::vector<const Segment*> snaps = SnapshotsOf(vg, lv_name);
+    if (!snaps.empty()) {
+      visit(lv_name + ":real");
+      for (const Segment* s : snaps) {
+        visit(s->cow_store + ":cow");
+        if (!s->merging) push(s->cow_store);
+      }
+      push(n);
+      return;
+    }
+    area_deps();
+    push(n);
   };
   visit(name);
   return order;
 }
 
 std::vector<std::string> Holders(const VolumeGroup& vg, const std::string& name) {
+  const auto [lv_name, layer] = SplitNode(name);
   std::vector<std::string> out;
+  if (layer == "real") {
+    // A merging snapshot's device may still exist (a deferred merge).
+    out.push_back(lv_name);
+    for (const Segment* s : SnapshotsOf(vg, lv_name)) out.push_back(s->cow_store);
+    return out;
+  }
+  if (layer == "cow") {
+    out.push_back(lv_name);
+    const Segment* s = SnapshotOfCow(vg, lv_name);
+    if (s && s->merging) out.push_back(s->origin);
+    return out;
+  }
   for (const LogicalVolume& lv : vg.lvs) {
     bool uses = std::any_of(lv.segments.begin(), lv.segments.end(), [&](const Segment& s) {
       return std::any_of(s.areas.begin(), s.areas.end(), [&](const Area& a) {
@@ -107,6 +155,50 @@ std::vector<std::string> Holders(const VolumeGroup& vg, const std::string& name)
     if (uses) out.push_back(lv.name);
   }
   return out;
+}
+
+Result<std::string> BuildNodeTable(const VolumeGroup& vg, const std::string& node,
+                                   const TableContext& ctx) {
+  const auto [lv_name, layer] = SplitNode(node);
+  const LogicalVolume* lv = vg.FindLv(lv_name);
+  if (!lv) return NotFound(vg.name + "/" + lv_name + " does not exist");
+  if (!layer.empty()) return BuildTable(vg, *lv, ctx);
+  const std::string where = vg.name + "/" + lv_name;
+  auto dev = [&](const std::string& n) -> Result<std::string> {
+    std::string d = ctx.lv_dev(n);
+    if (d.empty()) return FailedPrecondition(where + " needs " + DmName(vg.name, n) + " first");
+    return d;
+  };
+  if (SnapshotSegment(*lv)) {
+    return FailedPrecondition(where + " is a snapshot's internal LV and has no device");
+  }
+  if (const Segment* s = SnapshotOfCow(vg, lv_name)) {
+    if (s->merging) {
+      return FailedPrecondition(where + " is merging into " + s->origin + " and has no device");
+    }
+    LVLAB_ASSIGN_OR_RETURN(std::string real, dev(s->origin + ":real"));
+    LVLAB_ASSIGN_OR_RETURN(std::string cow, dev(lv_name + ":cow"));
+    return "0 " + std::to_string(s->extent_count * vg.extent_size) + " snapshot " + real + " " +
+           cow + " P " + std::to_string(s->chunk_size) + "\n";
+  }
+  if (!SnapshotsOf(vg, lv_name).empty()) {
+    LVLAB_ASSIGN_OR_RETURN(std::string real, dev(lv_name + ":real"));
+    const std::string len = std::to_string(lv->extent_count() * vg.extent_size);
+    if (const Segment* m = MergingSnapshotOf(vg, lv_name)) {
+      LVLAB_ASSIGN_OR_RETURN(std::string cow, dev(m->cow_store + ":cow"));
+      return "0 " + len + " snapshot-merge " + real + " " + cow + " P " +
+             std::to_string(m->chunk_size) + "\n";
+    }
+    return "0 " + len + " snapshot-origin " + real + "\n";
+  }
+  return BuildTable(vg, *lv, ctx);
+}
+
+std::string NodeUuid(const VolumeGroup& vg, const std::string& node) {
+  const auto [lv_name, layer] = SplitNode(node);
+  const LogicalVolume* lv = vg.FindLv(lv_name);
+  if (!lv) return "";
+  return DmUuid(vg, *lv) + (layer.empty() ? "" : "-" + layer);
 }
 
 std::string DmUuid(const VolumeGroup& vg, const LogicalVolume& lv) {

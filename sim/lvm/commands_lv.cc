@@ -7,6 +7,7 @@
 #include "sim/lvm/commands.h"
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
+#include "sim/lvm/snapshot.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -91,6 +92,7 @@ Status Lvcreate(Context& ctx, const LvcreateArgs& a) {
     LVLAB_ASSIGN_OR_RETURN(extents, ParseExtents(a.extents, vg, ranges));
   }
   if (extents == 0) return InvalidArgument("Unable to create LV " + a.name + " with no extents");
+  if (!a.snapshot_origin.empty()) LVLAB_RETURN_IF_ERROR(CheckSnapshotOrigin(vg, a));
   if (extents % a.stripes) {
     extents += a.stripes - extents % a.stripes;
     ctx.out << "  Rounding size up to stripe boundary size " << SizeText(vg, extents) << ".\n";
@@ -115,6 +117,7 @@ Status Lvcreate(Context& ctx, const LvcreateArgs& a) {
   });
   vg.lvs.insert(pos, lv);
   LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  if (!a.snapshot_origin.empty()) return AddSnapshot(ctx, vg, a);
   if (a.activate) {
     LVLAB_RETURN_IF_ERROR(ctx.sys.Activate(vg, a.name));
     if (a.zero) {
@@ -228,6 +231,7 @@ Status Lvchange(Context& ctx, const std::vector<std::string>& paths, bool activa
     if (activate && poll && r.vg.FindLv(name)->Has(kLocked)) {
       PollActivePvmoves(ctx, r.vg.name, kDefaultPollingInterval);
     }
+    if (activate && poll) PollMerges(ctx, r.vg.name, kDefaultPollingInterval);
   }
   return Status::Ok();
 }

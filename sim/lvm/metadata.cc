@@ -61,6 +61,14 @@ Status CheckSegmentShape(const std::string& where, const LogicalVolume& lv, cons
       return Corrupt(where + ": extents_moved " + std::to_string(*seg.extents_moved) +
                      " exceeds the segment's " + std::to_string(seg.extent_count) + " extents");
     }
+  } else if (seg.type == "snapshot") {
+    if (seg.chunk_size == 0 || (seg.chunk_size & (seg.chunk_size - 1)) != 0) {
+      return Corrupt(where + ": snapshot chunk_size " + std::to_string(seg.chunk_size) +
+                     " is not a power of 2");
+    }
+    if (seg.origin.empty() || seg.cow_store.empty() || seg.origin == seg.cow_store) {
+      return Corrupt(where + ": a snapshot needs an origin and a different COW LV");
+    }
   } else if (!seg.areas.empty()) {
     return Corrupt(where + ": areas of a '" + seg.type +
                    "' segment are not modelled; keep them in the segment's extra keys");
@@ -192,6 +200,7 @@ Status ValidateVg(const VolumeGroup& vg) {
     }
   }
   std::map<std::string, std::vector<Use>> pv_uses, lv_uses;
+  std::set<std::string> cow_users;
   for (const LogicalVolume& lv : vg.lvs) {
     const std::string lv_where = v + "/" + lv.name;
     if (lv.segments.empty()) return Corrupt(lv_where + " has no segments");
@@ -216,6 +225,16 @@ Status ValidateVg(const VolumeGroup& vg) {
       if (seg.extent_count == 0) return Corrupt(where + ": has no extents");
       next = seg.end_extent();
       LVLAB_RETURN_IF_ERROR(CheckSegmentShape(where, lv, seg));
+      if (seg.type == "snapshot") {
+        for (const std::string* n : {&seg.origin, &seg.cow_store}) {
+          if (!vg.FindLv(*n)) {
+            return Corrupt(where + ": snapshot LV " + *n + " names no LV of " + v);
+          }
+        }
+        if (!cow_users.insert(seg.cow_store).second) {
+          return Corrupt(where + ": COW LV " + seg.cow_store + " is used by two snapshots");
+        }
+      }
       const uint64_t len = seg.AreaLength();
       for (const Area& a : seg.areas) {
         const std::string area = "area " + a.name + ":" + std::to_string(a.start);

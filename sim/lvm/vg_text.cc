@@ -273,6 +273,20 @@ Status ReadSegment(const ConfigNode& sn, const std::string& where, const ReadCon
     LVLAB_RETURN_IF_ERROR(f.Str("mirror_log", &seg->mirror_log, false));
     LVLAB_RETURN_IF_ERROR(f.Uint("region_size", &seg->region_size, false));
     LVLAB_RETURN_IF_ERROR(ReadAreas(f, "mirrors", mirrors, ctx.pv_keys, &seg->areas));
+  } else if (seg->type == "snapshot") {
+    LVLAB_RETURN_IF_ERROR(f.Uint("chunk_size", &seg->chunk_size, true));
+    LVLAB_RETURN_IF_ERROR(f.Str("origin", &seg->origin, true));
+    std::string merging_store;
+    LVLAB_RETURN_IF_ERROR(f.Str("cow_store", &seg->cow_store, false));
+    LVLAB_RETURN_IF_ERROR(f.Str("merging_store", &merging_store, false));
+    if (!merging_store.empty() && !seg->cow_store.empty()) {
+      return f.Error(sn, "both cow_store and merging_store are given");
+    }
+    if (merging_store.empty() && seg->cow_store.empty()) return f.Missing("cow_store");
+    if (!merging_store.empty()) {
+      seg->cow_store = merging_store;
+      seg->merging = true;
+    }
   }
   seg->extra = f.Rest();
   return Status::Ok();
@@ -468,6 +482,11 @@ void WriteSegment(Writer& w, const VolumeGroup& vg, size_t number, const Segment
     }
     if (!seg.mirror_log.empty()) w.Str("mirror_log", seg.mirror_log);
     if (seg.region_size) w.Num("region_size", seg.region_size);
+  } else if (seg.type == "snapshot") {
+    w.Num("chunk_size", seg.chunk_size);
+    w.Str("origin", seg.origin);
+    w.Str(seg.merging ? "merging_store" : "cow_store", seg.cow_store);
+    LVLAB_CHECK(seg.areas.empty()) << "a snapshot segment has no areas";
   } else {
     LVLAB_CHECK(seg.areas.empty()) << "areas of a " << seg.type << " segment are not modelled";
   }

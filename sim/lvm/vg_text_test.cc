@@ -15,6 +15,7 @@ const std::filesystem::path kTestdata = std::filesystem::path(__FILE__).parent_p
 constexpr const char* kBackupFile = "vg0-250G-lvm2.03.16.vg";
 constexpr const char* kOnDiskFile = "testvg-ondisk-mda-lvm2.03.17.txt";
 constexpr const char* kPvmoveFile = "pvmove-in-progress.vg";
+constexpr const char* kSnapshotFile = "snapshot-merging.vg";
 
 std::string ReadTestdata(const char* name) {
   std::ifstream in(kTestdata / name, std::ios::binary);
@@ -187,8 +188,53 @@ TEST(VgTextTest, PvmoveExampleReproducedByteForByte) {
   ExpectRoundTrip(p);
 }
 
+TEST(VgTextTest, SnapshotFixtureFields) {
+  const ParsedVg p = MustParse(ReadTestdata(kSnapshotFile));
+  const LogicalVolume* snap = p.vg.FindLv("snapshot0");
+  ASSERT_NE(snap, nullptr);
+  ASSERT_EQ(snap->segments.size(), 1u);
+  const Segment& s = snap->segments[0];
+  EXPECT_EQ(s.type, "snapshot");
+  EXPECT_EQ(s.chunk_size, 8u);
+  EXPECT_EQ(s.origin, "lv0");
+  EXPECT_EQ(s.cow_store, "snap");
+  EXPECT_TRUE(s.merging);
+  EXPECT_TRUE(s.extra.empty());
+  EXPECT_TRUE(p.vg.FindLv("lv0")->Has(kMerging));
+  EXPECT_TRUE(ValidateVg(p.vg).ok()) << ValidateVg(p.vg).message();
+}
+
+TEST(VgTextTest, SnapshotFixtureReproducedByteForByte) {
+  const std::string text = ReadTestdata(kSnapshotFile);
+  const ParsedVg p = MustParse(text);
+  EXPECT_EQ(FormatVgFile(p.vg, p.header, p.utc_offset_seconds), text);
+  ExpectRoundTrip(p);
+  // Not merging: cow_store.
+  ParsedVg q = p;
+  q.vg.lvs[2].segments[0].merging = false;
+  const std::string raw = FormatVgRaw(q.vg, q.header);
+  EXPECT_NE(raw.find("cow_store = \"snap\""), std::string::npos);
+  EXPECT_EQ(raw.find("merging_store"), std::string::npos);
+  EXPECT_EQ(MustParse(raw).vg, q.vg);
+}
+
+TEST(VgTextTest, SnapshotSegmentErrors) {
+  std::string text = ReadTestdata(kSnapshotFile);
+  std::string both = text;
+  both.replace(both.find("merging_store"), 0, "cow_store = \"snap\"\n");
+  EXPECT_NE(ErrorOf(both).find("both cow_store and merging_store"), std::string::npos);
+  std::string none = text;
+  none.replace(none.find("merging_store"), 13, "other_store");
+  EXPECT_NE(ErrorOf(none).find("cow_store"), std::string::npos);
+  std::string chunk = text;
+  chunk.replace(chunk.find("chunk_size = 8"), 14, "chunk_size = 6");
+  auto r = ParseVgText(chunk);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_NE(ValidateVg(r->vg).message().find("power of 2"), std::string::npos);
+}
+
 TEST(VgTextTest, EachFixtureReadsInTheOtherForm) {
-  for (const char* name : {kBackupFile, kOnDiskFile, kPvmoveFile}) {
+  for (const char* name : {kBackupFile, kOnDiskFile, kPvmoveFile, kSnapshotFile}) {
     const ParsedVg p = MustParse(ReadTestdata(name));
     const std::string raw = FormatVgRaw(p.vg, p.header);
     EXPECT_EQ(raw.find('\t'), raw.find("\t# "));  // tabs only before header comments
