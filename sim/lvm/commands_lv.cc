@@ -8,6 +8,7 @@
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
 #include "sim/lvm/snapshot.h"
+#include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -208,6 +209,18 @@ Status Lvremove(Context& ctx, const std::vector<std::string>& paths, bool yes, s
       }
     }
     const std::string name = lv->name;
+    if (SnapshotOfCow(vg, name)) {
+      LVLAB_RETURN_IF_ERROR(RemoveSnapshot(ctx, vg, name));
+      continue;
+    }
+    if (!SnapshotsOf(vg, name).empty()) {
+      return Busy("Can't remove logical volume " + path + " with snapshots; remove " + vg.name +
+                  "/" + SnapshotsOf(vg, name)[0]->cow_store + " first");
+    }
+    if (SnapshotSegment(*lv)) {
+      return InvalidArgument("Can't remove internal logical volume " + path +
+                             "; remove its snapshot instead");
+    }
     // Deactivate first (with the old metadata), then commit, as lv_remove does.
     LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(vg, name));
     vg.lvs.erase(std::find_if(vg.lvs.begin(), vg.lvs.end(),

@@ -92,6 +92,36 @@ Status AddSnapshot(Context& ctx, VolumeGroup& vg, const LvcreateArgs& a) {
   return Status::Ok();
 }
 
+Status RemoveSnapshot(Context& ctx, VolumeGroup& vg, const std::string& cow) {
+  const Segment* seg = SnapshotOfCow(vg, cow);
+  LVLAB_CHECK(seg) << cow << " is not a snapshot";
+  const std::string path = vg.name + "/" + cow;
+  if (seg->merging) {
+    return Busy("Can't remove merging snapshot " + path + "; wait for the merge to finish");
+  }
+  if (DeviceOpen(ctx.sys, vg, cow)) return Busy("Logical volume " + path + " in use.");
+  const std::string origin = seg->origin;
+  const std::string internal = SnapshotLvOfCow(vg, cow)->name;
+  const bool active = ctx.sys.IsActive(vg, origin);
+  if (ctx.sys.IsActive(vg, cow))
+    LVLAB_RETURN_IF_ERROR(ctx.sys.kernel().Remove(DmName(vg.name, cow)));
+  std::erase_if(vg.lvs,
+                [&](const LogicalVolume& l) { return l.name == cow || l.name == internal; });
+  if (active) {
+    LVLAB_RETURN_IF_ERROR(ctx.sys.UpdateAndReload(vg, {origin}));
+  } else {
+    LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  }
+  std::vector<std::string> layers = {cow + ":cow"};
+  if (SnapshotsOf(vg, origin).empty()) layers.push_back(origin + ":real");
+  for (const std::string& node : layers) {
+    const std::string dm = DmName(vg.name, node);
+    if (ctx.sys.kernel().Find(dm)) LVLAB_RETURN_IF_ERROR(ctx.sys.kernel().Remove(dm));
+  }
+  ctx.out << "  Logical volume \"" << cow << "\" successfully removed.\n";
+  return Status::Ok();
+}
+
 Status LvconvertMerge(Context& ctx, const LvconvertMergeArgs& a) {
   LVLAB_ASSIGN_OR_RETURN(auto names, SplitLvPath(a.lv));
   LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, names.first));

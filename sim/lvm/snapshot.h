@@ -38,6 +38,12 @@ Status CheckSnapshotOrigin(const VolumeGroup& vg, const LvcreateArgs& a);
 // activates the snapshot with the origin. `vg` is the committed metadata.
 Status AddSnapshot(Context& ctx, VolumeGroup& vg, const LvcreateArgs& a);
 
+// lvremove of a snapshot (its COW LV): both LVs leave the metadata; an
+// active origin is reloaded (onto its own segments when no snapshot is
+// left) and the snapshot's devices removed. Refused while it merges or its
+// device is open.
+Status RemoveSnapshot(Context& ctx, VolumeGroup& vg, const std::string& cow);
+
 struct LvconvertMergeArgs {
   std::string lv;  // VG/SNAP
   uint64_t interval_ns = 15'000'000'000;
