@@ -8,6 +8,7 @@
 #include "sim/dm/builtin_targets.h"
 #include "sim/dm/device.h"
 #include "sim/dm/kernel.h"
+#include "sim/dm/raid_target.h"
 #include "sim/dm/snapshot_target.h"
 
 namespace lvlab::dm {
@@ -23,6 +24,7 @@ Registry& GetRegistry() {
     (*r)["striped"] = NewStripedTarget;
     (*r)["error"] = NewErrorTarget;
     (*r)["zero"] = NewZeroTarget;
+    (*r)["raid"] = NewRaidTarget;
     (*r)["snapshot"] = NewSnapshotTarget;
     (*r)["snapshot-merge"] = NewSnapshotMergeTarget;
     (*r)["snapshot-origin"] = NewSnapshotOriginTarget;
