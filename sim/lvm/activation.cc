@@ -56,6 +56,28 @@ Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
         LVLAB_ASSIGN_OR_RETURN(std::string dev, AreaDev(vg, a, 0, ctx, lv));
         line += " " + dev;
       }
+    } else if (seg.type == "raid1") {
+      // lvm2 raid: a VISIBLE, read-only image is split off with its
+      // changes tracked: "- -" holds its slot.
+      const bool nosync = lv.Has("NOTSYNCED");
+      const uint64_t region = seg.region_size ? seg.region_size : 1024;
+      line += "raid raid1 " + std::string(nosync ? "4 0 nosync" : "3 0") + " region_size " +
+              std::to_string(region) + " " + std::to_string(seg.areas.size() / 2);
+      for (size_t k = 0; k + 1 < seg.areas.size(); k += 2) {
+        const LogicalVolume* image = vg.FindLv(seg.areas[k + 1].name);
+        if (image && image->visible() && !image->Has(kWrite)) {
+          line += " - -";
+          continue;
+        }
+        for (const Area& a : {seg.areas[k], seg.areas[k + 1]}) {
+          std::string dev = ctx.lv_dev(a.name);
+          if (dev.empty()) {
+            return FailedPrecondition(vg.name + "/" + lv.name + " needs " + vg.name + "/" +
+                                      a.name + " active first");
+          }
+          line += " " + dev;
+        }
+      }
     } else if (seg.type == "error" || seg.type == "zero") {
       line += seg.type;
     } else if (seg.type == "mirror" && lv.Has(kPvmove) && seg.areas.size() == 2) {

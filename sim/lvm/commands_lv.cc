@@ -7,6 +7,7 @@
 #include "sim/lvm/commands.h"
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
+#include "sim/lvm/raid.h"
 #include "sim/lvm/snapshot.h"
 #include "sim/lvm/snapshot_layout.h"
 
@@ -78,6 +79,7 @@ Status CheckNotLocked(const VolumeGroup& vg, const LogicalVolume& lv, const std:
 
 Status Lvcreate(Context& ctx, const LvcreateArgs& a) {
   LVLAB_RETURN_IF_ERROR(CheckLvName(a.name));
+  if (a.type == "raid1") return LvcreateRaid1(ctx, a);
   LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, a.vg));
   VolumeGroup& vg = r.vg;
   if (vg.FindLv(a.name)) {

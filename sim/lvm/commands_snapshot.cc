@@ -7,6 +7,7 @@
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
 #include "sim/lvm/pvmove_poll.h"
+#include "sim/lvm/raid.h"
 #include "sim/lvm/snapshot.h"
 #include "sim/lvm/snapshot_layout.h"
 
@@ -128,10 +129,7 @@ Status LvconvertMerge(Context& ctx, const LvconvertMergeArgs& a) {
   VolumeGroup& vg = r.vg;
   const std::string& name = names.second;
   if (!vg.FindLv(name)) return NotFound("Failed to find logical volume \"" + a.lv + "\"");
-  if (name.find("_rimage_") != std::string::npos) {
-    return Unsupported("Merging a raid1 image (" + a.lv +
-                       ") is not built in this version of lvlab; only snapshots merge");
-  }
+  if (name.find("_rimage_") != std::string::npos) return MergeRaidImage(ctx, vg, name);
   Segment* seg = MutableSnapshotOfCow(vg, name);
   if (!seg) {
     return InvalidArgument("Command on LV " + a.lv +

@@ -61,6 +61,10 @@ Status CheckSegmentShape(const std::string& where, const LogicalVolume& lv, cons
       return Corrupt(where + ": extents_moved " + std::to_string(*seg.extents_moved) +
                      " exceeds the segment's " + std::to_string(seg.extent_count) + " extents");
     }
+  } else if (seg.type == "raid1") {
+    if (seg.areas.size() < 2 || seg.areas.size() % 2 != 0) {
+      return Corrupt(where + ": a raid1 segment needs meta/image pairs");
+    }
   } else if (seg.type == "snapshot") {
     if (seg.chunk_size == 0 || (seg.chunk_size & (seg.chunk_size - 1)) != 0) {
       return Corrupt(where + ": snapshot chunk_size " + std::to_string(seg.chunk_size) +
@@ -237,6 +241,12 @@ Status ValidateVg(const VolumeGroup& vg) {
       }
       const uint64_t len = seg.AreaLength();
       for (const Area& a : seg.areas) {
+        if (seg.type == "raid1") {  // whole sub-LVs, named only
+          if (a.kind != Area::Kind::kLv || !vg.FindLv(a.name)) {
+            return Corrupt(where + ": raid sub-LV " + a.name + " names no LV of " + v);
+          }
+          continue;
+        }
         const std::string area = "area " + a.name + ":" + std::to_string(a.start);
         uint64_t limit;
         if (a.kind == Area::Kind::kPv) {

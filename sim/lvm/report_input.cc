@@ -61,6 +61,18 @@ ReportLvState LvState(System& sys, const VolumeGroup& vg, const LogicalVolume& l
   st.dm_name = dev->name();
   st.devno = dev->devno().ToString();
   st.copy_percent = PvmoveProgress(sys, vg, lv);
+  if (!lv.segments.empty() && lv.segments.front().type == "raid1") {
+    // "0 N raid raid1 2 AA cur/max idle 0 0 -": sync_percent is cur/max.
+    auto status = sys.kernel().StatusLines(dev->name());
+    std::istringstream f(status.ok() ? *status : "");
+    std::string start, len, type, level, devs, health, ratio;
+    if (f >> start >> len >> type >> level >> devs >> health >> ratio && type == "raid") {
+      const size_t slash = ratio.find('/');
+      const double cur = std::stod(ratio.substr(0, slash));
+      const double max = std::stod(ratio.substr(slash + 1));
+      st.copy_percent = max > 0 ? 100.0 * cur / max : 100.0;
+    }
+  }
   return st;
 }
 

@@ -381,11 +381,10 @@ TEST(VgTextTest, UnmodelledKeysAndSegmentTypesSurvive) {
   ASSERT_EQ(r.extra.size(), 1u);
   EXPECT_EQ(r.extra[0].value, ConfigValue::Int(-1));
   const Segment& raid = r.segments[0];
-  EXPECT_EQ(raid.type, "raid1");
-  EXPECT_TRUE(raid.areas.empty());
-  ASSERT_EQ(raid.extra.size(), 3u);  // device_count, region_size, raids
-  EXPECT_EQ(raid.extra[2].key, "raids");
-  EXPECT_EQ(raid.extra[2].value.array.size(), 4u);
+  EXPECT_EQ(raid.type, "raid1");  // modelled: raids are the areas, in pairs
+  ASSERT_EQ(raid.areas.size(), 4u);
+  EXPECT_EQ(raid.areas[0].kind, Area::Kind::kLv);
+  EXPECT_TRUE(raid.extra.empty());
   const Segment& striped = vg.lvs[1].segments[0];
   EXPECT_EQ(striped.stripe_size, 128u);
   EXPECT_EQ(striped.tags, std::vector<std::string>{"segtag"});
@@ -403,8 +402,9 @@ TEST(VgTextTest, UnmodelledKeysAndSegmentTypesSurvive) {
             std::string::npos)
       << file;
   EXPECT_NE(
-      file.find("\t\t\t\tregion_size = 4096\n"
-                "\t\t\t\traids = [\"r_rmeta_0\", \"r_rimage_0\", \"r_rmeta_1\", \"r_rimage_1\"]\n"),
+      file.find("\t\t\t\tregion_size = 4096\n\n"  // raids as LVM writes them: a pair a line
+                "\t\t\t\traids = [\n\t\t\t\t\t\"r_rmeta_0\", \"r_rimage_0\",\n"
+                "\t\t\t\t\t\"r_rmeta_1\", \"r_rimage_1\"\n\t\t\t\t]\n"),
       std::string::npos);
   EXPECT_NE(file.find("\tmax_pv = 0\n\n\tallocation_policy = \"cling\"\n\tmetadata_copies = 0\n"
                       "\tsystem_id = \"host1\"\n\n\tphysical_volumes {\n"),
@@ -612,10 +612,14 @@ TEST(MetadataTest, ValidateRejectsBrokenVgs) {
   vg.lvs[1].extra.push_back(ConfigNode{"segment9", true, {}, {}, 0, ""});
   EXPECT_EQ(Invalid(vg), "vg0/lv2: extra section 'segment9' would read as a segment");
   vg = SmallVg();
-  vg.lvs[1].segments[0].type = "raid1";
+  vg.lvs[1].segments[0].type = "thin";
   EXPECT_EQ(Invalid(vg),
-            "vg0/lv2 segment 1: areas of a 'raid1' segment are not modelled; keep them in the "
+            "vg0/lv2 segment 1: areas of a 'thin' segment are not modelled; keep them in the "
             "segment's extra keys");
+  vg = SmallVg();
+  vg.lvs[1].segments[0].type = "raid1";
+  vg.lvs[1].segments[0].areas.resize(2, vg.lvs[1].segments[0].areas[0]);
+  EXPECT_EQ(Invalid(vg), "vg0/lv2 segment 1: raid sub-LV pv1 names no LV of vg0");
 }
 
 TEST(MetadataTest, ValidateChecksLvAreasAndPvmoveShape) {
