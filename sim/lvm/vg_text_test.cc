@@ -11,7 +11,7 @@
 namespace lvlab::lvm {
 namespace {
 
-const std::filesystem::path kTestdata = std::filesystem::path(__FILE__).parent_path() / "testdata";
+const std::filesystem::path kTestdata = LVLAB_TESTDATA;
 constexpr const char* kBackupFile = "vg0-250G-lvm2.03.16.vg";
 constexpr const char* kOnDiskFile = "testvg-ondisk-mda-lvm2.03.17.txt";
 constexpr const char* kPvmoveFile = "pvmove-in-progress.vg";
