@@ -28,8 +28,10 @@ void SetupLvcreate(CLI::App& app, Runner& r) {
   cmd->add_option("-I,--stripesize", *stripe_size, "Stripe size (default 64k)");
   cmd->add_option("--alloc", a->alloc, "normal, contiguous, cling or anywhere")
       ->check(CLI::IsMember({"normal", "contiguous", "cling", "anywhere"}));
-  cmd->add_option("--type", *type, "linear, striped or raid1")
-      ->check(CLI::IsMember({"linear", "striped", "raid1"}));
+  cmd->add_option("--type", *type, "linear, striped, raid1 or mirror")
+      ->check(CLI::IsMember({"linear", "striped", "raid1", "mirror"}));
+  cmd->add_option("--mirrorlog", a->mirrorlog, "mirror: core or disk (default disk)")
+      ->check(CLI::IsMember({"core", "disk"}));
   cmd->add_option("-m,--mirrors", a->mirrors, "raid1: mirror images besides the first (1-3)");
   cmd->add_flag("--nosync", a->nosync, "raid1: skip the initial resync");
   cmd->add_option("-a,--activate", *activate, "y (default) or n");
@@ -37,11 +39,12 @@ void SetupLvcreate(CLI::App& app, Runner& r) {
   cmd->footer("Examples:\n  lvlab lvcreate -L 40M -n lv0 vg0\n"
               "  lvlab lvcreate -l 30 -n lv0 vg0 pv1:0-9 pv2:0-9 pv3:0-9\n"
               "  lvlab lvcreate -s -L 20M -n snap vg0/lv0\n"
-              "  lvlab lvcreate --type raid1 -m 1 -L 40M -n r0 vg0");
+              "  lvlab lvcreate --type raid1 -m 1 -L 40M -n r0 vg0\n"
+              "  lvlab lvcreate --type mirror -m 1 --mirrorlog core -L 40M -n m0 vg0");
   cmd->callback([&r, a, size, stripe_size, activate, zero, L, l, snapshot, chunk, type] {
-    if (*type == "raid1") a->type = "raid1";
-    if (a->type != "raid1" && (a->mirrors || a->nosync)) {
-      return r.Fail(InvalidArgument("-m and --nosync need --type raid1"));
+    if (*type == "raid1" || *type == "mirror") a->type = *type;
+    if (a->type.empty() && (a->mirrors || a->nosync)) {
+      return r.Fail(InvalidArgument("-m and --nosync need --type raid1 or mirror"));
     }
     if (!*L && !*l) return r.Fail(InvalidArgument("Please specify either size or extents (-L or -l)"));
     if (*L) {

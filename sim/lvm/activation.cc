@@ -56,6 +56,26 @@ Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
         LVLAB_ASSIGN_OR_RETURN(std::string dev, AreaDev(vg, a, 0, ctx, lv));
         line += " " + dev;
       }
+    } else if (seg.type == "mirror" && !lv.Has(kPvmove)) {
+      // A mirror LV (lib/mirror/mirrored.c): its images are sub-LVs; the log
+      // is in core or on the mirror_log LV; handle_errors as LVM sets it.
+      const std::string region = std::to_string(
+          seg.region_size ? seg.region_size : MirrorRegionSize(vg.extent_size, seg.extent_count));
+      std::string log = "core 1 " + region;
+      if (!seg.mirror_log.empty()) {
+        const std::string dev = ctx.lv_dev(seg.mirror_log);
+        if (dev.empty()) {
+          return FailedPrecondition(vg.name + "/" + lv.name + " needs " + vg.name + "/" +
+                                    seg.mirror_log + " active first");
+        }
+        log = "disk 2 " + dev + " " + region;
+      }
+      line += "mirror " + log + " " + std::to_string(seg.areas.size());
+      for (const Area& a : seg.areas) {
+        LVLAB_ASSIGN_OR_RETURN(std::string dev, AreaDev(vg, a, 0, ctx, lv));
+        line += " " + dev;
+      }
+      line += " 1 handle_errors";
     } else if (seg.type == "raid1") {
       // lvm2 raid: a VISIBLE, read-only image is split off with its
       // changes tracked: "- -" holds its slot.
@@ -121,6 +141,7 @@ std::vector<std::string> ActivationOrder(const VolumeGroup& vg, const std::strin
     if (!lv) return;
     auto area_deps = [&] {
       for (const Segment& seg : lv->segments) {
+        if (!seg.mirror_log.empty()) visit(seg.mirror_log);
         for (const Area& a : seg.areas) {
           if (a.kind == Area::Kind::kLv) visit(a.name);
         }

@@ -80,6 +80,7 @@ Status CheckNotLocked(const VolumeGroup& vg, const LogicalVolume& lv, const std:
 Status Lvcreate(Context& ctx, const LvcreateArgs& a) {
   LVLAB_RETURN_IF_ERROR(CheckLvName(a.name));
   if (a.type == "raid1") return LvcreateRaid1(ctx, a);
+  if (a.type == "mirror") return LvcreateMirror(ctx, a);
   LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, a.vg));
   VolumeGroup& vg = r.vg;
   if (vg.FindLv(a.name)) {

@@ -43,29 +43,26 @@ void RemoveDevices(Context& ctx, const VolumeGroup& vg, const std::vector<std::s
   }
 }
 
-}  // namespace
-
-Status LvcreateRaid1(Context& ctx, const LvcreateArgs& a) {
-  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, a.vg));
-  VolumeGroup& vg = r.vg;
+// Checks and sizes a new multi-image LV: its extents and `need` PVs with
+// room for extents + 1 each (PV arguments first, else the VG's).
+Status PlanImages(Context& ctx, VolumeGroup& vg, const LvcreateArgs& a, uint32_t need,
+                  uint64_t* extents, std::vector<std::string>* chosen) {
   if (vg.FindLv(a.name)) {
     return AlreadyExists("Logical Volume \"" + a.name + "\" already exists in volume group \"" +
                          a.vg + "\"");
   }
   if (a.mirrors < 1 || a.mirrors > 3) {
-    return InvalidArgument("raid1 takes -m 1 to 3 (images = mirrors + 1)");
+    return InvalidArgument(a.type + " takes -m 1 to 3 (images = mirrors + 1)");
   }
-  uint64_t extents = 0;
   if (a.size_bytes) {
-    extents = (*a.size_bytes + vg.extent_bytes() - 1) / vg.extent_bytes();
+    *extents = (*a.size_bytes + vg.extent_bytes() - 1) / vg.extent_bytes();
   } else if (!a.extents.empty() && a.extents.find_first_not_of("0123456789") == std::string::npos &&
              a.extents.size() < 18) {
-    extents = std::stoull(a.extents);
+    *extents = std::stoull(a.extents);
   } else {
-    return InvalidArgument("raid1 LVs take -L SIZE or -l N (a number of extents)");
+    return InvalidArgument(a.type + " LVs take -L SIZE or -l N (a number of extents)");
   }
-  if (extents == 0) return InvalidArgument("Unable to create LV " + a.name + " with no extents");
-  const uint32_t images = a.mirrors + 1;
+  if (*extents == 0) return InvalidArgument("Unable to create LV " + a.name + " with no extents");
   LVLAB_ASSIGN_OR_RETURN(std::vector<PeRange> ranges, ParsePvArgs(ctx, vg, a.pvs));
   std::vector<std::string> candidates;
   for (const PeRange& pr : ranges) {
@@ -76,20 +73,92 @@ Status LvcreateRaid1(Context& ctx, const LvcreateArgs& a) {
   if (candidates.empty()) {
     for (const PhysicalVolume& pv : vg.pvs) candidates.push_back(pv.key);
   }
-  std::vector<std::string> chosen;
   for (const std::string& key : candidates) {
     const PhysicalVolume* pv = vg.FindPv(key);
-    if (pv->Has(kAllocatable) && pv->pe_count - vg.AllocatedExtents(*pv) >= extents + 1) {
-      chosen.push_back(key);
+    if (pv->Has(kAllocatable) && pv->pe_count - vg.AllocatedExtents(*pv) >= *extents + 1) {
+      chosen->push_back(key);
     }
-    if (chosen.size() == images) break;
+    if (chosen->size() == need) break;
   }
-  if (chosen.size() < images) {
-    return NoSpace("Insufficient suitable allocatable extents for logical volume " + a.name +
-                   ": raid1 with " + std::to_string(images) + " images needs " +
-                   std::to_string(images) + " PVs with " + std::to_string(extents + 1) +
+  if (chosen->size() < need) {
+    return NoSpace("Insufficient suitable allocatable extents for logical volume " + a.name + ": " +
+                   a.type + " with " + std::to_string(a.mirrors + 1) + " images needs " +
+                   std::to_string(need) + " PVs with " + std::to_string(*extents + 1) +
                    " free extents each; add PVs or make it smaller");
   }
+  return Status::Ok();
+}
+
+// Allocates a hidden sub-LV of `extents` on `pv_key` and appends it to vg.
+Status AddSubLv(Context& ctx, VolumeGroup& vg, const std::string& name, uint64_t extents,
+                const std::string& pv_key) {
+  AllocRequest req;
+  req.extents = extents;
+  req.allowed = {PeRange{pv_key, 0, 0}};
+  LVLAB_ASSIGN_OR_RETURN(std::vector<Chunk> chunks, Allocate(vg, req));
+  LogicalVolume sub = SubLv(ctx, name);
+  AppendSegments(sub, chunks, 0);
+  vg.lvs.push_back(sub);  // hidden LVs go last
+  return Status::Ok();
+}
+
+// Wipes the first 64 KiB of a sub-LV (a metadata or log LV starts new).
+Status Wipe(Context& ctx, const VolumeGroup& vg, const std::string& lv) {
+  LVLAB_RETURN_IF_ERROR(ctx.sys.Activate(vg, lv));
+  Status st = WriteDevice(ctx.sys, DmName(vg.name, lv), 0, std::vector<uint8_t>(64 << 10, 0));
+  LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(vg, lv));
+  return st;
+}
+
+LogicalVolume TopLv(Context& ctx, const std::string& name) {
+  LogicalVolume top = SubLv(ctx, name);
+  top.status = {kRead, kWrite, kVisible};
+  return top;
+}
+
+}  // namespace
+
+Status LvcreateMirror(Context& ctx, const LvcreateArgs& a) {
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, a.vg));
+  VolumeGroup& vg = r.vg;
+  if (a.mirrorlog != "core" && a.mirrorlog != "disk") {
+    return InvalidArgument("--mirrorlog takes core or disk");
+  }
+  const bool disk = a.mirrorlog == "disk";
+  const uint32_t images = a.mirrors + 1;
+  uint64_t extents = 0;
+  std::vector<std::string> chosen;
+  LVLAB_RETURN_IF_ERROR(PlanImages(ctx, vg, a, images + (disk ? 1 : 0), &extents, &chosen));
+  LogicalVolume top = TopLv(ctx, a.name);
+  Segment seg;
+  seg.extent_count = extents;
+  seg.type = "mirror";
+  seg.region_size = MirrorRegionSize(vg.extent_size, extents);
+  for (uint32_t i = 0; i < images; ++i) {
+    const std::string name = a.name + "_mimage_" + std::to_string(i);
+    LVLAB_RETURN_IF_ERROR(AddSubLv(ctx, vg, name, extents, chosen[i]));
+    seg.areas.push_back({Area::Kind::kLv, name, 0});
+  }
+  if (disk) {
+    seg.mirror_log = a.name + "_mlog";
+    LVLAB_RETURN_IF_ERROR(AddSubLv(ctx, vg, seg.mirror_log, 1, chosen[images]));
+  }
+  top.segments.push_back(seg);
+  InsertVisible(vg, top);
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  if (disk) LVLAB_RETURN_IF_ERROR(Wipe(ctx, vg, seg.mirror_log));
+  if (a.activate) LVLAB_RETURN_IF_ERROR(ctx.sys.Activate(vg, a.name));
+  ctx.out << "  Logical volume \"" << a.name << "\" created.\n";
+  return Status::Ok();
+}
+
+Status LvcreateRaid1(Context& ctx, const LvcreateArgs& a) {
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, a.vg));
+  VolumeGroup& vg = r.vg;
+  const uint32_t images = a.mirrors + 1;
+  uint64_t extents = 0;
+  std::vector<std::string> chosen;
+  LVLAB_RETURN_IF_ERROR(PlanImages(ctx, vg, a, images, &extents, &chosen));
   LogicalVolume top;
   top.name = a.name;
   top.id = ctx.lab().NewId();

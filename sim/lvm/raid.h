@@ -25,6 +25,11 @@
 namespace lvlab::lvm {
 
 Status LvcreateRaid1(Context& ctx, const LvcreateArgs& a);
+// lvcreate --type mirror -m N [--mirrorlog core|disk]: LV_mimage_N on
+// distinct PVs, a disk log LV_mlog (one extent, wiped) on yet another PV;
+// activated as the mirror target with handle_errors. Fault policies
+// (mirror_image_fault_policy, mirror_log_fault_policy) are not built.
+Status LvcreateMirror(Context& ctx, const LvcreateArgs& a);
 
 struct LvconvertSplitArgs {
   std::string lv;  // VG/LV

@@ -121,5 +121,26 @@ TEST_F(RaidCommandsTest, BadRequestsAreRefusedAndChangeNothing) {
   EXPECT_FALSE(LvconvertSplitMirrors(m_.ctx(), split).ok());  // neither --name nor tracking
 }
 
+TEST_F(RaidCommandsTest, MirrorLvsWithDiskAndCoreLogsSyncTheirImages) {
+  LvcreateArgs a;
+  a.vg = "vg0", a.name = "m0", a.extents = "4", a.type = "mirror", a.mirrors = 1;
+  Status st = Lvcreate(m_.ctx(), a);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(Vg().FindLv("m0")->segments[0].mirror_log, "m0_mlog");
+  EXPECT_NE(Table("vg0-m0").find(" mirror disk 2 254:"), std::string::npos) << Table("vg0-m0");
+  EXPECT_NE(Table("vg0-m0").find(" 1 handle_errors"), std::string::npos) << Table("vg0-m0");
+  a.name = "m1", a.mirrorlog = "core";
+  ASSERT_TRUE(Lvcreate(m_.ctx(), a).ok());
+  EXPECT_NE(Table("vg0-m1").find(" mirror core 1 4096 2 254:"), std::string::npos)
+      << Table("vg0-m1");
+  Idle(2);
+  const std::vector<uint8_t> data(1 << 20, 0x61);
+  ASSERT_TRUE(WriteDevice(m_.sys(), "vg0-m0", 1 << 20, data).ok());
+  EXPECT_EQ(*ReadDevice(m_.sys(), "vg0-m0_mimage_0", 1 << 20, 1 << 20), data);
+  EXPECT_EQ(*ReadDevice(m_.sys(), "vg0-m0_mimage_1", 1 << 20, 1 << 20), data);
+  EXPECT_NE(m_.sys().kernel().StatusLines("vg0-m0")->find("2/2"), std::string::npos)
+      << *m_.sys().kernel().StatusLines("vg0-m0");
+}
+
 }  // namespace
 }  // namespace lvlab::lvm

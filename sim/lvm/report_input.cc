@@ -4,6 +4,7 @@
 
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
+#include "sim/lvm/pvmove_poll.h"
 #include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
@@ -61,6 +62,13 @@ ReportLvState LvState(System& sys, const VolumeGroup& vg, const LogicalVolume& l
   st.dm_name = dev->name();
   st.devno = dev->devno().ToString();
   st.copy_percent = PvmoveProgress(sys, vg, lv);
+  if (!lv.segments.empty() && lv.segments.front().type == "mirror" && !lv.Has(kPvmove)) {
+    auto status = sys.kernel().StatusLines(dev->name());
+    const auto counts = MirrorSyncCounts(status.ok() ? *status : "");
+    if (!counts.empty() && counts[0].second > 0) {
+      st.copy_percent = 100.0 * double(counts[0].first) / double(counts[0].second);
+    }
+  }
   if (!lv.segments.empty() && lv.segments.front().type == "raid1") {
     // "0 N raid raid1 2 AA cur/max idle 0 0 -": sync_percent is cur/max.
     auto status = sys.kernel().StatusLines(dev->name());
