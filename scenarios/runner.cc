@@ -52,6 +52,39 @@ void ScenarioRun::OnBoot() {
   log_.Attach(machine_.sys().trace(), boot_ns_);
   if (o_.narrate) machine_.sys().set_narration(&out_);
   machine_.sys().trace().Emit("boot", {{"n", machine_.boots()}});
+  machine_.sys().trace().Subscribe([this](std::string_view type, const std::string& line) {
+    if (type == "snapshot-created" || type == "snapshot-merge-started") {
+      SnapshotEvent(type, line);
+    }
+  });
+}
+
+namespace {
+
+// The string value of "key" in a trace line, "" if absent.
+std::string TraceString(const std::string& line, const std::string& key) {
+  const std::string tag = "\"" + key + "\":\"";
+  const size_t at = line.find(tag);
+  if (at == std::string::npos) return "";
+  const size_t from = at + tag.size();
+  return line.substr(from, line.find('"', from) - from);
+}
+
+}  // namespace
+
+// The oracle follows snapshots: a new snapshot reads as its origin did; once
+// a merge starts the origin reads as the snapshot did, and the snapshot's
+// device is gone.
+void ScenarioRun::SnapshotEvent(std::string_view type, const std::string& line) {
+  const std::string vg = TraceString(line, "vg");
+  const std::string cow = vg + "/" + TraceString(line, "lv");
+  const std::string origin = vg + "/" + TraceString(line, "origin");
+  if (type == "snapshot-created") {
+    if (oracle_.tracked(origin)) oracle_.Copy(origin, cow);
+  } else if (oracle_.tracked(cow)) {
+    oracle_.Copy(cow, origin);
+    oracle_.Untrack(cow);
+  }
 }
 
 void ScenarioRun::Narrate(const std::string& line) {

@@ -97,6 +97,9 @@ Status ScenarioRun::StartWorkload(const WorkloadDecl& decl) {
                               "; stop it first (workload: {stop: " + decl.lv + "})");
   }
   LVLAB_RETURN_IF_ERROR(decl.spec.Validate(dev->size_sectors()));
+  // An LV made by a run: step (lvcreate --type raid1 ...) is tracked from its
+  // first workload on; it reads as zeros until then (fresh PVs, wiped start).
+  if (!oracle_.tracked(decl.lv)) oracle_.Track(decl.lv, dev->size_sectors());
   const uint64_t seed =
       Rng(seed_)
           .Derive("scenario-workload/" + decl.lv + "/" + std::to_string(workload_serial_++))

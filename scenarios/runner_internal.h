@@ -41,6 +41,7 @@ class ScenarioRun {
  private:
   // runner.cc
   void OnBoot();
+  void SnapshotEvent(std::string_view type, const std::string& line);
   uint64_t Now();
   void Narrate(const std::string& line);
   void DrainMachineOutput();

@@ -34,6 +34,7 @@ void SetupVerbs(CLI::App& app, Runner& r) {
   SetupLvextend(app, r);
   SetupLvremove(app, r);
   SetupLvchange(app, r);
+  SetupLvconvert(app, r);
   SetupReports(app, r);
   SetupDmsetup(app, r);
   SetupVgcfgbackup(app, r);

@@ -46,6 +46,7 @@ void SetupLvcreate(CLI::App& app, Runner& r);
 void SetupLvextend(CLI::App& app, Runner& r);
 void SetupLvremove(CLI::App& app, Runner& r);
 void SetupLvchange(CLI::App& app, Runner& r);
+void SetupLvconvert(CLI::App& app, Runner& r);
 void SetupReports(CLI::App& app, Runner& r);  // pvs, vgs, lvs
 void SetupDmsetup(CLI::App& app, Runner& r);
 void SetupVgcfgbackup(CLI::App& app, Runner& r);

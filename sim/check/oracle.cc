@@ -55,6 +55,16 @@ void Oracle::Track(const std::string& lv, uint64_t nsectors) {
 
 bool Oracle::tracked(std::string_view lv) const { return lvs_.find(lv) != lvs_.end(); }
 
+void Oracle::Copy(const std::string& from, const std::string& to) {
+  const Lv copy = Get(from, "Copy");
+  lvs_[to] = copy;
+}
+
+void Oracle::Untrack(const std::string& lv) {
+  auto it = lvs_.find(lv);
+  if (it != lvs_.end()) lvs_.erase(it);
+}
+
 uint64_t Oracle::size_sectors(std::string_view lv) const {
   return Get(lv, "size_sectors").nsectors;
 }

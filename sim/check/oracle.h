@@ -71,6 +71,12 @@ class Oracle {
   // beyond a smaller size).
   void Track(const std::string& lv, uint64_t nsectors);
   bool tracked(std::string_view lv) const;
+  // `to` becomes a copy of `from` (a snapshot taken, a snapshot merged back
+  // into its origin): the same durable, pending and in-flight values.
+  // REQUIRES: tracked(from).
+  void Copy(const std::string& from, const std::string& to);
+  // Stops tracking `lv` (its device is gone).
+  void Untrack(const std::string& lv);
   // REQUIRES: tracked(lv).
   uint64_t size_sectors(std::string_view lv) const;
 

@@ -28,6 +28,15 @@ struct MirrorBugs {
   // another; after reboot the region counts as in sync and is never
   // recopied, so the legs silently disagree.
   bool clean_before_flush = false;
+
+  // snapshot-merge clears the merged exceptions from the COW store without
+  // first flushing the origin (the kernel's merge_callback calls
+  // blkdev_issue_flush on the origin before commit_merge). The failure it
+  // re-creates: a power loss after the cleared area reached the disk but
+  // before the copied chunks left the origin's volatile cache loses those
+  // chunks twice over: the origin reverts to its old data and the exception
+  // that could have recopied it is gone.
+  bool merge_clear_before_flush = false;
 };
 
 }  // namespace lvlab::dm

@@ -36,6 +36,7 @@
 #include "sim/dm/copier.h"
 #include "sim/dm/device.h"
 #include "sim/dm/disk_device.h"
+#include "sim/dm/snapshot_registry.h"
 #include "sim/engine/scheduler.h"
 #include "sim/engine/trace.h"
 #include "sim/store/disk.h"
@@ -73,6 +74,8 @@ class Kernel {
   Copier& copier() { return copier_; }
   // Read live by the targets; set before or between I/Os.
   MirrorBugs& bugs() { return bugs_; }
+  // Which snapshots hang off which origin (the kernel's _origins hash).
+  SnapshotRegistry& snapshots() { return snapshots_; }
 
   // Attaches a disk as 7:minor. REQUIRES: disk outlives the Kernel; the
   // minor is free.
@@ -138,6 +141,7 @@ class Kernel {
   bool trace_io_ = false;
   Copier copier_;
   MirrorBugs bugs_;
+  SnapshotRegistry snapshots_;
   std::map<uint32_t, std::unique_ptr<DiskDevice>> disks_;                // by minor
   std::map<std::string, std::unique_ptr<Device>, std::less<>> devices_;  // by name
   std::map<DevNo, BlockDevice*> by_devno_;

@@ -8,6 +8,8 @@
 #include "sim/dm/builtin_targets.h"
 #include "sim/dm/device.h"
 #include "sim/dm/kernel.h"
+#include "sim/dm/raid_target.h"
+#include "sim/dm/snapshot_target.h"
 
 namespace lvlab::dm {
 namespace {
@@ -25,6 +27,10 @@ Registry& GetRegistry() {
     (*r)["flakey"] = NewFlakeyTarget;
     (*r)["delay"] = NewDelayTarget;
     (*r)["dust"] = NewDustTarget;
+    (*r)["raid"] = NewRaidTarget;
+    (*r)["snapshot"] = NewSnapshotTarget;
+    (*r)["snapshot-merge"] = NewSnapshotMergeTarget;
+    (*r)["snapshot-origin"] = NewSnapshotOriginTarget;
     return r;
   }();
   return *registry;

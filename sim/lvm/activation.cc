@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "sim/lvm/names.h"
 #include "sim/lvm/pv_format.h"
+#include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -54,6 +56,48 @@ Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
         LVLAB_ASSIGN_OR_RETURN(std::string dev, AreaDev(vg, a, 0, ctx, lv));
         line += " " + dev;
       }
+    } else if (seg.type == "mirror" && !lv.Has(kPvmove)) {
+      // A mirror LV (lib/mirror/mirrored.c): its images are sub-LVs; the log
+      // is in core or on the mirror_log LV; handle_errors as LVM sets it.
+      const std::string region = std::to_string(
+          seg.region_size ? seg.region_size : MirrorRegionSize(vg.extent_size, seg.extent_count));
+      std::string log = "core 1 " + region;
+      if (!seg.mirror_log.empty()) {
+        const std::string dev = ctx.lv_dev(seg.mirror_log);
+        if (dev.empty()) {
+          return FailedPrecondition(vg.name + "/" + lv.name + " needs " + vg.name + "/" +
+                                    seg.mirror_log + " active first");
+        }
+        log = "disk 2 " + dev + " " + region;
+      }
+      line += "mirror " + log + " " + std::to_string(seg.areas.size());
+      for (const Area& a : seg.areas) {
+        LVLAB_ASSIGN_OR_RETURN(std::string dev, AreaDev(vg, a, 0, ctx, lv));
+        line += " " + dev;
+      }
+      line += " 1 handle_errors";
+    } else if (seg.type == "raid1") {
+      // lvm2 raid: a VISIBLE, read-only image is split off with its
+      // changes tracked: "- -" holds its slot.
+      const bool nosync = lv.Has("NOTSYNCED");
+      const uint64_t region = seg.region_size ? seg.region_size : 1024;
+      line += "raid raid1 " + std::string(nosync ? "4 0 nosync" : "3 0") + " region_size " +
+              std::to_string(region) + " " + std::to_string(seg.areas.size() / 2);
+      for (size_t k = 0; k + 1 < seg.areas.size(); k += 2) {
+        const LogicalVolume* image = vg.FindLv(seg.areas[k + 1].name);
+        if (image && image->visible() && !image->Has(kWrite)) {
+          line += " - -";
+          continue;
+        }
+        for (const Area& a : {seg.areas[k], seg.areas[k + 1]}) {
+          std::string dev = ctx.lv_dev(a.name);
+          if (dev.empty()) {
+            return FailedPrecondition(vg.name + "/" + lv.name + " needs " + vg.name + "/" +
+                                      a.name + " active first");
+          }
+          line += " " + dev;
+        }
+      }
     } else if (seg.type == "error" || seg.type == "zero") {
       line += seg.type;
     } else if (seg.type == "mirror" && lv.Has(kPvmove) && seg.areas.size() == 2) {
@@ -78,26 +122,73 @@ Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
   return out;
 }
 
+std::pair<std::string, std::string> SplitNode(const std::string& node) {
+  const size_t colon = node.find(':');
+  if (colon == std::string::npos) return {node, ""};
+  return {node.substr(0, colon), node.substr(colon + 1)};
+}
+
 std::vector<std::string> ActivationOrder(const VolumeGroup& vg, const std::string& name) {
   std::vector<std::string> order;
   std::set<std::string> seen;
+  auto push = [&order](const std::string& n) {
+    if (std::find(order.begin(), order.end(), n) == order.end()) order.push_back(n);
+  };
   std::function<void(const std::string&)> visit = [&](const std::string& n) {
     if (!seen.insert(n).second) return;
-    const LogicalVolume* lv = vg.FindLv(n);
+    const auto [lv_name, layer] = SplitNode(n);
+    const LogicalVolume* lv = vg.FindLv(lv_name);
     if (!lv) return;
-    for (const Segment& seg : lv->segments) {
-      for (const Area& a : seg.areas) {
-        if (a.kind == Area::Kind::kLv) visit(a.name);
+    auto area_deps = [&] {
+      for (const Segment& seg : lv->segments) {
+        if (!seg.mirror_log.empty()) visit(seg.mirror_log);
+        for (const Area& a : seg.areas) {
+          if (a.kind == Area::Kind::kLv) visit(a.name);
+        }
       }
+    };
+    if (!layer.empty()) {
+      area_deps();
+      push(n);
+      return;
     }
-    order.push_back(n);
+    if (SnapshotSegment(*lv)) return;  // snapshotN: no device of its own
+    if (const Segment* s = SnapshotOfCow(vg, lv_name)) {
+      visit(s->origin);  // the origin's tree holds its snapshots
+      return;
+    }
+    const std::vector<const Segment*> snaps = SnapshotsOf(vg, lv_name);
+    if (!snaps.empty()) {
+      visit(lv_name + ":real");
+      for (const Segment* s : snaps) {
+        visit(s->cow_store + ":cow");
+        if (!s->merging) push(s->cow_store);
+      }
+      push(n);
+      return;
+    }
+    area_deps();
+    push(n);
   };
   visit(name);
   return order;
 }
 
 std::vector<std::string> Holders(const VolumeGroup& vg, const std::string& name) {
+  const auto [lv_name, layer] = SplitNode(name);
   std::vector<std::string> out;
+  if (layer == "real") {
+    // A merging snapshot's device may still exist (a deferred merge).
+    out.push_back(lv_name);
+    for (const Segment* s : SnapshotsOf(vg, lv_name)) out.push_back(s->cow_store);
+    return out;
+  }
+  if (layer == "cow") {
+    out.push_back(lv_name);
+    const Segment* s = SnapshotOfCow(vg, lv_name);
+    if (s && s->merging) out.push_back(s->origin);
+    return out;
+  }
   for (const LogicalVolume& lv : vg.lvs) {
     bool uses = std::any_of(lv.segments.begin(), lv.segments.end(), [&](const Segment& s) {
       return std::any_of(s.areas.begin(), s.areas.end(), [&](const Area& a) {
@@ -107,6 +198,50 @@ std::vector<std::string> Holders(const VolumeGroup& vg, const std::string& name)
     if (uses) out.push_back(lv.name);
   }
   return out;
+}
+
+Result<std::string> BuildNodeTable(const VolumeGroup& vg, const std::string& node,
+                                   const TableContext& ctx) {
+  const auto [lv_name, layer] = SplitNode(node);
+  const LogicalVolume* lv = vg.FindLv(lv_name);
+  if (!lv) return NotFound(vg.name + "/" + lv_name + " does not exist");
+  if (!layer.empty()) return BuildTable(vg, *lv, ctx);
+  const std::string where = vg.name + "/" + lv_name;
+  auto dev = [&](const std::string& n) -> Result<std::string> {
+    std::string d = ctx.lv_dev(n);
+    if (d.empty()) return FailedPrecondition(where + " needs " + DmName(vg.name, n) + " first");
+    return d;
+  };
+  if (SnapshotSegment(*lv)) {
+    return FailedPrecondition(where + " is a snapshot's internal LV and has no device");
+  }
+  if (const Segment* s = SnapshotOfCow(vg, lv_name)) {
+    if (s->merging) {
+      return FailedPrecondition(where + " is merging into " + s->origin + " and has no device");
+    }
+    LVLAB_ASSIGN_OR_RETURN(std::string real, dev(s->origin + ":real"));
+    LVLAB_ASSIGN_OR_RETURN(std::string cow, dev(lv_name + ":cow"));
+    return "0 " + std::to_string(s->extent_count * vg.extent_size) + " snapshot " + real + " " +
+           cow + " P " + std::to_string(s->chunk_size) + "\n";
+  }
+  if (!SnapshotsOf(vg, lv_name).empty()) {
+    LVLAB_ASSIGN_OR_RETURN(std::string real, dev(lv_name + ":real"));
+    const std::string len = std::to_string(lv->extent_count() * vg.extent_size);
+    if (const Segment* m = MergingSnapshotOf(vg, lv_name)) {
+      LVLAB_ASSIGN_OR_RETURN(std::string cow, dev(m->cow_store + ":cow"));
+      return "0 " + len + " snapshot-merge " + real + " " + cow + " P " +
+             std::to_string(m->chunk_size) + "\n";
+    }
+    return "0 " + len + " snapshot-origin " + real + "\n";
+  }
+  return BuildTable(vg, *lv, ctx);
+}
+
+std::string NodeUuid(const VolumeGroup& vg, const std::string& node) {
+  const auto [lv_name, layer] = SplitNode(node);
+  const LogicalVolume* lv = vg.FindLv(lv_name);
+  if (!lv) return "";
+  return DmUuid(vg, *lv) + (layer.empty() ? "" : "-" + layer);
 }
 
 std::string DmUuid(const VolumeGroup& vg, const LogicalVolume& lv) {

@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/base/status.h"
@@ -34,12 +35,26 @@ struct TableContext {
 Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
                                const TableContext& ctx);
 
-// `lv` and every LV its segments point at, dependencies first (pvmove0
-// before the LVs that use it), each once.
+// Activation nodes: an LV name, or "<lv>:<layer>" for LVM's layer devices
+// of snapshots (lv0:real, snap:cow; see snapshot_layout.h). DmName turns a
+// node into its dm name.
+std::pair<std::string, std::string> SplitNode(const std::string& node);
+
+// The nodes to activate for `lv`, dependencies first (pvmove0 before the
+// LVs that use it; ORIGIN:real and COW:cow before the snapshot and the
+// origin; an origin comes with its snapshots), each once.
 std::vector<std::string> ActivationOrder(const VolumeGroup& vg, const std::string& lv);
 
-// LVs whose segments point at `lv` (the holders), in VG order.
-std::vector<std::string> Holders(const VolumeGroup& vg, const std::string& lv);
+// Nodes whose devices use `node` (the holders): LVs whose segments point at
+// it, or for a layer the devices stacked on it.
+std::vector<std::string> Holders(const VolumeGroup& vg, const std::string& node);
+
+// The table of a node: BuildTable for plain LVs and layers; snapshot-origin
+// or snapshot-merge for an origin; snapshot for a COW LV.
+Result<std::string> BuildNodeTable(const VolumeGroup& vg, const std::string& node,
+                                   const TableContext& ctx);
+// DmUuid, with "-real"/"-cow" for layers; empty if the LV does not exist.
+std::string NodeUuid(const VolumeGroup& vg, const std::string& node);
 
 // The dm uuid of an LV: "LVM-" + vg id + lv id, dashes removed.
 std::string DmUuid(const VolumeGroup& vg, const LogicalVolume& lv);

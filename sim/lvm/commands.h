@@ -66,6 +66,14 @@ struct LvcreateArgs {
   std::string alloc = "normal";
   bool activate = true;
   bool zero = true;  // wipe the first 4 KiB, as lvcreate -Zy does
+  // -s: the origin LV (in `vg`); the new LV is its COW LV (snapshot.h).
+  std::string snapshot_origin;
+  uint64_t chunk_size_bytes = 4096;  // -c, --chunksize (4 KiB to 512 KiB)
+  // --type raid1|mirror -m N [--nosync] [--mirrorlog core|disk] (raid.h).
+  std::string type;
+  std::string mirrorlog = "disk";
+  uint32_t mirrors = 0;
+  bool nosync = false;
 };
 Status Lvcreate(Context& ctx, const LvcreateArgs& args);
 

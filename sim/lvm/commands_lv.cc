@@ -7,6 +7,9 @@
 #include "sim/lvm/commands.h"
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
+#include "sim/lvm/raid.h"
+#include "sim/lvm/snapshot.h"
+#include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -76,6 +79,8 @@ Status CheckNotLocked(const VolumeGroup& vg, const LogicalVolume& lv, const std:
 
 Status Lvcreate(Context& ctx, const LvcreateArgs& a) {
   LVLAB_RETURN_IF_ERROR(CheckLvName(a.name));
+  if (a.type == "raid1") return LvcreateRaid1(ctx, a);
+  if (a.type == "mirror") return LvcreateMirror(ctx, a);
   LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, a.vg));
   VolumeGroup& vg = r.vg;
   if (vg.FindLv(a.name)) {
@@ -91,6 +96,7 @@ Status Lvcreate(Context& ctx, const LvcreateArgs& a) {
     LVLAB_ASSIGN_OR_RETURN(extents, ParseExtents(a.extents, vg, ranges));
   }
   if (extents == 0) return InvalidArgument("Unable to create LV " + a.name + " with no extents");
+  if (!a.snapshot_origin.empty()) LVLAB_RETURN_IF_ERROR(CheckSnapshotOrigin(vg, a));
   if (extents % a.stripes) {
     extents += a.stripes - extents % a.stripes;
     ctx.out << "  Rounding size up to stripe boundary size " << SizeText(vg, extents) << ".\n";
@@ -115,6 +121,7 @@ Status Lvcreate(Context& ctx, const LvcreateArgs& a) {
   });
   vg.lvs.insert(pos, lv);
   LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  if (!a.snapshot_origin.empty()) return AddSnapshot(ctx, vg, a);
   if (a.activate) {
     LVLAB_RETURN_IF_ERROR(ctx.sys.Activate(vg, a.name));
     if (a.zero) {
@@ -205,6 +212,18 @@ Status Lvremove(Context& ctx, const std::vector<std::string>& paths, bool yes, s
       }
     }
     const std::string name = lv->name;
+    if (SnapshotOfCow(vg, name)) {
+      LVLAB_RETURN_IF_ERROR(RemoveSnapshot(ctx, vg, name));
+      continue;
+    }
+    if (!SnapshotsOf(vg, name).empty()) {
+      return Busy("Can't remove logical volume " + path + " with snapshots; remove " + vg.name +
+                  "/" + SnapshotsOf(vg, name)[0]->cow_store + " first");
+    }
+    if (SnapshotSegment(*lv)) {
+      return InvalidArgument("Can't remove internal logical volume " + path +
+                             "; remove its snapshot instead");
+    }
     // Deactivate first (with the old metadata), then commit, as lv_remove does.
     LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(vg, name));
     vg.lvs.erase(std::find_if(vg.lvs.begin(), vg.lvs.end(),
@@ -228,6 +247,7 @@ Status Lvchange(Context& ctx, const std::vector<std::string>& paths, bool activa
     if (activate && poll && r.vg.FindLv(name)->Has(kLocked)) {
       PollActivePvmoves(ctx, r.vg.name, kDefaultPollingInterval);
     }
+    if (activate && poll) PollMerges(ctx, r.vg.name, kDefaultPollingInterval);
   }
   return Status::Ok();
 }

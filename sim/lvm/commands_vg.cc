@@ -5,6 +5,7 @@
 #include "sim/lvm/commands.h"
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
+#include "sim/lvm/snapshot.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -208,6 +209,7 @@ Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate
     ctx.out << "  " << active << " logical volume(s) in volume group \"" << r.vg.name
             << "\" now active\n";
     if (activate && poll) PollActivePvmoves(ctx, r.vg.name, kDefaultPollingInterval);
+    if (activate && poll) PollMerges(ctx, r.vg.name, kDefaultPollingInterval);
   }
   return first_error;
 }

@@ -61,6 +61,18 @@ Status CheckSegmentShape(const std::string& where, const LogicalVolume& lv, cons
       return Corrupt(where + ": extents_moved " + std::to_string(*seg.extents_moved) +
                      " exceeds the segment's " + std::to_string(seg.extent_count) + " extents");
     }
+  } else if (seg.type == "raid1") {
+    if (seg.areas.size() < 2 || seg.areas.size() % 2 != 0) {
+      return Corrupt(where + ": a raid1 segment needs meta/image pairs");
+    }
+  } else if (seg.type == "snapshot") {
+    if (seg.chunk_size == 0 || (seg.chunk_size & (seg.chunk_size - 1)) != 0) {
+      return Corrupt(where + ": snapshot chunk_size " + std::to_string(seg.chunk_size) +
+                     " is not a power of 2");
+    }
+    if (seg.origin.empty() || seg.cow_store.empty() || seg.origin == seg.cow_store) {
+      return Corrupt(where + ": a snapshot needs an origin and a different COW LV");
+    }
   } else if (!seg.areas.empty()) {
     return Corrupt(where + ": areas of a '" + seg.type +
                    "' segment are not modelled; keep them in the segment's extra keys");
@@ -192,6 +204,7 @@ Status ValidateVg(const VolumeGroup& vg) {
     }
   }
   std::map<std::string, std::vector<Use>> pv_uses, lv_uses;
+  std::set<std::string> cow_users;
   for (const LogicalVolume& lv : vg.lvs) {
     const std::string lv_where = v + "/" + lv.name;
     if (lv.segments.empty()) return Corrupt(lv_where + " has no segments");
@@ -216,8 +229,24 @@ Status ValidateVg(const VolumeGroup& vg) {
       if (seg.extent_count == 0) return Corrupt(where + ": has no extents");
       next = seg.end_extent();
       LVLAB_RETURN_IF_ERROR(CheckSegmentShape(where, lv, seg));
+      if (seg.type == "snapshot") {
+        for (const std::string* n : {&seg.origin, &seg.cow_store}) {
+          if (!vg.FindLv(*n)) {
+            return Corrupt(where + ": snapshot LV " + *n + " names no LV of " + v);
+          }
+        }
+        if (!cow_users.insert(seg.cow_store).second) {
+          return Corrupt(where + ": COW LV " + seg.cow_store + " is used by two snapshots");
+        }
+      }
       const uint64_t len = seg.AreaLength();
       for (const Area& a : seg.areas) {
+        if (seg.type == "raid1") {  // whole sub-LVs, named only
+          if (a.kind != Area::Kind::kLv || !vg.FindLv(a.name)) {
+            return Corrupt(where + ": raid sub-LV " + a.name + " names no LV of " + v);
+          }
+          continue;
+        }
         const std::string area = "area " + a.name + ":" + std::to_string(a.start);
         uint64_t limit;
         if (a.kind == Area::Kind::kPv) {

@@ -26,6 +26,7 @@ inline constexpr const char* kPvmove = "PVMOVE";
 inline constexpr const char* kLocked = "LOCKED";
 inline constexpr const char* kAllocatable = "ALLOCATABLE";
 inline constexpr const char* kMissing = "MISSING";
+inline constexpr const char* kMerging = "MERGING";
 
 struct Area {
   enum class Kind { kPv, kLv };
@@ -46,6 +47,13 @@ struct Segment {
   uint64_t region_size = 0;                 // sectors
   std::optional<uint64_t> extents_moved;    // present only with PVMOVE status
   std::string mirror_log;                   // LV name, empty for core log
+  // snapshot segments (lib/snapshot/snapshot.c): the hidden snapshotN LV
+  // points at its origin and its COW LV; "merging_store" instead of
+  // "cow_store" while a merge is pending or running.
+  uint64_t chunk_size = 0;  // sectors
+  std::string origin;
+  std::string cow_store;
+  bool merging = false;
   std::vector<ConfigNode> extra;            // unmodelled keys, in order
   bool operator==(const Segment&) const = default;
 

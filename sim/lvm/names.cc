@@ -54,6 +54,12 @@ std::string DmName(const std::string& vg, const std::string& lv) {
     }
     return out;
   };
+  // An activation node "lv:layer" (lv0:real, snap:cow) is LVM's layer
+  // device: the layer is appended unescaped (build_dm_name).
+  const size_t colon = lv.find(':');
+  if (colon != std::string::npos) {
+    return escape(vg) + "-" + escape(lv.substr(0, colon)) + "-" + lv.substr(colon + 1);
+  }
   return escape(vg) + "-" + escape(lv);
 }
 

@@ -15,7 +15,8 @@ Status CheckVgName(const std::string& name);
 // _tdata, _tmeta, _vorigin, ...), as lvcreate refuses them.
 Status CheckLvName(const std::string& name);
 // The device-mapper name of VG/LV: dashes doubled, joined by one dash
-// ("my-vg", "lv" -> "my--vg-lv").
+// ("my-vg", "lv" -> "my--vg-lv"). A layer node "lv:real" gives LVM's layer
+// name "vg-lv-real".
 std::string DmName(const std::string& vg, const std::string& lv);
 
 }  // namespace lvlab::lvm

@@ -117,7 +117,11 @@ void Poller::Poll() {
     ctx_.sys.scheduler().After(10'000'000, [this] { Poll(); });
     return;
   }
-  PollLocked();
+  if (o_.merge) {
+    PollMerge();
+  } else {
+    PollLocked();
+  }
   ctx_.sys.UnlockVg(o_.vg);
 }
 

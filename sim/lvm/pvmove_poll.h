@@ -1,5 +1,6 @@
 // The pvmove poller (LVM's polldaemon with _pvmove_fns): one per pvmove LV,
-// driven by the System's scheduler. See pvmove.h.
+// driven by the System's scheduler. See pvmove.h. The same poller also
+// follows snapshot merges (_lvconvert_merge_fns; snapshot.h).
 #pragma once
 
 #include <memory>
@@ -21,6 +22,9 @@ class Poller {
     uint64_t interval_ns = 0;
     bool aborting = false;
     bool delay_first = false;
+    // A snapshot merge into origin `lv` (snapshot_merge_poll.cc), not a
+    // pvmove; `source` is VG/SNAP.
+    bool merge = false;
   };
   Poller(Context& ctx, Options options);
 
@@ -36,6 +40,8 @@ class Poller {
   void Finish(Status st);
   Status Checkpoint(VolumeGroup& vg);
   Status Complete(VolumeGroup& vg, bool abort);
+  void PollMerge();
+  Status FinishMerge(VolumeGroup& vg);
 
   Context& ctx_;
   Options o_;

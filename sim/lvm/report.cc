@@ -269,7 +269,7 @@ class RowBuilder {
     if (ClassifyLv(vg, lv).snapshot_internal) return false;
     if (sel_.lvs.contains({vg.name, lv.name})) return true;
     if (!sel_.everything && !sel_.vgs.contains(vg.name)) return false;
-    return lv.visible() || opts_.all;
+    return LvVisible(vg, lv) || opts_.all;
   }
 
   void AddLvRows(const VolumeGroup& vg, bool per_segment, std::vector<Row>& rows) const {

@@ -46,6 +46,8 @@ struct ReportLvState {
   std::optional<double> copy_percent;  // mirror/pvmove sync, 0..100
   std::string dm_name;
   std::string devno;  // "254:3" while active
+  std::optional<double> snap_percent;  // a snapshot's COW usage (data_percent), 0..100
+  bool snapshot_invalid = false;       // its status reads "Invalid"
 };
 
 struct ReportInput {

@@ -72,6 +72,7 @@ struct LvKind {
   bool origin = false;             // origin of an old-style snapshot
   bool cow = false;                // snapshot exception store (the visible snapshot)
   bool snapshot_internal = false;  // hidden "snapshotN" LV, never reported
+  bool merging = false;            // origin or COW of a merging snapshot
   bool mirror = false;             // top-level mirror
   bool mirror_image = false;
   bool mirror_log = false;
@@ -83,6 +84,8 @@ struct LvKind {
 LvKind ClassifyLv(const VolumeGroup& vg, const LogicalVolume& lv);
 // The LV's name, in brackets when hidden.
 std::string LvDisplayName(const LogicalVolume& lv);
+// lv_is_visible(): VISIBLE, and not the COW LV of a merging snapshot.
+bool LvVisible(const VolumeGroup& vg, const LogicalVolume& lv);
 // The source PV name of a pvmove LV, "" for other LVs.
 std::string MovePv(const Ctx& ctx, const VolumeGroup& vg, const LogicalVolume& lv);
 // The LV fields (lv_*, origin, move_pv, copy_percent, ...).

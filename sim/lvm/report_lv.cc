@@ -45,7 +45,7 @@ bool Partial(const Ctx* ctx, const VolumeGroup& vg, const LogicalVolume& lv, int
 
 char TypeChar(const LvKind& k) {
   if (k.pvmove) return 'p';
-  if (k.origin) return 'o';
+  if (k.origin) return k.merging ? 'O' : 'o';
   if (k.raid_meta) return 'e';
   if (k.raid) return 'r';
   if (k.mirror) return 'm';
@@ -53,7 +53,7 @@ char TypeChar(const LvKind& k) {
   if (k.mirror_image) return 'i';
   if (k.raid_image) return 'I';  // fixed below for hidden images
   if (k.mirror_log) return 'l';
-  if (k.cow) return 's';
+  if (k.cow) return k.merging ? 'S' : 's';
   return '-';
 }
 
@@ -81,7 +81,9 @@ std::string AttrWith(const Ctx* ctx, const VolumeGroup& vg, const LogicalVolume&
   a[2] = AllocPolicyChar(lv.allocation_policy);
   if (lv.Has(kLocked) || k.pvmove) a[2] = static_cast<char>(std::toupper(a[2]));
   if (lv.Has("FIXED_MINOR")) a[3] = 'm';
-  if (st.suspended) {
+  if (st.snapshot_invalid) {
+    a[4] = 'I';
+  } else if (st.suspended) {
     a[4] = 's';
   } else if (st.active) {
     a[4] = 'a';
@@ -94,7 +96,9 @@ std::string AttrWith(const Ctx* ctx, const VolumeGroup& vg, const LogicalVolume&
 }
 
 // Field functions. Each is called only for rows with an LV.
-std::string LvName(const Ctx&, const Row& r) { return LvDisplayName(*r.lv); }
+std::string LvName(const Ctx&, const Row& r) {
+  return LvVisible(*r.vg, *r.lv) ? r.lv->name : "[" + r.lv->name + "]";
+}
 std::string LvFullName(const Ctx&, const Row& r) { return r.vg->name + "/" + r.lv->name; }
 std::string LvUuid(const Ctx&, const Row& r) { return r.lv->id; }
 std::string LvAttrField(const Ctx& c, const Row& r) { return AttrWith(&c, *r.vg, *r.lv, r.state); }
@@ -138,9 +142,9 @@ std::string LvMinor(const Ctx&, const Row& r) { return PersistentNumber(*r.lv, "
 std::string Origin(const Ctx&, const Row& r) {
   for (const LogicalVolume& other : r.vg->lvs) {
     for (const Segment& seg : other.segments) {
-      if (seg.type == "snapshot" && ExtraString(seg, "cow_store") == r.lv->name) {
-        const LogicalVolume* origin = r.vg->FindLv(ExtraString(seg, "origin"));
-        return origin ? LvDisplayName(*origin) : ExtraString(seg, "origin");
+      if (seg.type == "snapshot" && seg.cow_store == r.lv->name) {
+        const LogicalVolume* origin = r.vg->FindLv(seg.origin);
+        return origin ? LvDisplayName(*origin) : seg.origin;
       }
     }
   }
@@ -156,6 +160,11 @@ std::string MirrorLog(const Ctx&, const Row& r) {
   if (log.empty()) return "";
   const LogicalVolume* log_lv = r.vg->FindLv(log);
   return log_lv ? LvDisplayName(*log_lv) : log;
+}
+
+std::string SnapPercent(const Ctx&, const Row& r) {
+  if (r.state.snapshot_invalid) return Percent(100.0);
+  return r.state.snap_percent ? Percent(*r.state.snap_percent) : "";
 }
 
 std::string CopyPercent(const Ctx&, const Row& r) {
@@ -212,8 +221,8 @@ constexpr FieldDef kLvFields[] = {
     {"lv_kernel_minor", "KMin", kLv, N, 0, KernelMinor},
     {"lv_suspended", "Suspended", kLv, N, 10, LvSuspended},
     {"lv_device_open", "DevOpen", kLv, N, 10, LvOpen},
-    {"data_percent", "Data%", kLv, P, 6, Empty},
-    {"snap_percent", "Snap%", kLv, P, 6, Empty},
+    {"data_percent", "Data%", kLv, P, 6, SnapPercent},
+    {"snap_percent", "Snap%", kLv, P, 6, SnapPercent},
     {"metadata_percent", "Meta%", kLv, P, 6, Empty},
     {"copy_percent", "Cpy%Sync", kLv, P, 0, CopyPercent},
     {"sync_percent", "Cpy%Sync", kLv, P, 0, CopyPercent},
@@ -239,11 +248,22 @@ LvKind ClassifyLv(const VolumeGroup& vg, const LogicalVolume& lv) {
     for (const Segment& seg : other.segments) {
       if (seg.mirror_log == lv.name) k.mirror_log = true;
       if (seg.type != "snapshot") continue;
-      if (ExtraString(seg, "origin") == lv.name) k.origin = true;
-      if (ExtraString(seg, "cow_store") == lv.name) k.cow = true;
+      if (seg.origin == lv.name) k.origin = true;
+      if (seg.cow_store == lv.name) k.cow = true;
+      if ((seg.origin == lv.name || seg.cow_store == lv.name) && seg.merging) k.merging = true;
     }
   }
   return k;
+}
+
+bool LvVisible(const VolumeGroup& vg, const LogicalVolume& lv) {
+  if (!lv.visible()) return false;
+  for (const LogicalVolume& other : vg.lvs) {
+    for (const Segment& seg : other.segments) {
+      if (seg.type == "snapshot" && seg.cow_store == lv.name && seg.merging) return false;
+    }
+  }
+  return true;
 }
 
 std::string LvDisplayName(const LogicalVolume& lv) {

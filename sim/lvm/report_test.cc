@@ -79,9 +79,10 @@ class ReportTest : public ::testing::Test {
     in_.pvs.push_back(ReportPv{"pv5", "", nullptr, 2097152, 2048, "7:5", false});
     in_.lv_state = [](const VolumeGroup&, const LogicalVolume& lv) {
       ReportLvState st;
-      if (lv.name == "lv0") st = {true, false, true, std::nullopt, "vg0-lv0", "254:0"};
-      if (lv.name == "lv1") st = {true, false, false, std::nullopt, "vg0-lv1", "254:1"};
-      if (lv.name == "pvmove0") st = {true, false, true, 35.0, "vg0-pvmove0", "254:3"};
+      const std::optional<double> none;
+      if (lv.name == "lv0") st = {true, false, true, none, "vg0-lv0", "254:0", none, false};
+      if (lv.name == "lv1") st = {true, false, false, none, "vg0-lv1", "254:1", none, false};
+      if (lv.name == "pvmove0") st = {true, false, true, 35.0, "vg0-pvmove0", "254:3", none, false};
       return st;
     };
   }

@@ -9,6 +9,7 @@
 
 #include "sim/base/units.h"
 #include "sim/lvm/report.h"
+#include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -261,7 +262,9 @@ std::string ShowDiagram(const VolumeGroup& vg, std::string_view lv_name, const P
                         const DevnoFn& devno) {
   std::vector<const LogicalVolume*> lvs;
   for (const LogicalVolume& lv : vg.lvs) {
-    if (lv_name.empty() ? lv.visible() : lv.name == lv_name) lvs.push_back(&lv);
+    // snapshotN has no extents of its own: shown only when asked for.
+    const bool listed = lv.visible() && !SnapshotSegment(lv);
+    if (lv_name.empty() ? listed : lv.name == lv_name) lvs.push_back(&lv);
   }
   if (!lv_name.empty() && lvs.empty()) {
     return "Logical volume \"" + vg.name + "/" + std::string(lv_name) + "\" not found\n";

@@ -8,6 +8,7 @@
 #include "sim/lvm/activation.h"
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove_poll.h"
+#include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -182,22 +183,46 @@ Status System::ActivateWithMinor(const VolumeGroup& vg, const std::string& name,
                                  std::optional<uint32_t> minor) {
   PlugDisks();
   if (minor && kernel_->Lookup(dm::DevNo{254, *minor})) minor.reset();  // taken meanwhile
-  for (const std::string& n : ActivationOrder(vg, name)) {
-    if (IsActive(vg, n)) continue;
-    const LogicalVolume* lv = vg.FindLv(n);
-    LVLAB_CHECK(lv) << n;
-    LVLAB_ASSIGN_OR_RETURN(std::string table, BuildTable(vg, *lv, Tables(vg)));
+  const std::vector<std::string> order = ActivationOrder(vg, name);
+  // The LV's own device first takes its minor, so that the layers created
+  // before it (ORIGIN-real, SNAP-cow) cannot take it.
+  bool precreated = false;
+  if (minor && !IsActive(vg, name) &&
+      std::find(order.begin(), order.end(), name) != order.end()) {
+    LVLAB_RETURN_IF_ERROR(
+        kernel_->Create(DmName(vg.name, name), NodeUuid(vg, name), minor).status());
+    precreated = true;
+  }
+  for (const std::string& n : order) {
     const std::string dm = DmName(vg.name, n);
-    LVLAB_ASSIGN_OR_RETURN(dm::DevNo devno,
-                           kernel_->Create(dm, DmUuid(vg, *lv), n == name ? minor : std::nullopt));
-    Status st = kernel_->Load(dm, table);
+    const bool mine = precreated && n == name;
+    if (IsActive(vg, n) && !mine) continue;
+    auto table = BuildNodeTable(vg, n, Tables(vg));
+    if (!table.ok()) {
+      if (precreated) (void)kernel_->Remove(DmName(vg.name, name));
+      return table.status();
+    }
+    dm::DevNo devno;
+    if (mine) {
+      devno = kernel_->Find(dm)->devno();
+    } else {
+      auto created = kernel_->Create(dm, NodeUuid(vg, n), std::nullopt);
+      if (!created.ok()) {
+        if (precreated) (void)kernel_->Remove(DmName(vg.name, name));
+        return created.status();
+      }
+      devno = *created;
+    }
+    Status st = kernel_->Load(dm, *table);
     if (st.ok()) st = kernel_->Resume(dm);
     if (!st.ok()) {
       (void)kernel_->Remove(dm);
+      if (precreated && !mine) (void)kernel_->Remove(DmName(vg.name, name));
       return st;
     }
     Narrate("activate " + vg.name + "/" + n + " as " + dm + " (" + devno.ToString() + "): " +
-            Chomp(table));
+            Chomp(*table));
+    TraceMergeStart(vg, n, *table);
   }
   return Status::Ok();
 }
@@ -214,17 +239,43 @@ Status System::Deactivate(const VolumeGroup& vg, const std::string& name) {
   if (const dm::Device* dev = kernel_->Find(dm); dev && dev->opens() > 0) {
     return Busy("Logical volume " + vg.name + "/" + name + " in use.");
   }
+  // An origin goes with its snapshots (merging ones too: a deferred merge
+  // leaves the snapshot's device up until now).
+  for (const Segment* s : SnapshotsOf(vg, name)) {
+    if (!IsActive(vg, s->cow_store)) continue;
+    const std::string snap = DmName(vg.name, s->cow_store);
+    if (const dm::Device* dev = kernel_->Find(snap); dev && dev->opens() > 0) {
+      return Busy("Logical volume " + vg.name + "/" + s->cow_store + " in use.");
+    }
+  }
   LVLAB_RETURN_IF_ERROR(kernel_->Remove(dm));
+  for (const Segment* s : SnapshotsOf(vg, name)) {
+    if (IsActive(vg, s->cow_store)) {
+      LVLAB_RETURN_IF_ERROR(kernel_->Remove(DmName(vg.name, s->cow_store)));
+    }
+  }
   Narrate("deactivate " + vg.name + "/" + name + " (remove " + dm + ")");
-  // Layers below that nothing active uses any more go too.
+  // Layers below that nothing active uses any more go too (an origin's
+  // snapshots go with it; a snapshot leaves its origin alone).
   std::vector<std::string> below = ActivationOrder(vg, name);
-  below.pop_back();
+  std::erase_if(below, [&](const std::string& n) {
+    return n == name || (SplitNode(n).second.empty() && !SnapshotsOf(vg, n).empty());
+  });
   for (auto it = below.rbegin(); it != below.rend(); ++it) {
     bool used = false;
     for (const std::string& holder : Holders(vg, *it)) used = used || IsActive(vg, holder);
     if (!used) LVLAB_RETURN_IF_ERROR(Deactivate(vg, *it));
   }
   return Status::Ok();
+}
+
+void System::TraceMergeStart(const VolumeGroup& vg, const std::string& node,
+                             const std::string& table) {
+  if (table.find(" snapshot-merge ") == std::string::npos) return;
+  const Segment* s = MergingSnapshotOf(vg, node);
+  const LogicalVolume* cow = s ? vg.FindLv(s->cow_store) : nullptr;
+  if (!cow || !merge_traced_.insert(DmName(vg.name, node) + " " + cow->id).second) return;
+  trace_->Emit("snapshot-merge-started", {{"vg", vg.name}, {"lv", s->cow_store}, {"origin", node}});
 }
 
 Status System::Reload(const VolumeGroup& vg, const std::string& name) {
@@ -234,8 +285,7 @@ Status System::Reload(const VolumeGroup& vg, const std::string& name) {
       LVLAB_RETURN_IF_ERROR(Activate(vg, n));
       continue;
     }
-    const LogicalVolume* lv = vg.FindLv(n);
-    LVLAB_ASSIGN_OR_RETURN(std::string table, BuildTable(vg, *lv, Tables(vg)));
+    LVLAB_ASSIGN_OR_RETURN(std::string table, BuildNodeTable(vg, n, Tables(vg)));
     const std::string dm = DmName(vg.name, n);
     auto live = kernel_->Table(dm, false);
     if (live.ok() && *live + "\n" == table) continue;
@@ -277,13 +327,12 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
   // resumed yet (libdm's delay_resume_if_new): a new pvmove mirror must not
   // start copying while its parents still write to the PVs directly.
   for (const std::string& n : order) {
-    const LogicalVolume* lv = next.FindLv(n);
-    if (!lv) continue;
-    auto table = BuildTable(next, *lv, Tables(next));
+    if (NodeUuid(next, n).empty()) continue;
+    auto table = BuildNodeTable(next, n, Tables(next));
     if (!table.ok()) return undo(table.status());
     const std::string dm = DmName(vg.name, n);
     if (!IsActive(next, n)) {
-      auto devno = kernel_->Create(dm, DmUuid(next, *lv));
+      auto devno = kernel_->Create(dm, NodeUuid(next, n));
       if (!devno.ok()) return undo(devno.status());
       created.push_back(n);
       if (Status st = kernel_->Load(dm, *table); !st.ok()) return undo(st);
@@ -325,6 +374,7 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
     const std::string dm = DmName(vg.name, n);
     LVLAB_RETURN_IF_ERROR(kernel_->Resume(dm));
     Narrate("resume " + dm + " (" + DevNoOf(vg, n) + ")");
+    if (auto live = kernel_->Table(dm); live.ok()) TraceMergeStart(vg, n, *live);
   }
   return Status::Ok();
 }

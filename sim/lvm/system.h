@@ -103,6 +103,10 @@ class System {
   std::unique_ptr<dm::Kernel> kernel_;
   std::unique_ptr<PollerSet> pollers_;
   std::set<std::string> locked_vgs_;
+  // Emits "snapshot-merge-started" (vg, lv: the snapshot, origin) when an
+  // origin's device first goes live as snapshot-merge in this boot.
+  void TraceMergeStart(const VolumeGroup& vg, const std::string& node, const std::string& table);
+  std::set<std::string> merge_traced_;  // dm names already traced
   std::ostream* narrate_ = nullptr;
 };
 

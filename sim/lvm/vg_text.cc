@@ -275,6 +275,32 @@ Status ReadSegment(const ConfigNode& sn, const std::string& where, const ReadCon
     LVLAB_RETURN_IF_ERROR(f.Str("mirror_log", &seg->mirror_log, false));
     LVLAB_RETURN_IF_ERROR(f.Uint("region_size", &seg->region_size, false));
     LVLAB_RETURN_IF_ERROR(ReadAreas(f, "mirrors", mirrors, ctx.pv_keys, &seg->areas));
+  } else if (seg->type == "raid1") {
+    uint64_t devices = 0;
+    LVLAB_RETURN_IF_ERROR(f.Uint("device_count", &devices, true));
+    LVLAB_RETURN_IF_ERROR(f.Uint("region_size", &seg->region_size, false));
+    std::vector<std::string> raids;
+    LVLAB_RETURN_IF_ERROR(f.StrList("raids", &raids, true));
+    if (devices == 0 || raids.size() != 2 * devices) {
+      return f.Error(sn, "'raids' lists " + std::to_string(raids.size()) +
+                             " sub-LVs but device_count says " + std::to_string(devices) +
+                             " meta/image pairs");
+    }
+    for (const std::string& r : raids) seg->areas.push_back({Area::Kind::kLv, r, 0});
+  } else if (seg->type == "snapshot") {
+    LVLAB_RETURN_IF_ERROR(f.Uint("chunk_size", &seg->chunk_size, true));
+    LVLAB_RETURN_IF_ERROR(f.Str("origin", &seg->origin, true));
+    std::string merging_store;
+    LVLAB_RETURN_IF_ERROR(f.Str("cow_store", &seg->cow_store, false));
+    LVLAB_RETURN_IF_ERROR(f.Str("merging_store", &merging_store, false));
+    if (!merging_store.empty() && !seg->cow_store.empty()) {
+      return f.Error(sn, "both cow_store and merging_store are given");
+    }
+    if (merging_store.empty() && seg->cow_store.empty()) return f.Missing("cow_store");
+    if (!merging_store.empty()) {
+      seg->cow_store = merging_store;
+      seg->merging = true;
+    }
   }
   seg->extra = f.Rest();
   return Status::Ok();
@@ -452,6 +478,19 @@ class Writer {
     Line("]");
   }
 
+  // raids = [ "lv_rmeta_0", "lv_rimage_0", ... ]: names only, a pair a line.
+  void RaidPairs(const std::vector<Area>& areas) {
+    Blank();
+    Line("raids = [");
+    ++indent_;
+    for (size_t k = 0; k + 1 < areas.size(); k += 2) {
+      Line(QuoteConfigString(areas[k].name) + ", " + QuoteConfigString(areas[k + 1].name) +
+           (k + 2 < areas.size() ? "," : ""));
+    }
+    --indent_;
+    Line("]");
+  }
+
   std::string& out() { return out_; }
 
  private:
@@ -480,12 +519,21 @@ void WriteSegment(Writer& w, const VolumeGroup& vg, size_t number, const Segment
     }
     if (!seg.mirror_log.empty()) w.Str("mirror_log", seg.mirror_log);
     if (seg.region_size) w.Num("region_size", seg.region_size);
+  } else if (seg.type == "raid1") {
+    w.Num("device_count", seg.areas.size() / 2);
+    if (seg.region_size) w.Num("region_size", seg.region_size);
+  } else if (seg.type == "snapshot") {
+    w.Num("chunk_size", seg.chunk_size);
+    w.Str("origin", seg.origin);
+    w.Str(seg.merging ? "merging_store" : "cow_store", seg.cow_store);
+    LVLAB_CHECK(seg.areas.empty()) << "a snapshot segment has no areas";
   } else {
     LVLAB_CHECK(seg.areas.empty()) << "areas of a " << seg.type << " segment are not modelled";
   }
   for (const ConfigNode& n : seg.extra) w.Node(n);
   if (seg.type == "striped") w.Areas("stripes", seg.areas);
   if (seg.type == "mirror") w.Areas("mirrors", seg.areas);
+  if (seg.type == "raid1") w.RaidPairs(seg.areas);
   w.Close();
 }
 

@@ -12,10 +12,11 @@ namespace lvlab::lvm {
 namespace {
 
 // From CMake, not __FILE__: ccache with a base_dir makes __FILE__ relative.
-const std::filesystem::path kTestdata = LVLAB_LVM_TESTDATA;
+const std::filesystem::path kTestdata = LVLAB_TESTDATA;
 constexpr const char* kBackupFile = "vg0-250G-lvm2.03.16.vg";
 constexpr const char* kOnDiskFile = "testvg-ondisk-mda-lvm2.03.17.txt";
 constexpr const char* kPvmoveFile = "pvmove-in-progress.vg";
+constexpr const char* kSnapshotFile = "snapshot-merging.vg";
 
 std::string ReadTestdata(const char* name) {
   std::ifstream in(kTestdata / name, std::ios::binary);
@@ -188,8 +189,53 @@ TEST(VgTextTest, PvmoveExampleReproducedByteForByte) {
   ExpectRoundTrip(p);
 }
 
+TEST(VgTextTest, SnapshotFixtureFields) {
+  const ParsedVg p = MustParse(ReadTestdata(kSnapshotFile));
+  const LogicalVolume* snap = p.vg.FindLv("snapshot0");
+  ASSERT_NE(snap, nullptr);
+  ASSERT_EQ(snap->segments.size(), 1u);
+  const Segment& s = snap->segments[0];
+  EXPECT_EQ(s.type, "snapshot");
+  EXPECT_EQ(s.chunk_size, 8u);
+  EXPECT_EQ(s.origin, "lv0");
+  EXPECT_EQ(s.cow_store, "snap");
+  EXPECT_TRUE(s.merging);
+  EXPECT_TRUE(s.extra.empty());
+  EXPECT_TRUE(p.vg.FindLv("lv0")->Has(kMerging));
+  EXPECT_TRUE(ValidateVg(p.vg).ok()) << ValidateVg(p.vg).message();
+}
+
+TEST(VgTextTest, SnapshotFixtureReproducedByteForByte) {
+  const std::string text = ReadTestdata(kSnapshotFile);
+  const ParsedVg p = MustParse(text);
+  EXPECT_EQ(FormatVgFile(p.vg, p.header, p.utc_offset_seconds), text);
+  ExpectRoundTrip(p);
+  // Not merging: cow_store.
+  ParsedVg q = p;
+  q.vg.lvs[2].segments[0].merging = false;
+  const std::string raw = FormatVgRaw(q.vg, q.header);
+  EXPECT_NE(raw.find("cow_store = \"snap\""), std::string::npos);
+  EXPECT_EQ(raw.find("merging_store"), std::string::npos);
+  EXPECT_EQ(MustParse(raw).vg, q.vg);
+}
+
+TEST(VgTextTest, SnapshotSegmentErrors) {
+  std::string text = ReadTestdata(kSnapshotFile);
+  std::string both = text;
+  both.replace(both.find("merging_store"), 0, "cow_store = \"snap\"\n");
+  EXPECT_NE(ErrorOf(both).find("both cow_store and merging_store"), std::string::npos);
+  std::string none = text;
+  none.replace(none.find("merging_store"), 13, "other_store");
+  EXPECT_NE(ErrorOf(none).find("cow_store"), std::string::npos);
+  std::string chunk = text;
+  chunk.replace(chunk.find("chunk_size = 8"), 14, "chunk_size = 6");
+  auto r = ParseVgText(chunk);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_NE(ValidateVg(r->vg).message().find("power of 2"), std::string::npos);
+}
+
 TEST(VgTextTest, EachFixtureReadsInTheOtherForm) {
-  for (const char* name : {kBackupFile, kOnDiskFile, kPvmoveFile}) {
+  for (const char* name : {kBackupFile, kOnDiskFile, kPvmoveFile, kSnapshotFile}) {
     const ParsedVg p = MustParse(ReadTestdata(name));
     const std::string raw = FormatVgRaw(p.vg, p.header);
     EXPECT_EQ(raw.find('\t'), raw.find("\t# "));  // tabs only before header comments
@@ -336,11 +382,10 @@ TEST(VgTextTest, UnmodelledKeysAndSegmentTypesSurvive) {
   ASSERT_EQ(r.extra.size(), 1u);
   EXPECT_EQ(r.extra[0].value, ConfigValue::Int(-1));
   const Segment& raid = r.segments[0];
-  EXPECT_EQ(raid.type, "raid1");
-  EXPECT_TRUE(raid.areas.empty());
-  ASSERT_EQ(raid.extra.size(), 3u);  // device_count, region_size, raids
-  EXPECT_EQ(raid.extra[2].key, "raids");
-  EXPECT_EQ(raid.extra[2].value.array.size(), 4u);
+  EXPECT_EQ(raid.type, "raid1");  // modelled: raids are the areas, in pairs
+  ASSERT_EQ(raid.areas.size(), 4u);
+  EXPECT_EQ(raid.areas[0].kind, Area::Kind::kLv);
+  EXPECT_TRUE(raid.extra.empty());
   const Segment& striped = vg.lvs[1].segments[0];
   EXPECT_EQ(striped.stripe_size, 128u);
   EXPECT_EQ(striped.tags, std::vector<std::string>{"segtag"});
@@ -358,8 +403,9 @@ TEST(VgTextTest, UnmodelledKeysAndSegmentTypesSurvive) {
             std::string::npos)
       << file;
   EXPECT_NE(
-      file.find("\t\t\t\tregion_size = 4096\n"
-                "\t\t\t\traids = [\"r_rmeta_0\", \"r_rimage_0\", \"r_rmeta_1\", \"r_rimage_1\"]\n"),
+      file.find("\t\t\t\tregion_size = 4096\n\n"  // raids as LVM writes them: a pair a line
+                "\t\t\t\traids = [\n\t\t\t\t\t\"r_rmeta_0\", \"r_rimage_0\",\n"
+                "\t\t\t\t\t\"r_rmeta_1\", \"r_rimage_1\"\n\t\t\t\t]\n"),
       std::string::npos);
   EXPECT_NE(file.find("\tmax_pv = 0\n\n\tallocation_policy = \"cling\"\n\tmetadata_copies = 0\n"
                       "\tsystem_id = \"host1\"\n\n\tphysical_volumes {\n"),
@@ -567,10 +613,14 @@ TEST(MetadataTest, ValidateRejectsBrokenVgs) {
   vg.lvs[1].extra.push_back(ConfigNode{"segment9", true, {}, {}, 0, ""});
   EXPECT_EQ(Invalid(vg), "vg0/lv2: extra section 'segment9' would read as a segment");
   vg = SmallVg();
-  vg.lvs[1].segments[0].type = "raid1";
+  vg.lvs[1].segments[0].type = "thin";
   EXPECT_EQ(Invalid(vg),
-            "vg0/lv2 segment 1: areas of a 'raid1' segment are not modelled; keep them in the "
+            "vg0/lv2 segment 1: areas of a 'thin' segment are not modelled; keep them in the "
             "segment's extra keys");
+  vg = SmallVg();
+  vg.lvs[1].segments[0].type = "raid1";
+  vg.lvs[1].segments[0].areas.resize(2, vg.lvs[1].segments[0].areas[0]);
+  EXPECT_EQ(Invalid(vg), "vg0/lv2 segment 1: raid sub-LV pv1 names no LV of vg0");
 }
 
 TEST(MetadataTest, ValidateChecksLvAreasAndPvmoveShape) {

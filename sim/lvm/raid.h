@@ -1,0 +1,45 @@
+// raid1 LVs as LVM2 makes them (lib/metadata/raid_manip.c, tools/lvconvert.c):
+// lvcreate --type raid1 -m N, lvconvert --splitmirrors 1 [--trackchanges |
+// --name NEW] and lvconvert --merge VG/LV_rimage_N.
+//
+// A raid1 LV has one "raid1" segment whose `raids` list pairs each image's
+// metadata sub-LV (LV_rmeta_N, one extent) with its data sub-LV
+// (LV_rimage_N), every pair on its own PV. The rmeta LVs are wiped before
+// the first activation so that the kernel sees a new array (a full resync,
+// or none with --nosync, which sets NOTSYNCED).
+//
+// --trackchanges makes the last image VISIBLE and read-only; activation
+// then puts "- -" in its slot, the array runs degraded and the write-intent
+// bitmap keeps every region written meanwhile dirty. --merge of that image
+// makes it hidden and writable again; the reloaded array recovers only the
+// dirty regions. --name NEW completes a split: the image becomes the
+// independent LV NEW (a 2-way raid1 becomes linear on its first image).
+// The lab does not make a split image's device read-only; LVM does.
+// Single-threaded.
+#pragma once
+
+#include <string>
+
+#include "sim/lvm/commands.h"
+
+namespace lvlab::lvm {
+
+Status LvcreateRaid1(Context& ctx, const LvcreateArgs& a);
+// lvcreate --type mirror -m N [--mirrorlog core|disk]: LV_mimage_N on
+// distinct PVs, a disk log LV_mlog (one extent, wiped) on yet another PV;
+// activated as the mirror target with handle_errors. Fault policies
+// (mirror_image_fault_policy, mirror_log_fault_policy) are not built.
+Status LvcreateMirror(Context& ctx, const LvcreateArgs& a);
+
+struct LvconvertSplitArgs {
+  std::string lv;  // VG/LV
+  uint32_t count = 1;
+  bool trackchanges = false;
+  std::string name;  // --name: the new LV of a completed split
+};
+Status LvconvertSplitMirrors(Context& ctx, const LvconvertSplitArgs& a);
+
+// lvconvert --merge VG/LV_rimage_N of an image split with --trackchanges.
+Status MergeRaidImage(Context& ctx, VolumeGroup& vg, const std::string& image);
+
+}  // namespace lvlab::lvm
