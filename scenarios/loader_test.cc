@@ -80,7 +80,7 @@ TEST(Loader, UnknownKeySuggestsTheNearest) {
 
 TEST(Loader, UnknownKeyFarFromAllListsThem) {
   EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - crash: {zzzzzzzz: 1}\n"),
-            "t.yaml:7:13: unknown key 'zzzzzzzz' in crash; expected one of: lose");
+            "t.yaml:7:13: unknown key 'zzzzzzzz' in crash; expected one of: lose, writes");
 }
 
 TEST(Loader, YamlSyntaxErrorHasPosition) {

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "scenarios/scenario.h"
+#include "sim/lvm/bugs.h"
 
 namespace lvlab::scenarios {
 
@@ -33,6 +34,7 @@ struct RunOptions {
   bool narrate = false;            // print each step and the system's narration
   bool check_determinism = false;  // run twice, compare the trace hashes
   std::ostream* out = nullptr;     // reports and narration; null = std::cout
+  lvm::Bugs bugs;                  // catalogued bugs switched on (--bug); none by default
 };
 
 struct RunResult {

@@ -161,7 +161,7 @@ Failures ScenarioRun::RunCommandStep(const Step& step) {
     return {{step.Describe(), "the command fails with \"" + *step.expect.error + "\"",
              exit + (said.empty() ? "" : ": " + said)}};
   }
-  if (r.exit_code == 0) return {};
+  if (r.exit_code == 0 || step.may_fail) return {};
   return {{step.Describe(), "exit 0", exit + ": " + said}};
 }
 
@@ -172,6 +172,14 @@ Failures ScenarioRun::Act(const Step& step) {
     case Step::Action::kRun:
       return RunCommandStep(step);
     case Step::Action::kCrash:
+      if (step.crash_after_writes >= 0) {
+        // The power goes at the N+1-th disk write or flush from now (torn),
+        // or now if the machine runs out of work or 10 virtual minutes
+        // pass first.
+        machine_.power().CutAfterWrites(step.crash_after_writes);
+        const uint64_t deadline = machine_.sys().scheduler().now_ns() + 600 * kNsPerSecond;
+        RunWhile([&] { return machine_.power().off(); }, deadline);
+      }
       Crash(step.lose);
       return {};
     case Step::Action::kFault:

@@ -168,6 +168,7 @@ Failures ScenarioRun::Check(const Expectations& x) {
   for (const ObjectExpect& o : x.pvs) add(CheckObject(o, true));
   for (const auto& [dev, regex] : x.status) add(CheckStatus(dev, regex));
   for (const EventExpect& e : x.events) add(CheckEvent(e));
+  if (x.consistent) add(CheckConsistent());
   return f;
 }
 

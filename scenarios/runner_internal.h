@@ -38,6 +38,15 @@ class ScenarioRun {
   ScenarioRun(const Scenario& scenario, const RunOptions& options, std::ostream& out,
               std::ostream* trace_sink);
   RunResult Run();
+  // Run() in pieces, for StepRunner: Begin builds the lab (false: broken,
+  // reported); PlayStep waits, acts and checks one step (false: it failed,
+  // reported); End closes the trace.
+  bool Begin();
+  bool PlayStep(const Step& step);
+  RunResult End();
+  lvm::Machine& machine() { return machine_; }
+  const TraceLog& log() const { return log_; }
+  bool AnyWorkloadRunning(const std::string& lv) const;
 
  private:
   // runner.cc
@@ -54,7 +63,6 @@ class ScenarioRun {
   Failures RunCommandStep(const Step& step);
   Failures Fault(const FaultSpec& fault);
   void Crash(store::LossPolicy policy);
-  bool AnyWorkloadRunning(const std::string& lv) const;
   // runner_wait.cc
   Failures Wait(const Step& step);
   Failures WaitUntil(uint64_t run_ns, const std::string& what);
@@ -69,6 +77,10 @@ class ScenarioRun {
   Failures CheckObject(const ObjectExpect& o, bool pv);
   Failures CheckStatus(const std::string& dev, const std::string& regex);
   Failures CheckEvent(const EventExpect& e);
+  // runner_consistent.cc
+  Failures CheckConsistent();
+  Failures CheckMetadata(const std::string& vg);
+  Failures CheckMirrorLegs();
   Result<std::string> ReportField(const std::string& object, const std::string& field, bool pv);
 
   const Scenario& s_;
@@ -84,6 +96,7 @@ class ScenarioRun {
   uint64_t boot_ns_ = 0;       // run time when the current boot started
   uint64_t last_step_ns_ = 0;  // run time when the previous step ended
   std::set<std::string> failed_pvs_;
+  RunResult result_;
 };
 
 }  // namespace lvlab::scenarios::internal

@@ -105,7 +105,9 @@ std::string Step::Describe() const {
     case Action::kRun:
       return "run: " + command;
     case Action::kCrash:
-      return std::string("crash: {lose: ") + store::LossPolicyName(lose) + "}";
+      return std::string("crash: {lose: ") + store::LossPolicyName(lose) +
+             (crash_after_writes >= 0 ? ", writes: " + std::to_string(crash_after_writes) : "") +
+             "}";
     case Action::kFault:
       return "fault: {pv: " + fault.pv + ", " +
              (fault.kind == FaultSpec::Kind::kFail ? "fail" : "restore") + ": true}";

@@ -58,6 +58,7 @@ void SetupPvmove(CLI::App& app, Runner& r);
 void SetupVerbs(CLI::App& app, Runner& r);
 // lvlab run SCENARIO.yaml (scenarios/runner.h); not among SetupVerbs.
 void SetupRun(CLI::App& app, Runner& r);
+void SetupFuzz(CLI::App& app, Runner& r);
 
 // If pollers are running (pvmove -b, vgchange -ay of a VG with an
 // unfinished move), forks a background process that keeps the machine —

@@ -33,6 +33,7 @@ void Machine::Reboot() {
   o.power = power_;
   o.id_seed = Rng(options_.seed).Derive("ids").Next() + boots_;
   o.command_line = "lvlab";
+  o.bugs = options_.bugs;
   lab_ = std::move(Lab::Open(NewImageStoreView(images_.get()), o)).value();
   sys_ = std::make_unique<System>(lab_.get(), nullptr);
   ctx_ = std::make_unique<Context>(Context{*sys_, out_, err_});

@@ -19,6 +19,7 @@ namespace lvlab::lvm {
 struct MachineOptions {
   uint64_t seed = 1;
   store::DiskOptions disk;  // volatile cache on by default: crashes lose data
+  Bugs bugs;                // the catalogue's switches (bugs.h), for every boot
 };
 
 class Machine {
