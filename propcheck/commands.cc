@@ -58,6 +58,7 @@ struct Wait : Cmd {
 struct Pvmove : Cmd {
   std::string src, dst, name, range;
   bool atomic = *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
+  int interval = *rc::gen::weightedElement<int>({{3, 0}, {2, 1}, {1, 15}});
   explicit Pvmove(const Model& m) {
     src = *Pv(m);
     dst = *rc::gen::weightedElement<std::string>({{2, ""}, {3, "pv4"}, {1, "pv3"}, {1, "pv1"}});
@@ -69,7 +70,7 @@ struct Pvmove : Cmd {
   }
   void apply(Model& m) const override { ++m.moves_started; }
   void run(const Model&, Sut& sut) const override {
-    std::string words = "pvmove -i 0";
+    std::string words = "pvmove -i " + std::to_string(interval);
     if (atomic) words += " --atomic";
     if (!name.empty()) words += " -n " + name;
     words += " " + src + range;
@@ -78,7 +79,7 @@ struct Pvmove : Cmd {
     sut.Check();
   }
   void show(std::ostream& os) const override {
-    os << "Pvmove(" << (atomic ? "--atomic " : "") << (name.empty() ? "" : "-n " + name + " ")
+    os << "Pvmove(-i " << interval << " " << (atomic ? "--atomic " : "") << (name.empty() ? "" : "-n " + name + " ")
        << src << range << " " << dst << ")";
   }
 };

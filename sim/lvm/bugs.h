@@ -32,7 +32,7 @@ struct LvmBugs {
   // sync (an off-by-one on the insync/total region count).
   bool checkpoint_before_sync = false;
   // Finish commit #1 points the LVs at the destination without flushing the
-  // PVs first, and its metadata goes out FUA-only (no preflush).
+  // PVs first, and the finish's metadata goes out FUA-only (no preflush).
   bool finish_before_flush = false;
   // A metadata read takes the first PV's copy instead of the highest seqno.
   bool stale_seqno_wins = false;

@@ -208,14 +208,19 @@ Status Poller::Complete(VolumeGroup& vg, bool abort) {
   std::vector<std::string> order = {o_.lv};
   order.insert(order.end(), parents.begin(), parents.end());
   // Bug finish-before-flush: no flush of the PVs before the commit, and
-  // the commit's own metadata writes are FUA-only: the LVs point at the
-  // destination while the copied data may still be in its volatile cache.
+  // the finish's metadata writes (both commits) are FUA-only: the LVs point
+  // at the destination while the copied data may still be in its volatile
+  // cache, until something else flushes it.
   const bool unflushed = !abort && bugs.finish_before_flush;
+  struct PreflushOff {
+    Lab* lab;
+    ~PreflushOff() {
+      if (lab) lab->set_metadata_preflush(true);
+    }
+  } guard{unflushed ? &ctx_.lab() : nullptr};
   if (unflushed) ctx_.lab().set_metadata_preflush(false);
-  Status finish1 = ctx_.sys.UpdateAndReload(vg, order, unflushed ? std::function<Status()>{}
-                                                                 : std::function<Status()>(flush));
-  if (unflushed) ctx_.lab().set_metadata_preflush(true);
-  LVLAB_RETURN_IF_ERROR(finish1);
+  LVLAB_RETURN_IF_ERROR(ctx_.sys.UpdateAndReload(
+      vg, order, unflushed ? std::function<Status()>{} : std::function<Status()>(flush)));
   ctx_.sys.trace().Emit("pvmove-finish-1", {{"vg", o_.vg}, {"lv", o_.lv}, {"seqno", vg.seqno}});
   ctx_.sys.Narrate(std::string(abort ? "abort" : "finish") + " commit #1: LVs point at their PVs; " +
                    o_.lv + " is an error LV (seqno " + std::to_string(vg.seqno) + ")");
