@@ -47,7 +47,8 @@ struct Io : Cmd {
 
 // Time passes: pollers poll, copies progress, workloads run.
 struct Wait : Cmd {
-  uint64_t ms = *rc::gen::element<uint64_t>(1, 5, 20, 50, 200, 1000);
+  uint64_t ms = *rc::gen::weightedElement<uint64_t>(
+      {{2, 1}, {2, 5}, {2, 20}, {2, 50}, {2, 200}, {2, 1000}, {1, 5000}, {1, 15000}});
   void run(const Model&, Sut& sut) const override {
     sut.Play(Sut::After(ms));
     sut.Check();
@@ -123,9 +124,10 @@ struct Crash : Cmd {
 
 // Activation after a boot, and the ways of resuming a move.
 struct Activate : Cmd {
-  std::string words = *rc::gen::element<std::string>(
-      "vgchange -ay vg0", "vgchange -ay --poll n vg0", "lvchange -ay vg0/lv0",
-      "lvchange -ay vg0/lv1", "pvmove", "pvmove -b", "pvmove pv1", "pvmove pv2", "pvmove pv3");
+  std::string words = *rc::gen::weightedElement<std::string>(
+      {{3, "vgchange -ay vg0"}, {3, "vgchange -ay --poll n vg0"}, {1, "lvchange -ay vg0/lv0"},
+       {1, "lvchange -ay vg0/lv1"}, {2, "pvmove"}, {1, "pvmove -b"}, {1, "pvmove pv1"},
+       {1, "pvmove pv2"}, {1, "pvmove pv3"}});
   void run(const Model&, Sut& sut) const override {
     sut.Play(Sut::Run(words));
     sut.Check();
