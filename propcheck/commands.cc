@@ -227,7 +227,7 @@ void RunStateMachine(const Model& model, Sut& sut, int max_commands) {
       max_commands,
       rc::state::gen::commands(
           model, rc::state::gen::execOneOfWithArgs<Io, Io, Wait, Wait, Wait, Pvmove, Pvmove,
-                                                   Pvmove, Abort, Crash, Crash, Activate,
+                                                   Pvmove, Abort, Abort, Crash, Crash, Activate,
                                                    Activate, Fault, LvChange>()));
   rc::state::runAll(commands, model, sut);
   sut.Liveness();

@@ -193,6 +193,7 @@ void Sut::Liveness() {
     Play(st);
   }
   Play(Run("vgchange -ay vg0"));
+  Check();
   Play(Run("pvmove"));
   // A move whose copy failed while a PV was down does not resync by itself
   // (no handle_errors, as LVM's pvmove mirror): give resuming 20 s of
