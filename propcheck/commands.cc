@@ -97,6 +97,23 @@ struct Abort : Cmd {
   void show(std::ostream& os) const override { os << "Abort(" << src << ")"; }
 };
 
+// A move aborted part-way: pvmove, a little time, pvmove --abort.
+struct MoveThenAbort : Cmd {
+  std::string src;
+  uint64_t ms = *rc::gen::element<uint64_t>(5, 20, 50, 100, 300);
+  explicit MoveThenAbort(const Model& m) { src = *Pv(m); }
+  void apply(Model& m) const override { ++m.moves_started; }
+  void run(const Model&, Sut& sut) const override {
+    sut.Play(Sut::Run("pvmove -i 0 " + src));
+    sut.Play(Sut::After(ms));
+    sut.Play(Sut::Run("pvmove --abort " + src));
+    sut.Check();
+  }
+  void show(std::ostream& os) const override {
+    os << "MoveThenAbort(" << src << ", " << ms << "ms)";
+  }
+};
+
 // A power cut now or after a number of disk writes (inside a copy, a
 // checkpoint's metadata writes or the finish), with a loss policy.
 struct Crash : Cmd {
@@ -119,6 +136,42 @@ struct Crash : Cmd {
   }
   void show(std::ostream& os) const override {
     os << "Crash(lose " << store::LossPolicyName(lose) << ", writes " << writes << ")";
+  }
+};
+
+// A power cut under load: a workload on an LV, and the power goes after a
+// few more disk writes, while its writes (and any copy) are in flight.
+struct CrashUnderLoad : Cmd {
+  std::string lv = *rc::gen::element<std::string>("lv0", "lv1");
+  int64_t writes = *rc::gen::element<int64_t>(5, 20, 60);
+  store::LossPolicy lose = *rc::gen::weightedElement<store::LossPolicy>(
+      {{3, store::LossPolicy::kRandom}, {1, store::LossPolicy::kAll}});
+  void apply(Model& m) const override { ++m.crashes; }
+  void run(const Model&, Sut& sut) const override {
+    const std::string path = "vg0/" + lv;
+    if (sut.Active(path) && !sut.WorkloadRunning(path) && sut.failed().empty()) {
+      Step w;
+      w.action = Step::Action::kWorkloadStart;
+      w.workload.lv = path;
+      w.workload.spec.lv = path;
+      w.workload.spec.pattern = check::WorkloadSpec::kRandom;
+      w.workload.spec.iodepth = 4;
+      w.workload.spec.max_ios = 400;
+      sut.Play(w);
+    }
+    const std::string state = sut.SegmentState();
+    Step st;
+    st.action = Step::Action::kCrash;
+    st.lose = lose;
+    st.crash_after_writes = writes;
+    sut.Play(st);
+    sut.coverage().insert(state + " x under-load-" + std::to_string(writes) + "-writes x " +
+                          store::LossPolicyName(lose));
+    sut.Check();
+  }
+  void show(std::ostream& os) const override {
+    os << "CrashUnderLoad(" << lv << ", lose " << store::LossPolicyName(lose) << ", writes "
+       << writes << ")";
   }
 };
 
@@ -227,7 +280,7 @@ void RunStateMachine(const Model& model, Sut& sut, int max_commands) {
       max_commands,
       rc::state::gen::commands(
           model, rc::state::gen::execOneOfWithArgs<Io, Io, Wait, Wait, Wait, Pvmove, Pvmove,
-                                                   Pvmove, Abort, Abort, Crash, Crash, Activate,
+                                                   Pvmove, Abort, MoveThenAbort, Crash, Crash, CrashUnderLoad, Activate,
                                                    Activate, Fault, LvChange>()));
   rc::state::runAll(commands, model, sut);
   sut.Liveness();

@@ -14,7 +14,9 @@ std::string Size(uint64_t bytes) {
 }
 
 std::string Duration(uint64_t ns) {
+  if (ns && ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
   if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
   return std::to_string(ns) + "ns";
 }
 
