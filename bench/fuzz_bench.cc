@@ -29,10 +29,11 @@ void Rate(uint64_t lv_mib, int commands, double seconds) {
   uint64_t cases = 0, failures = 0;
   while (Since(t0) < seconds) failures += propcheck::RunCase(1 + cases++, o).failed;
   const double t = Since(t0);
-  std::printf("cases/s per core: %.1f (%llu cases in %.1fs, up to %d commands, %llu MiB lv0, "
-              "%llu failures)\n",
-              double(cases) / t, static_cast<unsigned long long>(cases), t, commands,
-              static_cast<unsigned long long>(lv_mib), static_cast<unsigned long long>(failures));
+  std::printf(
+      "cases/s per core: %.1f (%llu cases in %.1fs, up to %d commands, %llu MiB lv0, "
+      "%llu failures)\n",
+      double(cases) / t, static_cast<unsigned long long>(cases), t, commands,
+      static_cast<unsigned long long>(lv_mib), static_cast<unsigned long long>(failures));
 }
 
 void TimeToFind(const std::string& bug, double cap) {

@@ -51,8 +51,7 @@ CaseOutcome RunCase(uint64_t seed, const CaseOptions& options) {
   return out;
 }
 
-std::string RerunCommand(const std::string& file, const std::string& yaml,
-                         const lvm::Bugs& bugs) {
+std::string RerunCommand(const std::string& file, const std::string& yaml, const lvm::Bugs& bugs) {
   std::string seed = "1";
   const size_t at = yaml.find("\nseed: ");
   if (at != std::string::npos) seed = yaml.substr(at + 7, yaml.find('\n', at + 1) - at - 7);

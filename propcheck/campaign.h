@@ -30,9 +30,9 @@ struct CaseOptions {
 
 struct CaseOutcome {
   bool failed = false;
-  std::string yaml;    // the shrunk reproducer (failed only)
-  std::string report;  // the runner's failure report for it
-  std::string counterexample;  // RapidCheck's shrunk command list
+  std::string yaml;                // the shrunk reproducer (failed only)
+  std::string report;              // the runner's failure report for it
+  std::string counterexample;      // RapidCheck's shrunk command list
   std::set<std::string> coverage;  // "segment state x crash point x loss policy"
   std::string played;              // the scenario of a passing case, as YAML
   size_t steps = 0;                // its steps
@@ -41,7 +41,6 @@ struct CaseOutcome {
 CaseOutcome RunCase(uint64_t seed, const CaseOptions& options);
 
 // "lvlab run FILE --seed N --bug NAME...": the reproduce command.
-std::string RerunCommand(const std::string& file, const std::string& yaml,
-                         const lvm::Bugs& bugs);
+std::string RerunCommand(const std::string& file, const std::string& yaml, const lvm::Bugs& bugs);
 
 }  // namespace lvlab::propcheck

@@ -80,8 +80,8 @@ struct Pvmove : Cmd {
     sut.Check();
   }
   void show(std::ostream& os) const override {
-    os << "Pvmove(-i " << interval << " " << (atomic ? "--atomic " : "") << (name.empty() ? "" : "-n " + name + " ")
-       << src << range << " " << dst << ")";
+    os << "Pvmove(-i " << interval << " " << (atomic ? "--atomic " : "")
+       << (name.empty() ? "" : "-n " + name + " ") << src << range << " " << dst << ")";
   }
 };
 
@@ -177,10 +177,15 @@ struct CrashUnderLoad : Cmd {
 
 // Activation after a boot, and the ways of resuming a move.
 struct Activate : Cmd {
-  std::string words = *rc::gen::weightedElement<std::string>(
-      {{3, "vgchange -ay vg0"}, {3, "vgchange -ay --poll n vg0"}, {1, "lvchange -ay vg0/lv0"},
-       {1, "lvchange -ay vg0/lv1"}, {2, "pvmove"}, {1, "pvmove -b"}, {1, "pvmove pv1"},
-       {1, "pvmove pv2"}, {1, "pvmove pv3"}});
+  std::string words = *rc::gen::weightedElement<std::string>({{3, "vgchange -ay vg0"},
+                                                              {3, "vgchange -ay --poll n vg0"},
+                                                              {1, "lvchange -ay vg0/lv0"},
+                                                              {1, "lvchange -ay vg0/lv1"},
+                                                              {2, "pvmove"},
+                                                              {1, "pvmove -b"},
+                                                              {1, "pvmove pv1"},
+                                                              {1, "pvmove pv2"},
+                                                              {1, "pvmove pv3"}});
   void run(const Model&, Sut& sut) const override {
     sut.Play(Sut::Run(words));
     sut.Check();
@@ -241,8 +246,8 @@ struct LvChange : Cmd {
     if (op == 0) {
       target = "lvx" + std::to_string(m.next_lv);
     } else {
-      target = *rc::gen::elementOf(std::vector<std::string>(m.created_lvs.begin(),
-                                                           m.created_lvs.end()));
+      target =
+          *rc::gen::elementOf(std::vector<std::string>(m.created_lvs.begin(), m.created_lvs.end()));
     }
     pv = *rc::gen::weightedElement<std::string>({{2, ""}, {1, *Pv(m)}});
   }
@@ -279,9 +284,10 @@ void RunStateMachine(const Model& model, Sut& sut, int max_commands) {
   const auto commands = *rc::gen::resize(
       max_commands,
       rc::state::gen::commands(
-          model, rc::state::gen::execOneOfWithArgs<Io, Io, Wait, Wait, Wait, Pvmove, Pvmove,
-                                                   Pvmove, Abort, MoveThenAbort, Crash, Crash, CrashUnderLoad, Activate,
-                                                   Activate, Fault, LvChange>()));
+          model,
+          rc::state::gen::execOneOfWithArgs<Io, Io, Wait, Wait, Wait, Pvmove, Pvmove, Pvmove, Abort,
+                                            MoveThenAbort, Crash, Crash, CrashUnderLoad, Activate,
+                                            Activate, Fault, LvChange>()));
   rc::state::runAll(commands, model, sut);
   sut.Liveness();
 }

@@ -34,8 +34,8 @@ int NoBug(uint64_t seed, uint64_t cases, const propcheck::CaseOptions& o) {
       const std::string file = "prop-nobug-seed-" + std::to_string(seed + k) + ".yaml";
       std::ofstream(file) << c.yaml;
       std::cout << "FAIL case seed " << seed + k << " with no bug on:\n"
-                << c.counterexample << c.report << "reproduce: "
-                << propcheck::RerunCommand(file, c.yaml, o.bugs) << "\n"
+                << c.counterexample << c.report
+                << "reproduce: " << propcheck::RerunCommand(file, c.yaml, o.bugs) << "\n"
                 << "rerun this test: prop_test --cases 1 --seed " << seed + k << "\n";
       return 1;
     }
@@ -61,8 +61,7 @@ int Find(const std::string& bug, uint64_t seed, double seconds, propcheck::CaseO
   std::cout << "SEED=" << seed << " bug=" << bug << std::endl;
   const auto t0 = std::chrono::steady_clock::now();
   for (uint64_t k = 0;; ++k) {
-    const double t =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (t > seconds) {
       std::cout << "FAIL " << bug << " not found in " << k << " cases (" << seconds
                 << "s); rerun: prop_test --find " << bug << " --seed " << seed << "\n";
@@ -72,8 +71,8 @@ int Find(const std::string& bug, uint64_t seed, double seconds, propcheck::CaseO
     if (!c.failed) continue;
     const std::string file = "prop-" + bug + ".yaml";
     std::ofstream(file) << c.yaml;
-    std::cout << "found " << bug << " at case " << k << " (seed " << seed + k << ") after "
-              << t << "s; shrunk to:\n"
+    std::cout << "found " << bug << " at case " << k << " (seed " << seed + k << ") after " << t
+              << "s; shrunk to:\n"
               << c.counterexample << c.report;
     const int with = Replay(file, o.bugs);
     const int without = Replay(file, lvm::Bugs{});

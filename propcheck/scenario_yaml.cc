@@ -69,8 +69,7 @@ void WriteAction(std::ostream& o, const Step& st) {
       return;
     case Step::Action::kFault:
       o << "fault: {pv: " << st.fault.pv << ", "
-        << (st.fault.kind == scenarios::FaultSpec::Kind::kFail ? "fail" : "restore")
-        << ": true}, ";
+        << (st.fault.kind == scenarios::FaultSpec::Kind::kFail ? "fail" : "restore") << ": true}, ";
       return;
     case Step::Action::kWorkloadStart: {
       const check::WorkloadSpec& w = st.workload.spec;
@@ -122,7 +121,8 @@ std::string ScenarioYaml(const scenarios::Scenario& s) {
   o << "}\n  vgs: {";
   for (size_t i = 0; i < s.lab.vgs.size(); ++i) {
     o << (i ? ", " : "") << s.lab.vgs[i].name << ": [";
-    for (size_t k = 0; k < s.lab.vgs[i].pvs.size(); ++k) o << (k ? ", " : "") << s.lab.vgs[i].pvs[k];
+    for (size_t k = 0; k < s.lab.vgs[i].pvs.size(); ++k)
+      o << (k ? ", " : "") << s.lab.vgs[i].pvs[k];
     o << "]";
   }
   o << "}\n  lvs:\n";

@@ -166,7 +166,9 @@ std::string Sut::SegmentState() {
         if (seg.extents_moved && *seg.extents_moved == seg.extent_count) ++done;
       }
       s = atomic ? (done ? "atomic-complete" : "atomic-running")
-                 : (done == 0 ? "first-segment" : done + 1 == mirrors ? "last-segment" : "mid-move");
+                 : (done == 0             ? "first-segment"
+                    : done + 1 == mirrors ? "last-segment"
+                                          : "mid-move");
     }
     state += (state.empty() ? "" : "+") + s;
   }

@@ -88,9 +88,9 @@ Failures ScenarioRun::CheckMetadata(const std::string& vg) {
   std::map<std::string, std::map<uint64_t, std::string>> owner;
   for (const lvm::LogicalVolume& lv : read->vg.lvs) {
     for (const lvm::Segment& seg : lv.segments) {
-      const uint64_t per_area =
-          seg.type == "striped" && seg.areas.size() > 1 ? seg.extent_count / seg.areas.size()
-                                                        : seg.extent_count;
+      const uint64_t per_area = seg.type == "striped" && seg.areas.size() > 1
+                                    ? seg.extent_count / seg.areas.size()
+                                    : seg.extent_count;
       for (const lvm::Area& a : seg.areas) {
         if (a.kind != lvm::Area::Kind::kPv) continue;
         for (uint64_t e = a.start; e < a.start + per_area; ++e) {
@@ -136,8 +136,8 @@ Failures ScenarioRun::CheckMirrorLegs() {
         Status st = check::CheckLegsIdentical(kernel.Lookup(a.dev), a.offset, kernel.Lookup(b.dev),
                                               b.offset, mirrors[i].len, machine_.sys().scheduler());
         if (st.code() == Code::kCorrupt) {
-          f.push_back({kWhat, "the legs of in-sync mirror " + d->name() + " identical",
-                       st.message()});
+          f.push_back(
+              {kWhat, "the legs of in-sync mirror " + d->name() + " identical", st.message()});
         }
       }
     }

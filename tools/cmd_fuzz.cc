@@ -20,7 +20,7 @@ bool ParseBudget(const std::string& text, double* seconds) {
     return false;
   }
   const std::string unit = text.substr(used);
-  const double scale = unit.empty() || unit == "s"  ? 1
+  const double scale = unit.empty() || unit == "s"    ? 1
                        : unit == "m" || unit == "min" ? 60
                        : unit == "h"                  ? 3600
                                                       : -1;
@@ -33,17 +33,20 @@ bool ParseBudget(const std::string& text, double* seconds) {
 
 void SetupFuzz(CLI::App& app, Runner& r) {
   auto* cmd = app.add_subcommand(
-      "fuzz", "Property-test campaign: random pvmove/abort/resume/crash sequences, shrunk "
-              "reproducers");
+      "fuzz",
+      "Property-test campaign: random pvmove/abort/resume/crash sequences, shrunk "
+      "reproducers");
   auto o = std::make_shared<propcheck::FuzzOptions>();
   auto budget = std::make_shared<std::string>("60s");
   auto bugs = std::make_shared<std::vector<std::string>>();
   auto merge = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--time", *budget, "Wall-clock budget: 60s, 10m, 1h (default 60s)");
-  cmd->add_option("--seed", o->first_seed, "First case seed (default 1); cases use seed, seed+1, ...");
+  cmd->add_option("--seed", o->first_seed,
+                  "First case seed (default 1); cases use seed, seed+1, ...");
   cmd->add_option("--cases", o->max_cases, "Stop after this many cases (default: the time budget)");
   cmd->add_option("--jobs", o->jobs, "Worker processes (default 1)")->check(CLI::Range(1, 256));
-  cmd->add_option("--out", o->out_dir, "Directory for reproducers and summary.txt (default fuzz-out)");
+  cmd->add_option("--out", o->out_dir,
+                  "Directory for reproducers and summary.txt (default fuzz-out)");
   cmd->add_option("--bug", *bugs, "Switch on a catalogued bug (repeatable; docs/bugs.md)");
   cmd->add_option("--commands", o->cases.max_commands, "Longest command sequence (default 30)");
   cmd->add_option("--lv-size", o->cases.lv_mib, "lv0's size in MiB (default 16)");
