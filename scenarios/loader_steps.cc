@@ -190,7 +190,7 @@ void LoadAction(const YAML::Node& item, Step* st) {
     st->action = Step::Action::kCrash;
     const YAML::Node& c = item["crash"];
     if (!c.IsNull()) {
-      yaml::CheckKeys(c, {"lose", "during", "pv", "count"}, "crash");
+      yaml::CheckKeys(c, {"lose", "during", "pv", "count", "writes"}, "crash");
       if (Has(c, "lose")) {
         auto p = store::ParseLossPolicy(yaml::Text(c["lose"], "lose"));
         if (!p.ok()) Fail(c["lose"], "lose must be none, all or random");
@@ -211,6 +211,15 @@ void LoadAction(const YAML::Node& item, Step* st) {
         st->during = d;
       } else if (Has(c, "pv") || Has(c, "count")) {
         Fail(c, "pv and count place a crash during a write: add during: metadata-write");
+      }
+      if (Has(c, "writes")) {
+        if (st->during) Fail(c["writes"], "a crash takes during: or writes:, not both");
+        const std::string count = yaml::Text(c["writes"], "writes");
+        if (count.empty() || count.find_first_not_of("0123456789") != std::string::npos ||
+            count.size() > 9) {
+          Fail(c["writes"], "writes must be a count of disk writes, e.g. writes: 12");
+        }
+        st->crash_after_writes = std::stoll(count);
       }
     }
   } else if (Has(item, "fault")) {
@@ -276,8 +285,11 @@ void LoadEvents(const YAML::Node& node, std::vector<EventExpect>* out) {
 }
 
 void LoadExpect(const YAML::Node& node, Expectations* x) {
-  yaml::CheckKeys(node, {"data", "segments", "lvs", "pvs", "status", "events", "error"}, "expect");
+  yaml::CheckKeys(node,
+                  {"data", "segments", "lvs", "pvs", "status", "events", "error", "consistent"},
+                  "expect");
   x->where = yaml::WhereOf(node);
+  if (Has(node, "consistent")) x->consistent = yaml::Bool(node["consistent"], "consistent");
   if (Has(node, "data")) {
     if (yaml::Text(node["data"], "data") != "intact")
       Fail(node["data"], "data: intact is the only data expectation");
@@ -318,10 +330,16 @@ void LoadSteps(const YAML::Node& node, Scenario* s) {
     st.where = yaml::WhereOf(item);
     const std::string what = "step " + std::to_string(st.number);
     yaml::CheckKeys(
-        item, {"at", "after", "when", "timeout", "run", "crash", "fault", "workload", "expect"},
+        item,
+        {"at", "after", "when", "timeout", "run", "crash", "fault", "workload", "expect",
+         "may_fail"},
         what);
     LoadCondition(item, &st);
     LoadAction(item, &st);
+    if (Has(item, "may_fail")) {
+      if (st.action != Step::Action::kRun) Fail(item["may_fail"], "may_fail applies to a run step");
+      st.may_fail = yaml::Bool(item["may_fail"], "may_fail");
+    }
     if (Has(item, "expect")) LoadExpect(item["expect"], &st.expect);
     if (st.expect.error && st.action != Step::Action::kRun) {
       Fail(item["expect"], "expect error applies to a run step (the command must fail)");

@@ -20,6 +20,25 @@ std::string Error(const std::string& text) {
   return s.ok() ? "loaded" : s.status().message();
 }
 
+TEST(Loader, GeneratedScenarioKeys) {
+  auto s = ParseScenario(std::string("name: g\n") + kLab + R"(steps:
+  - {run: "pvmove pv9", may_fail: true}
+  - {crash: {lose: random, writes: 12}}
+  - {expect: {consistent: true}}
+)",
+                         "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->steps.size(), 3u);
+  EXPECT_TRUE(s->steps[0].may_fail);
+  EXPECT_EQ(s->steps[1].crash_after_writes, 12);
+  EXPECT_EQ(s->steps[1].Describe(), "crash: {lose: random, writes: 12}");
+  EXPECT_TRUE(s->steps[2].expect.consistent);
+  EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - {crash: {writes: -3}}\n"),
+            "t.yaml:7:22: writes must be a count of disk writes, e.g. writes: 12");
+  EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - {after: 1s, may_fail: true}\n"),
+            "t.yaml:7:27: may_fail applies to a run step");
+}
+
 TEST(Loader, GoodFileBecomesTheScenario) {
   auto s = ParseScenario(std::string("name: walk\nseed: 7\n") + kLab + R"(workloads:
   - {lv: vg0/lv0, pattern: random, block: 4k, iodepth: 4, write: 70%, flush_every: 32, ios: 100}
@@ -80,7 +99,8 @@ TEST(Loader, UnknownKeySuggestsTheNearest) {
 
 TEST(Loader, UnknownKeyFarFromAllListsThem) {
   EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - crash: {zzzzzzzz: 1}\n"),
-            "t.yaml:7:13: unknown key 'zzzzzzzz' in crash; expected one of: lose, during, pv, count");
+            "t.yaml:7:13: unknown key 'zzzzzzzz' in crash; expected one of: lose, during, pv, "
+            "count, writes");
 }
 
 TEST(Loader, YamlSyntaxErrorHasPosition) {

@@ -21,16 +21,24 @@ std::string Hex(uint64_t v) {
   return buf;
 }
 
+// " --bug NAME" for every catalogued bug switched on, for rerun lines.
+std::string BugFlags(const lvm::Bugs& bugs) {
+  std::string flags;
+  for (const std::string& name : lvm::EnabledBugs(bugs)) flags += " --bug " + name;
+  return flags;
+}
+
 }  // namespace
 
 namespace internal {
 namespace {
 
-lvm::MachineOptions MachineFor(const Scenario& s, uint64_t seed, const std::string& image_dir) {
+lvm::MachineOptions MachineFor(const Scenario& s, const RunOptions& o, uint64_t seed) {
   lvm::MachineOptions m;
   m.seed = seed;
+  m.bugs = o.bugs;
   m.disk.model = s.lab.disk;
-  m.image_dir = image_dir;
+  m.image_dir = o.image_dir;
   return m;
 }
 
@@ -43,7 +51,7 @@ ScenarioRun::ScenarioRun(const Scenario& scenario, const RunOptions& options, st
       out_(out),
       seed_(options.seed.value_or(scenario.seed)),
       log_(trace_sink),
-      machine_(MachineFor(scenario, seed_, options.image_dir)),
+      machine_(MachineFor(scenario, options, seed_)),
       oracle_(Rng(seed_).Derive("scenario-oracle").Next()) {}
 
 uint64_t ScenarioRun::Now() { return boot_ns_ + machine_.sys().scheduler().now_ns(); }
@@ -112,48 +120,61 @@ void ScenarioRun::Report(const Step& step, const Failures& failures) {
     out_ << "    seen:     " << f.seen << "\n";
   }
   out_ << "  seed " << seed_ << ", virtual time " << FormatDuration(Now()) << "\n";
-  out_ << "  rerun: lvlab run " << s_.file << " --seed " << seed_ << " --narrate\n";
+  out_ << "  rerun: lvlab run " << s_.file << " --seed " << seed_ << BugFlags(o_.bugs)
+       << " --narrate\n";
 }
 
-RunResult ScenarioRun::Run() {
-  RunResult result;
+bool ScenarioRun::Begin() {
   OnBoot();
   machine_.sys().trace().Emit("scenario-start", {{"name", s_.name}, {"seed", seed_}});
   Where where;
   if (Status st = BuildLab(&where); !st.ok()) {
     out_ << s_.file << ":" << where.line << ":" << where.column
          << ": the lab cannot be built: " << st.message() << "\n";
-    result.exit_code = kExitBrokenFile;
-    return result;
+    result_.exit_code = kExitBrokenFile;
+    return false;
   }
   Narrate("lab built: " + std::to_string(s_.lab.pvs.size()) + " PV(s), " +
           std::to_string(s_.lab.vgs.size()) + " VG(s), " + std::to_string(s_.lab.lvs.size()) +
           " LV(s), " + std::to_string(workloads_.size()) + " workload(s)");
-  for (const Step& step : s_.steps) {
-    Failures failures = Wait(step);
-    if (failures.empty()) {
-      Narrate(
-          "step " + std::to_string(step.number) + " (line " + std::to_string(step.where.line) +
-          "): " +
-          (step.condition.kind == Condition::Kind::kNone ? "" : step.condition.ToString() + ": ") +
-          step.Describe());
-      machine_.sys().trace().Emit("scenario-step", {{"n", step.number}, {"step", step.Describe()}});
-      failures = Act(step);
-    }
-    if (failures.empty()) failures = Check(step.expect);
-    DrainMachineOutput();
-    if (!failures.empty()) {
-      Report(step, failures);
-      result.exit_code = kExitFailed;
-      break;
-    }
-    last_step_ns_ = Now();
-    ++result.steps_run;
+  return true;
+}
+
+bool ScenarioRun::PlayStep(const Step& step) {
+  Failures failures = Wait(step);
+  if (failures.empty()) {
+    Narrate("step " + std::to_string(step.number) + " (line " + std::to_string(step.where.line) +
+            "): " +
+            (step.condition.kind == Condition::Kind::kNone ? "" : step.condition.ToString() + ": ") +
+            step.Describe());
+    machine_.sys().trace().Emit("scenario-step", {{"n", step.number}, {"step", step.Describe()}});
+    failures = Act(step);
   }
-  machine_.sys().trace().Emit("scenario-end", {{"steps", result.steps_run}});
-  result.trace_hash = log_.hash();
-  result.virtual_ns = Now();
-  return result;
+  if (failures.empty()) failures = Check(step.expect);
+  DrainMachineOutput();
+  if (!failures.empty()) {
+    Report(step, failures);
+    result_.exit_code = kExitFailed;
+    return false;
+  }
+  last_step_ns_ = Now();
+  ++result_.steps_run;
+  return true;
+}
+
+RunResult ScenarioRun::End() {
+  machine_.sys().trace().Emit("scenario-end", {{"steps", result_.steps_run}});
+  result_.trace_hash = log_.hash();
+  result_.virtual_ns = Now();
+  return result_;
+}
+
+RunResult ScenarioRun::Run() {
+  if (!Begin()) return result_;
+  for (const Step& step : s_.steps) {
+    if (!PlayStep(step)) break;
+  }
+  return End();
 }
 
 }  // namespace internal
@@ -217,7 +238,8 @@ int RunScenarioFile(const std::string& path, const RunOptions& options) {
     if (second.exit_code != kExitPass || second.trace_hash != first.trace_hash) {
       out << "FAIL " << scenario->name << ": not deterministic: seed " << seed << " gave trace "
           << hash << ", then " << Hex(second.trace_hash) << " (exit " << second.exit_code << ")\n"
-          << "  rerun: lvlab run " << path << " --seed " << seed << " --check-determinism\n";
+          << "  rerun: lvlab run " << path << " --seed " << seed << BugFlags(options.bugs)
+          << " --check-determinism\n";
       return kExitFailed;
     }
   }

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "scenarios/scenario.h"
+#include "sim/lvm/bugs.h"
 
 namespace lvlab::scenarios {
 
@@ -36,6 +37,7 @@ struct RunOptions {
   // Back the PVs with sparse files in a fresh directory under this one
   // (removed afterwards) instead of memory: for large labs.
   std::string image_dir;
+  lvm::Bugs bugs;                  // catalogued bugs switched on (--bug); none by default
 };
 
 struct RunResult {

@@ -193,7 +193,7 @@ Failures ScenarioRun::RunCommandStep(const Step& step) {
     return {{step.Describe(), "the command fails with \"" + *step.expect.error + "\"",
              exit + (said.empty() ? "" : ": " + said)}};
   }
-  if (r.exit_code == 0) return {};
+  if (r.exit_code == 0 || step.may_fail) return {};
   return {{step.Describe(), "exit 0", exit + ": " + said}};
 }
 
@@ -206,10 +206,17 @@ Failures ScenarioRun::Act(const Step& step) {
     case Step::Action::kCrash:
       if (step.during) {
         ArmCrash(step);
-      } else {
-        armed_.reset();
-        Crash(step.lose);
+        return {};
       }
+      armed_.reset();
+      if (step.crash_after_writes >= 0) {
+        // The power goes at the N+1-th disk write or flush from now (torn),
+        // or now if the machine runs out of work or 10 virtual minutes
+        // pass first.
+        machine_.power().CutAfterWrites(step.crash_after_writes);
+        RunWhile([&] { return machine_.power().off(); }, Now() + 600 * kNsPerSecond, false);
+      }
+      Crash(step.lose);
       return {};
     case Step::Action::kFault:
       return Fault(step.fault);

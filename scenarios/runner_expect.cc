@@ -170,6 +170,9 @@ Failures ScenarioRun::CheckEvent(const EventExpect& e) {
 Failures ScenarioRun::Check(const Expectations& x) {
   Failures f;
   auto add = [&f](Failures more) { f.insert(f.end(), more.begin(), more.end()); };
+  // Structure first: reading every sector runs the scheduler, and a poller
+  // may change the tables meanwhile.
+  if (x.consistent) add(CheckConsistent());
   if (x.data_intact) add(CheckData());
   for (const auto& [lv, want] : x.segments) add(CheckSegments(lv, want));
   for (const ObjectExpect& o : x.lvs) add(CheckObject(o, false));

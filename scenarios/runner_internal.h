@@ -37,6 +37,15 @@ class ScenarioRun {
   ScenarioRun(const Scenario& scenario, const RunOptions& options, std::ostream& out,
               std::ostream* trace_sink);
   RunResult Run();
+  // Run() in pieces, for StepRunner: Begin builds the lab (false: broken,
+  // reported); PlayStep waits, acts and checks one step (false: it failed,
+  // reported); End closes the trace.
+  bool Begin();
+  bool PlayStep(const Step& step);
+  RunResult End();
+  lvm::Machine& machine() { return machine_; }
+  const TraceLog& log() const { return log_; }
+  bool AnyWorkloadRunning(const std::string& lv) const;
 
  private:
   // runner.cc
@@ -59,7 +68,6 @@ class ScenarioRun {
   void ArmCrash(const Step& step);
   bool ArmedCutHappened() { return armed_.has_value() && machine_.power().off(); }
   void CompleteArmedCrash();
-  bool AnyWorkloadRunning(const std::string& lv) const;
   // runner_wait.cc
   Failures Wait(const Step& step);
   Failures WaitUntil(uint64_t run_ns, const std::string& what);
@@ -76,6 +84,10 @@ class ScenarioRun {
   Failures CheckObject(const ObjectExpect& o, bool pv);
   Failures CheckStatus(const std::string& dev, const std::string& regex);
   Failures CheckEvent(const EventExpect& e);
+  // runner_consistent.cc
+  Failures CheckConsistent();
+  Failures CheckMetadata(const std::string& vg);
+  Failures CheckMirrorLegs();
   Result<std::string> ReportField(const std::string& object, const std::string& field, bool pv);
 
   const Scenario& s_;
@@ -91,6 +103,7 @@ class ScenarioRun {
   uint64_t boot_ns_ = 0;       // run time when the current boot started
   uint64_t last_step_ns_ = 0;  // run time when the previous step ended
   std::optional<store::LossPolicy> armed_;  // an armed crash's policy
+  RunResult result_;
 };
 
 }  // namespace lvlab::scenarios::internal

@@ -132,6 +132,7 @@ std::string Step::Describe() const {
                            (during->pv.empty() ? "" : ", pv: " + during->pv) +
                            (during->count == 1 ? "" : ", count: " + std::to_string(during->count))
                      : "") +
+             (crash_after_writes >= 0 ? ", writes: " + std::to_string(crash_after_writes) : "") +
              "}";
     case Action::kFault: {
       store::DiskFaults f;

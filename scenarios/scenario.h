@@ -122,10 +122,13 @@ struct Expectations {
   std::vector<std::pair<std::string, std::string>> status;  // dm device -> regex
   std::vector<EventExpect> events;
   std::optional<std::string> error;  // `run` only: the command fails with this text
+  // Structural invariants: no PV extent used twice, the metadata read is the
+  // highest seqno on the PVs, in-sync mirror legs identical.
+  bool consistent = false;
   Where where;
   bool empty() const {
     return !data_intact && segments.empty() && lvs.empty() && pvs.empty() && status.empty() &&
-           events.empty() && !error;
+           events.empty() && !error && !consistent;
   }
 };
 
@@ -160,6 +163,8 @@ struct Step {
   Where command_where;  // of the run: value
   store::LossPolicy lose = store::LossPolicy::kRandom;
   std::optional<CrashDuring> during;  // crash only: armed instead of at once
+  int64_t crash_after_writes = -1;  // crash: cut after N more disk writes; -1 = at once
+  bool may_fail = false;            // run: a non-zero exit is not a failure
   FaultSpec fault;
   WorkloadDecl workload;  // start
   std::string stop_lv;    // stop

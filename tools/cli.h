@@ -63,6 +63,7 @@ void SetupRun(CLI::App& app, Runner& r);
 // lvlab mount MNT / lvlab umount MNT (live mode); not among SetupVerbs,
 // which a live daemon runs itself.
 void SetupMount(CLI::App& app, Runner& r);
+void SetupFuzz(CLI::App& app, Runner& r);
 
 // If pollers are running (pvmove -b, vgchange -ay of a VG with an
 // unfinished move), forks a background process that keeps the machine —

@@ -1,5 +1,8 @@
 // run: play a scenario file (scenarios/README.md) in virtual time.
+#include <iostream>
+
 #include "scenarios/runner.h"
+#include "sim/lvm/bugs.h"
 #include "tools/cli.h"
 
 namespace lvlab::tools {
@@ -10,6 +13,7 @@ void SetupRun(CLI::App& app, Runner& r) {
   auto file = std::make_shared<std::string>();
   auto seed = std::make_shared<uint64_t>(0);
   auto o = std::make_shared<scenarios::RunOptions>();
+  auto bugs = std::make_shared<std::vector<std::string>>();
   cmd->add_option("scenario", *file, "Scenario YAML file")->required();
   CLI::Option* seed_opt = cmd->add_option("--seed", *seed, "Root seed (default: the file's seed:)");
   cmd->add_option("--trace", o->trace_file, "Write the run's trace as JSON lines to FILE");
@@ -20,13 +24,28 @@ void SetupRun(CLI::App& app, Runner& r) {
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--check-determinism", o->check_determinism,
                 "Run twice and fail unless both runs give the same trace hash");
+  cmd->add_option("--bug", *bugs,
+                  "Switch on a catalogued bug (repeatable; see docs/bugs.md): " +
+                      [] {
+                        std::string all;
+                        for (const std::string& n : lvm::BugNames()) all += (all.empty() ? "" : ", ") + n;
+                        return all;
+                      }());
   cmd->footer(
       "Exit status: 0 every expectation held, 1 one failed, 2 the file is broken.\n"
       "Examples:\n  lvlab run scenarios/seed-walkthrough.yaml\n"
       "  lvlab run scenarios/crash-mid-segment-random.yaml --seed 8 --narrate\n"
-      "  lvlab run my.yaml --trace run.jsonl --check-determinism");
-  cmd->callback([&r, file, seed, seed_opt, o] {
+      "  lvlab run my.yaml --trace run.jsonl --check-determinism\n"
+      "  lvlab run fuzz-out/case-7.yaml --bug checkpoint-before-sync");
+  cmd->callback([&r, file, seed, seed_opt, o, bugs] {
     if (seed_opt->count()) o->seed = *seed;
+    for (const std::string& name : *bugs) {
+      if (Status st = lvm::EnableBug(&o->bugs, name); !st.ok()) {
+        std::cerr << "  " << st.message() << "\n";
+        r.exit_code = scenarios::kExitBrokenFile;
+        return;
+      }
+    }
     r.exit_code = scenarios::RunScenarioFile(*file, *o);
   });
 }

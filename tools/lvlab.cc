@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   SetupVerbs(app, runner);
   SetupRun(app, runner);
   SetupMount(app, runner);
+  SetupFuzz(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -102,7 +102,16 @@ Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
       line += seg.type;
     } else if (seg.type == "mirror" && lv.Has(kPvmove) && seg.areas.size() == 2) {
       const bool completed = seg.extents_moved && *seg.extents_moved == seg.extent_count;
-      if (completed || running_taken) {
+      const bool atomic = seg.areas[0].kind == Area::Kind::kLv;
+      if (completed && atomic && ctx.atomic_complete_nosync) {
+        // Bug atomic-nosync-after-crash: both legs taken as in sync, even
+        // if writes were outstanding on one of them when the power went.
+        LVLAB_ASSIGN_OR_RETURN(std::string src, AreaDev(vg, seg.areas[0], 0, ctx, lv));
+        LVLAB_ASSIGN_OR_RETURN(std::string dst, AreaDev(vg, seg.areas[1], 0, ctx, lv));
+        line += "mirror core 2 " +
+                std::to_string(MirrorRegionSize(vg.extent_size, seg.extent_count)) +
+                " nosync 2 " + src + " " + dst;
+      } else if (completed || running_taken) {
         LVLAB_ASSIGN_OR_RETURN(std::string dev, AreaDev(vg, seg.areas[completed ? 1 : 0], 0, ctx, lv));
         line += "linear " + dev;
       } else {

@@ -29,6 +29,11 @@ struct TableContext {
   std::function<std::string(const std::string& pv_key)> pv_dev;
   // "254:3" for an LV that is active (its device exists), else empty.
   std::function<std::string(const std::string& lv_name)> lv_dev;
+  // Bug atomic-nosync-after-crash (bugs.h): a COMPLETE atomic pvmove mirror
+  // (areas on its mimages) stays a mirror, loaded with `nosync`, as the
+  // all-or-nothing proof of concept did, whether or not the VG was shut
+  // down cleanly.
+  bool atomic_complete_nosync = false;
 };
 
 // The table text ("0 81920 linear 7:1 2048\n...") for `lv`.

@@ -209,7 +209,11 @@ std::vector<std::string> Lab::VgNames() const {
 Result<VgRead> Lab::ReadVg(const std::string& name) {
   LabPv* best = nullptr;
   for (auto& p : pvs_) {
-    if (p->vg_name == name && (!best || p->seqno > best->seqno)) best = p.get();
+    if (p->vg_name != name) continue;
+    // Bug stale-seqno-wins: the first PV's copy is taken as it is, as a
+    // vg_read that trusted the first metadata area it parsed would.
+    if (options_.bugs.lvm.stale_seqno_wins && best) continue;
+    if (!best || p->seqno > best->seqno) best = p.get();
   }
   if (!best) return NotFound("Volume group \"" + name + "\" not found");
   LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgText(*best->text));
@@ -286,7 +290,7 @@ Status Lab::VgWrite(const VolumeGroup& vg) {
 #endif
   const MetadataArea::Prepared prepared(p.text);
   for (size_t i = 0; i < p.members.size(); ++i) {
-    Status st = MetadataArea(p.members[i]->disk.get()).Precommit(prepared);
+    Status st = MetadataArea(p.members[i]->disk.get(), metadata_preflush_).Precommit(prepared);
     if (!st.ok()) {
       for (size_t k = 0; k < i; ++k) (void)MetadataArea(p.members[k]->disk.get()).Revert();
       return st.WithContext("Failed to write VG " + vg.name + " metadata to " + p.members[i]->name);
@@ -310,7 +314,7 @@ Status Lab::VgCommit(VolumeGroup& vg) {
   size_t committed = 0;
   Status last;
   for (LabPv* lp : p.members) {
-    Status st = MetadataArea(lp->disk.get()).Commit();
+    Status st = MetadataArea(lp->disk.get(), metadata_preflush_).Commit();
     if (st.ok()) {
       ++committed;
       lp->text = p.text;

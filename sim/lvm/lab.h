@@ -20,6 +20,7 @@
 
 #include "sim/base/rng.h"
 #include "sim/base/status.h"
+#include "sim/lvm/bugs.h"
 #include "sim/lvm/image_store.h"
 #include "sim/lvm/metadata.h"
 #include "sim/lvm/pv_format.h"
@@ -53,6 +54,7 @@ struct LabOptions {
   // A drive's timing when it differs from disk.model (a Machine's per-PV
   // models); nullopt keeps disk.model.
   std::function<std::optional<store::DiskModel>(const std::string& pv)> model_for;
+  Bugs bugs;                 // the catalogue's switches (bugs.h); all off by default
 };
 
 struct VgRead {
@@ -100,6 +102,9 @@ class Lab {
   const VolumeGroup* Precommitted(const std::string& vg) const;
   Status VgCommit(VolumeGroup& vg);
   void VgRevert(const std::string& vg);
+  // Bug finish-before-flush (bugs.h): metadata writes go out FUA-only,
+  // without the preflush that makes earlier data on the PV durable first.
+  void set_metadata_preflush(bool on) { metadata_preflush_ = on; }
   // Makes the PVs orphans (their metadata areas emptied).
   Status WipePvs(const std::vector<LabPv*>& pvs);
 
@@ -124,6 +129,7 @@ class Lab {
     std::vector<LabPv*> members;
   };
   std::map<std::string, Pending> pending_;  // by VG name
+  bool metadata_preflush_ = true;
 };
 
 }  // namespace lvlab::lvm

@@ -57,6 +57,7 @@ void Machine::Reboot() {
     auto it = faults.find(pv);
     return it == faults.end() ? store::DiskFaults{} : it->second;
   };
+  o.bugs = options_.bugs;
   lab_ = std::move(Lab::Open(NewImageStoreView(images_.get()), o)).value();
   sys_ = std::make_unique<System>(lab_.get(), nullptr);
   ctx_ = std::make_unique<Context>(Context{*sys_, out_, err_});

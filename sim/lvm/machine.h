@@ -23,6 +23,7 @@ struct MachineOptions {
   // Where the PV images live: sparse files in this directory (which must
   // exist), or memory when empty.
   std::string image_dir;
+  Bugs bugs;                // the catalogue's switches (bugs.h), for every boot
 };
 
 class Machine {

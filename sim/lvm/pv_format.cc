@@ -239,11 +239,11 @@ Status MetadataArea::Precommit(const Prepared& text) {
   // Sector-aligned pieces: up to the end of the area, then the wrapped rest.
   const uint64_t first = std::min<uint64_t>(AlignUp(size, 512), h.size - offset);
   LVLAB_RETURN_IF_ERROR(disk_->Write((h.start + offset) / 512, static_cast<uint32_t>(first / 512),
-                                     text.bytes.data(), false));
+                                     text.bytes.data(), !preflush_));
   if (first < size) {
     LVLAB_RETURN_IF_ERROR(disk_->Write((h.start + kMdaHeaderSize) / 512,
                                        static_cast<uint32_t>((text.bytes.size() - first) / 512),
-                                       text.bytes.data() + first, false));
+                                       text.bytes.data() + first, !preflush_));
   }
   h.precommitted = RawLocn{offset, size, text.checksum, 0};
   return WriteHeader(h);
@@ -274,7 +274,9 @@ Status MetadataArea::WriteHeader(const MdaHeader& h) {
   auto s = EncodeMdaHeader(h);
   // PREFLUSH: the text written before must be durable before the header
   // points at it; FUA: the header itself is durable when this returns.
-  LVLAB_RETURN_IF_ERROR(disk_->Flush());
+  // Without preflush (bug finish-before-flush) the text went out FUA and
+  // nothing else on the drive is made durable.
+  if (preflush_) LVLAB_RETURN_IF_ERROR(disk_->Flush());
   return disk_->Write(h.start / 512, 1, s.data(), true);
 }
 

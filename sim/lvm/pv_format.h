@@ -74,7 +74,10 @@ std::string UndashedUuid(const std::string& dashed);
 // text that was never committed is invisible after a crash.
 class MetadataArea {
  public:
-  explicit MetadataArea(store::Disk* disk) : disk_(disk) {}
+  // `preflush` false: headers go out FUA-only, without flushing earlier
+  // writes first (only for the finish-before-flush bug, bugs.h).
+  explicit MetadataArea(store::Disk* disk, bool preflush = true)
+      : disk_(disk), preflush_(preflush) {}
 
   // Writes a fresh label, lab block and empty mda header.
   Status Format(const PvLabel& label, uint32_t minor);
@@ -105,6 +108,7 @@ class MetadataArea {
   Status WriteHeader(const MdaHeader& h);
 
   store::Disk* disk_;
+  bool preflush_ = true;
 };
 
 }  // namespace lvlab::lvm

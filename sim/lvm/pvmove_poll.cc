@@ -146,11 +146,28 @@ void Poller::PollLocked() {
   const double overall = *PvmoveProgress(ctx_.sys, vg, *lv);
   auto status = ctx_.sys.kernel().StatusLines(DmName(o_.vg, o_.lv));
   auto sync = status.ok() ? MirrorSyncCounts(*status) : decltype(MirrorSyncCounts("")){};
-  const bool segment_done = sync.empty() || sync[0].first == sync[0].second;
+  const LvmBugs& bugs = ctx_.lab().options().bugs.lvm;
+  bool segment_done = sync.empty() || sync[0].first == sync[0].second;
+  // Bug checkpoint-before-sync: the poller takes any progress of the
+  // RUNNING segment's mirror (some regions in sync) for the whole segment
+  // in sync, so it checkpoints and switches the segment's table to the
+  // destination while regions are still to copy (the suspend stops the
+  // recovery after the region in flight).
+  if (bugs.checkpoint_before_sync && !sync.empty() && sync[0].first > 0) segment_done = true;
   if (o_.interval_ns) ctx_.out << "  " << o_.source << ": Moved: " << Percent(overall) << "\n";
   if (!segment_done) return Again();
   // The running segment is in sync: the last one finishes the move (and
   // the only one of an atomic move), any other is checkpointed.
+  // Bug atomic-nosync-after-crash: an atomic move first records its copy
+  // as COMPLETE (kept as a nosync mirror, activation.h) and finishes at the
+  // next poll.
+  if (bugs.atomic_nosync_after_crash && IsAtomicPvmove(vg, *lv)) {
+    const Segment& seg = lv->segments.front();
+    if (!(seg.extents_moved && *seg.extents_moved == seg.extent_count)) {
+      if (Status st = Checkpoint(vg); !st.ok()) return Finish(st);
+      return Again();
+    }
+  }
   if (overall >= 100.0) return Finish(Complete(vg, false));
   if (Status st = Checkpoint(vg); !st.ok()) {
     ctx_.err << "  ABORTING: Segment progression failed.\n";
@@ -182,11 +199,32 @@ Status Poller::Complete(VolumeGroup& vg, bool abort) {
     LVLAB_RETURN_IF_ERROR(ctx_.sys.UpdateAndReload(vg, {o_.lv}, flush));
     ctx_.sys.trace().Emit("pvmove-image-dropped", {{"vg", o_.vg}, {"lv", o_.lv}, {"seqno", vg.seqno}});
   }
+  const LvmBugs& bugs = ctx_.lab().options().bugs.lvm;
+  if (abort && bugs.abort_keeps_running_segment && !IsAtomicPvmove(vg, *vg.FindLv(o_.lv))) {
+    // Bug abort-keeps-running-segment: the abort judges by the kernel's
+    // live table instead of the metadata, so the segment the kernel has as
+    // a mirror (RUNNING, copied only in part) counts as COMPLETE and stays
+    // on the destination.
+    if (Segment* run = RunningSegment(*vg.FindLv(o_.lv))) run->extents_moved = run->extent_count;
+  }
   // Finish commit #1: parents straight onto the PVs, pvmoveN an error LV.
   LVLAB_RETURN_IF_ERROR(RemovePvmoveLayer(vg, o_.lv, abort));
   std::vector<std::string> order = {o_.lv};
   order.insert(order.end(), parents.begin(), parents.end());
-  LVLAB_RETURN_IF_ERROR(ctx_.sys.UpdateAndReload(vg, order, flush));
+  // Bug finish-before-flush: no flush of the PVs before the commit, and
+  // the finish's metadata writes (both commits) are FUA-only: the LVs point
+  // at the destination while the copied data may still be in its volatile
+  // cache, until something else flushes it.
+  const bool unflushed = !abort && bugs.finish_before_flush;
+  struct PreflushOff {
+    Lab* lab;
+    ~PreflushOff() {
+      if (lab) lab->set_metadata_preflush(true);
+    }
+  } guard{unflushed ? &ctx_.lab() : nullptr};
+  if (unflushed) ctx_.lab().set_metadata_preflush(false);
+  LVLAB_RETURN_IF_ERROR(ctx_.sys.UpdateAndReload(
+      vg, order, unflushed ? std::function<Status()>{} : std::function<Status()>(flush)));
   ctx_.sys.trace().Emit("pvmove-finish-1", {{"vg", o_.vg}, {"lv", o_.lv}, {"seqno", vg.seqno}});
   ctx_.sys.Narrate(std::string(abort ? "abort" : "finish") + " commit #1: LVs point at their PVs; " +
                    o_.lv + " is an error LV (seqno " + std::to_string(vg.seqno) + ")");
@@ -212,10 +250,12 @@ Status Poller::Complete(VolumeGroup& vg, bool abort) {
 Poller* PollerSet::Start(Context& ctx, Poller::Options options) {
   // One poller per LV and kind: an abort runs beside the move's poller (as
   // lvmpolld keeps separate poll and abort stores), which then finds the
-  // move gone.
+  // move gone. Deduplicated by LVID, not name (as lvmpolld since 2.03.40):
+  // a stale poller of an aborted pvmove0 must not stand in for a new move
+  // that reuses the name.
   for (auto& p : pollers_) {
     if (!p->done() && p->options().vg == options.vg && p->options().lv == options.lv &&
-        p->options().aborting == options.aborting) {
+        p->options().lvid == options.lvid && p->options().aborting == options.aborting) {
       return p.get();
     }
   }

@@ -64,6 +64,7 @@ System::System(Lab* lab, std::unique_ptr<engine::Clock> clock)
       trace_(std::make_unique<engine::Trace>(scheduler_.get())),
       kernel_(std::make_unique<dm::Kernel>(*scheduler_, trace_.get())),
       pollers_(std::make_unique<PollerSet>()) {
+  kernel_->bugs() = lab_->options().bugs.mirror;
   PlugDisks();
 }
 
@@ -172,6 +173,7 @@ TableContext System::Tables(const VolumeGroup& vg) const {
     return "7:" + std::to_string(lp->minor);
   };
   ctx.lv_dev = [this, &vg](const std::string& lv) { return DevNoOf(vg, lv); };
+  ctx.atomic_complete_nosync = lab_->options().bugs.lvm.atomic_nosync_after_crash;
   return ctx;
 }
 

@@ -1,0 +1,180 @@
+// expect: {consistent: true}: structural invariants that hold whatever the
+// data. The metadata read is the highest seqno any PV of the VG carries (as
+// LVM's vg_read picks it); no PV extent is mapped by two segment areas; and
+// the legs of every fully in-sync mirror device hold the same data.
+#include <map>
+#include <sstream>
+
+#include "scenarios/runner_internal.h"
+#include "sim/check/checkers.h"
+#include "sim/lvm/pvmove_poll.h"
+
+namespace lvlab::scenarios::internal {
+namespace {
+
+constexpr const char* kWhat = "expect consistent";
+
+struct Leg {
+  dm::DevNo dev;
+  uint64_t offset = 0;
+};
+
+struct MirrorLine {
+  uint64_t len = 0;
+  std::vector<Leg> legs;
+};
+
+// "0 8192 mirror core 1 4096 2 7:1 2048 7:3 2048" -> its legs.
+std::vector<MirrorLine> MirrorLines(const std::string& table) {
+  std::vector<MirrorLine> out;
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    uint64_t start = 0, log_args = 0, nlegs = 0;
+    std::string type, log;
+    MirrorLine m;
+    if (!(f >> start >> m.len >> type >> log >> log_args) || type != "mirror") continue;
+    for (uint64_t i = 0; i < log_args; ++i) f >> type;
+    if (!(f >> nlegs)) continue;
+    for (uint64_t i = 0; i < nlegs; ++i) {
+      std::string dev;
+      Leg leg;
+      if (!(f >> dev >> leg.offset)) break;
+      const size_t colon = dev.find(':');
+      if (colon == std::string::npos) break;
+      leg.dev = dm::DevNo{static_cast<uint32_t>(std::stoul(dev.substr(0, colon))),
+                          static_cast<uint32_t>(std::stoul(dev.substr(colon + 1)))};
+      m.legs.push_back(leg);
+    }
+    if (m.legs.size() == nlegs) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// The leg health characters of the i-th mirror line of a status text
+// ("... 2/2 1 AD 1 core" -> "AD"); empty if not found.
+std::string LegHealth(const std::string& status, size_t index) {
+  std::istringstream lines(status);
+  size_t seen = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(" mirror ") == std::string::npos) continue;
+    if (seen++ != index) continue;
+    std::istringstream f(line);
+    std::string word, count, health;
+    while (f >> word) {
+      if (word.find('/') != std::string::npos) {
+        f >> count >> health;
+        return health;
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+Failures ScenarioRun::CheckMetadata(const std::string& vg) {
+  auto read = machine_.lab().ReadVg(vg);
+  if (!read.ok()) return {{kWhat, "VG " + vg + " reads", read.status().message()}};
+  Failures f;
+  for (lvm::LabPv* pv : machine_.lab().pvs()) {
+    if (pv->vg_name == vg && pv->seqno > read->vg.seqno) {
+      f.push_back({kWhat, "VG " + vg + " read at the highest seqno on its PVs",
+                   "read seqno " + std::to_string(read->vg.seqno) + ", but " + pv->name +
+                       " carries seqno " + std::to_string(pv->seqno)});
+    }
+  }
+  // PV key -> extent -> "LV (LE n)" that maps it.
+  std::map<std::string, std::map<uint64_t, std::string>> owner;
+  for (const lvm::LogicalVolume& lv : read->vg.lvs) {
+    for (const lvm::Segment& seg : lv.segments) {
+      const uint64_t per_area = seg.type == "striped" && seg.areas.size() > 1
+                                    ? seg.extent_count / seg.areas.size()
+                                    : seg.extent_count;
+      for (const lvm::Area& a : seg.areas) {
+        if (a.kind != lvm::Area::Kind::kPv) continue;
+        for (uint64_t e = a.start; e < a.start + per_area; ++e) {
+          const std::string who = lv.name + " (LE " + std::to_string(seg.start_extent) + ")";
+          auto [it, fresh] = owner[a.name].emplace(e, who);
+          if (!fresh) {
+            f.push_back({kWhat, "no extent of VG " + vg + " used twice",
+                         a.name + " extent " + std::to_string(e) + " is mapped by " + it->second +
+                             " and by " + who});
+            break;
+          }
+        }
+      }
+    }
+  }
+  return f;
+}
+
+Failures ScenarioRun::CheckMirrorLegs() {
+  Failures f;
+  dm::Kernel& kernel = machine_.sys().kernel();
+  // A suspended device would hold the reads (and a read given up on would
+  // complete later into a buffer that is gone): compare legs only when
+  // every device is live.
+  for (const dm::Device* d : kernel.List()) {
+    auto info = kernel.Info(d->name());
+    if (!info.ok() || info->suspended) return f;
+  }
+  for (const dm::Device* d : kernel.List()) {
+    auto table = kernel.Table(d->name());
+    auto status = kernel.StatusLines(d->name());
+    if (!table.ok() || !status.ok()) continue;
+    const std::vector<MirrorLine> mirrors = MirrorLines(*table);
+    const auto sync = lvm::MirrorSyncCounts(*status);
+    for (size_t i = 0; i < mirrors.size() && i < sync.size(); ++i) {
+      if (sync[i].first != sync[i].second || mirrors[i].legs.size() < 2) continue;
+      // A leg that saw an error (a failed PV) legitimately differs.
+      const std::string health = LegHealth(*status, i);
+      if (health.empty() || health.find_first_not_of('A') != std::string::npos) continue;
+      for (size_t k = 1; k < mirrors[i].legs.size(); ++k) {
+        const Leg& a = mirrors[i].legs[0];
+        const Leg& b = mirrors[i].legs[k];
+        Status st = check::CheckLegsIdentical(kernel.Lookup(a.dev), a.offset, kernel.Lookup(b.dev),
+                                              b.offset, mirrors[i].len, machine_.sys().scheduler());
+        if (st.code() == Code::kCorrupt) {
+          f.push_back(
+              {kWhat, "the legs of in-sync mirror " + d->name() + " identical", st.message()});
+        }
+      }
+    }
+  }
+  return f;
+}
+
+Failures ScenarioRun::CheckConsistent() {
+  Failures f;
+  for (const std::string& vg : machine_.lab().VgNames()) {
+    Failures more = CheckMetadata(vg);
+    f.insert(f.end(), more.begin(), more.end());
+  }
+  // Legs are compared with no workload I/O in flight.
+  std::vector<check::Workload*> paused;
+  for (const auto& w : workloads_) {
+    if (!w->done() && !w->paused()) w->Pause(), paused.push_back(w.get());
+  }
+  RunWhile(
+      [&] {
+        for (const auto& w : workloads_) {
+          if (w->in_flight()) return false;
+        }
+        return true;
+      },
+      UINT64_MAX);
+  // The reads run the scheduler: hold every VG's lock so that no poller
+  // reloads or removes a device under them (pollers wait and retry).
+  std::vector<std::string> locked;
+  for (const std::string& vg : machine_.lab().VgNames()) {
+    if (machine_.sys().TryLockVg(vg)) locked.push_back(vg);
+  }
+  Failures legs = CheckMirrorLegs();
+  for (const std::string& vg : locked) machine_.sys().UnlockVg(vg);
+  f.insert(f.end(), legs.begin(), legs.end());
+  for (check::Workload* w : paused) w->Resume();
+  return f;
+}
+
+}  // namespace lvlab::scenarios::internal
