@@ -229,7 +229,11 @@ struct Fault : Cmd {
     Step st;
     st.action = Step::Action::kFault;
     st.fault.pv = pv;
-    st.fault.kind = fail ? scenarios::FaultSpec::Kind::kFail : scenarios::FaultSpec::Kind::kRestore;
+    if (fail) {
+      st.fault.change.failed = true;
+    } else {
+      st.fault.change.restore = true;
+    }
     sut.Play(st);
     sut.Check();
   }

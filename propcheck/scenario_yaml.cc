@@ -69,7 +69,7 @@ void WriteAction(std::ostream& o, const Step& st) {
       return;
     case Step::Action::kFault:
       o << "fault: {pv: " << st.fault.pv << ", "
-        << (st.fault.kind == scenarios::FaultSpec::Kind::kFail ? "fail" : "restore") << ": true}, ";
+        << (st.fault.change.failed.value_or(false) ? "fail" : "restore") << ": true}, ";
       return;
     case Step::Action::kWorkloadStart: {
       const check::WorkloadSpec& w = st.workload.spec;

@@ -102,7 +102,7 @@ void Sut::Play(Step step) {
   step.number = static_cast<int>(scenario_.steps.size()) + 1;
   step.where.line = step.number + 100;  // informational
   if (step.action == Step::Action::kFault) {
-    if (step.fault.kind == scenarios::FaultSpec::Kind::kFail) {
+    if (step.fault.change.failed.value_or(false)) {
       failed_.insert(step.fault.pv);
     } else {
       failed_.erase(step.fault.pv);
@@ -191,7 +191,7 @@ void Sut::Liveness() {
     Step st;
     st.action = Step::Action::kFault;
     st.fault.pv = pv;
-    st.fault.kind = scenarios::FaultSpec::Kind::kRestore;
+    st.fault.change.restore = true;
     Play(st);
   }
   Play(Run("vgchange -ay vg0"));

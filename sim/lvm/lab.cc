@@ -65,13 +65,17 @@ void Lab::LoadPv(const std::string& name) {
   }
   pv->disk = std::make_unique<store::Disk>(name, std::move(image).value(), disk);
   if (options_.power) pv->disk->set_power(options_.power);
-  if (options_.faults) pv->disk->faults() = options_.faults(name);
-  if (pv->disk->failed()) {
-    pv->state =
-        IOError(name + ": device failed; restore it with `lvlab fault " + name + " --restore`");
-    pvs_.push_back(std::move(pv));
-    return;
-  }
+  // The drive's faults, except `failed`, which is set once the label has
+  // been read: the PV is known at boot and every I/O to it fails after.
+  store::DiskFaults faults = options_.faults ? options_.faults(name) : store::DiskFaults{};
+  const bool failed = faults.failed;
+  faults.failed = false;
+  pv->disk->faults() = faults;
+  struct FailAfterScan {
+    store::Disk* disk;
+    bool failed;
+    ~FailAfterScan() { disk->SetFailed(failed); }
+  } fail_after_scan{pv->disk.get(), failed};
   MetadataArea mda(pv->disk.get());
   auto fail = [&](const Status& s) {
     pv->state = Corrupt(name + " (" + images_->Describe(name) + "): " + s.message() +

@@ -49,7 +49,8 @@ struct LabOptions {
   std::function<void(const VolumeGroup&, const std::string& text)> archive;
   std::string command_line;  // for descriptions: "Write from <cmd>."
   // The hardware faults of each drive (LAB/faults, or a Machine's memory),
-  // set before its label is read: a failed drive is missing at boot.
+  // set before its label is read, except `failed`, set right after: a
+  // failed drive's PV is known (as from a cached scan) but every I/O fails.
   std::function<store::DiskFaults(const std::string& pv)> faults;
   // A drive's timing when it differs from disk.model (a Machine's per-PV
   // models); nullopt keeps disk.model.
