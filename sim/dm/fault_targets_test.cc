@@ -86,7 +86,8 @@ TEST_F(FaultTargetsTest, DelayHoldsBiosForTheirClassDelay) {
   AddDisk(4096);
   Activate("d", "0 1024 delay 7:1 0 10 7:1 0 50");
   EXPECT_EQ(*kernel_.Table("d"), "0 1024 delay 7:1 0 10 7:1 0 50");
-  auto w = Start(kernel_.Resolve("d"), Bio::Op::kWrite, 0, 1, Pattern(6, 1).data());
+  std::vector<uint8_t> data = Pattern(6, 1);  // lives until the bio completes
+  auto w = Start(kernel_.Resolve("d"), Bio::Op::kWrite, 0, 1, data.data());
   EXPECT_EQ(*kernel_.StatusLines("d"), "0 1024 delay 0 1");
   ASSERT_TRUE(sched_.RunUntil([&] { return w->has_value(); }));
   EXPECT_GE(sched_.now_ns(), 50'000'000u);
