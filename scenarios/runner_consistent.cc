@@ -152,20 +152,7 @@ Failures ScenarioRun::CheckConsistent() {
     f.insert(f.end(), more.begin(), more.end());
   }
   // Legs are compared with no workload I/O in flight.
-  std::vector<check::Workload*> paused;
-  for (const auto& w : workloads_) {
-    if (!w->done() && !w->paused()) w->Pause(), paused.push_back(w.get());
-  }
-  const uint64_t boots = machine_.boots();
-  RunWhile(
-      [&] {
-        for (const auto& w : workloads_) {
-          if (w->in_flight()) return false;
-        }
-        return true;
-      },
-      UINT64_MAX, false);
-  if (machine_.boots() != boots) paused.clear();  // an armed crash took them
+  std::vector<check::Workload*> paused = QuiesceWorkloads();
   // The reads run the scheduler: hold every VG's lock so that no poller
   // reloads or removes a device under them (pollers wait and retry).
   std::vector<std::string> locked;

@@ -54,20 +54,7 @@ Result<std::string> ScenarioRun::ReportField(const std::string& object, const st
 Failures ScenarioRun::CheckData() {
   const std::string what = "expect data: intact";
   // The oracle judges reads exactly only when no workload I/O overlaps them.
-  std::vector<check::Workload*> paused;
-  for (const auto& w : workloads_) {
-    if (!w->done() && !w->paused()) w->Pause(), paused.push_back(w.get());
-  }
-  const uint64_t boots = machine_.boots();
-  RunWhile(
-      [&] {
-        for (const auto& w : workloads_) {
-          if (w->in_flight()) return false;
-        }
-        return true;
-      },
-      UINT64_MAX, false);
-  if (machine_.boots() != boots) paused.clear();  // an armed crash took them
+  std::vector<check::Workload*> paused = QuiesceWorkloads();
   Status st =
       oracle_.CheckAll([&](const std::string& lv, uint64_t sector, uint64_t n, uint8_t* out) {
         auto vg_lv = lvm::SplitLvPath(lv);

@@ -73,6 +73,10 @@ class ScenarioRun {
   Failures WaitUntil(uint64_t run_ns, const std::string& what);
   Failures WaitFor(const Condition& c);
   bool Holds(const Condition& c, std::string* seen);
+  // Pauses the running workloads and waits until none has I/O in flight
+  // (reads then judge the oracle exactly); returns those to resume. An
+  // armed crash on the way takes them: the list is then empty.
+  std::vector<check::Workload*> QuiesceWorkloads();
   // Runs the scheduler until `done`, the run time `deadline_ns` (reached even
   // when idle if `reach_deadline`) or the event budget; false on budget. An
   // armed power cut on the way reboots the machine and the run goes on.

@@ -27,6 +27,24 @@ bool ScenarioRun::RunWhile(const std::function<bool()>& done, uint64_t deadline_
   }
 }
 
+std::vector<check::Workload*> ScenarioRun::QuiesceWorkloads() {
+  std::vector<check::Workload*> paused;
+  for (const auto& w : workloads_) {
+    if (!w->done() && !w->paused()) w->Pause(), paused.push_back(w.get());
+  }
+  const uint64_t boots = machine_.boots();
+  RunWhile(
+      [&] {
+        for (const auto& w : workloads_) {
+          if (w->in_flight()) return false;
+        }
+        return true;
+      },
+      UINT64_MAX, false);
+  if (machine_.boots() != boots) paused.clear();  // an armed crash took them
+  return paused;
+}
+
 Failures ScenarioRun::WaitUntil(uint64_t run_ns, const std::string& what) {
   if (run_ns <= Now()) return {};
   if (!RunWhile([] { return false; }, run_ns, true)) {

@@ -5,21 +5,13 @@
 #include <memory>
 #include <string>
 
+#include "sim/base/le.h"
+
 namespace lvlab::dm {
 namespace {
 
 using engine::Bio;
 constexpr uint32_t kMetaFlags = Bio::kPreflush | Bio::kFua;
-
-void PutLe(uint8_t* p, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-uint64_t GetLe(const uint8_t* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "sim/base/check.h"
+#include "sim/base/le.h"
 #include "sim/base/units.h"
 #include "sim/dm/device.h"
 #include "sim/dm/target.h"
@@ -98,16 +99,6 @@ class CoreLog final : public DirtyLog {
 
   std::vector<uint8_t> clean_;
 };
-
-void PutLe(uint8_t* p, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-
-uint64_t GetLe(const uint8_t* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 // disk <log_dev> <region_size> [sync|nosync]: header and clean bits on the
 // log device (docs/mirror-disk-log.md).

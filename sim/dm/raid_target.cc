@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/le.h"
 #include "sim/dm/device.h"
 #include "sim/dm/kernel.h"
 
@@ -17,15 +18,6 @@ namespace {
 
 using engine::Bio;
 constexpr uint64_t kDaemonSleepNs = 5'000'000'000;
-
-void PutLe(uint8_t* p, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-uint64_t GetLe(const uint8_t* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
 
 class RaidTarget final : public Target {
  public:
