@@ -44,10 +44,19 @@ void LoadPvs(const YAML::Node& node, LabSpec* lab) {
     CheckName(key_node, lvm::CheckPvName(pv.name));
     const std::string what = "lab.pvs." + pv.name;
     if (val.IsMap()) {
-      yaml::CheckKeys(val, {"size", "read_latency", "write_latency", "bandwidth"}, what);
+      yaml::CheckKeys(val, {"size", "metadatacopies", "read_latency", "write_latency", "bandwidth"},
+                      what);
       if (!yaml::Has(val, "size")) Fail(val, what + " needs a size (e.g. size: 1G)");
       pv.size_bytes = yaml::Size(val["size"], what + " size");
-      if (val.size() > 1) pv.model = LoadTiming(val, lab->disk, what);
+      size_t timing_keys = val.size() - 1;
+      if (yaml::Has(val, "metadatacopies")) {
+        const YAML::Node m = val["metadatacopies"];
+        const uint64_t n = yaml::Uint(m, what + " metadatacopies");
+        if (n > 1) Fail(m, what + " metadatacopies must be 0 or 1 (the lab has no second area)");
+        pv.metadata_copies = static_cast<uint32_t>(n);
+        --timing_keys;
+      }
+      if (timing_keys > 0) pv.model = LoadTiming(val, lab->disk, what);
     } else {
       pv.size_bytes = yaml::Size(val, what);
     }

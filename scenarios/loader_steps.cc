@@ -291,9 +291,16 @@ void LoadExpect(const YAML::Node& node, Expectations* x) {
   x->where = yaml::WhereOf(node);
   if (Has(node, "consistent")) x->consistent = yaml::Bool(node["consistent"], "consistent");
   if (Has(node, "data")) {
-    if (yaml::Text(node["data"], "data") != "intact")
-      Fail(node["data"], "data: intact is the only data expectation");
-    x->data_intact = true;
+    const std::string data = yaml::Text(node["data"], "data");
+    if (data == "intact") {
+      x->data_intact = true;
+    } else if (data == "lost") {
+      x->data_lost = true;
+    } else {
+      Fail(node["data"], "data: '" + data +
+                             "' is not an expectation; use data: intact or data: lost" +
+                             yaml::Suggest(data, {"intact", "lost"}));
+    }
   }
   if (Has(node, "segments")) {
     yaml::RequireMap(node["segments"], "expect segments");

@@ -58,7 +58,8 @@ Status ScenarioRun::BuildLab(Where* where) {
   for (const PvSpec& pv : s_.lab.pvs) {
     *where = pv.where;
     if (pv.model) machine_.SetDiskModel(pv.name, *pv.model);  // kept across reboots
-    LVLAB_RETURN_IF_ERROR(lvm::Pvcreate(ctx, pv.name, pv.size_bytes, lvm::kDefaultPeStartBytes));
+    LVLAB_RETURN_IF_ERROR(
+        lvm::Pvcreate(ctx, pv.name, pv.size_bytes, lvm::kDefaultPeStartBytes, pv.metadata_copies));
   }
   for (const VgSpec& vg : s_.lab.vgs) {
     *where = vg.where;

@@ -51,8 +51,7 @@ Result<std::string> ScenarioRun::ReportField(const std::string& object, const st
   return value;
 }
 
-Failures ScenarioRun::CheckData() {
-  const std::string what = "expect data: intact";
+Status ScenarioRun::ReadAllThroughOracle() {
   // The oracle judges reads exactly only when no workload I/O overlaps them.
   std::vector<check::Workload*> paused = QuiesceWorkloads();
   Status st =
@@ -72,6 +71,12 @@ Failures ScenarioRun::CheckData() {
         return Status::Ok();
       });
   for (check::Workload* w : paused) w->Resume();
+  return st;
+}
+
+Failures ScenarioRun::CheckData() {
+  const std::string what = "expect data: intact";
+  const Status st = ReadAllThroughOracle();
   Failures f;
   if (!st.ok()) f.push_back({what, "every sector reads as the oracle allows", st.message()});
   std::vector<std::string> violations = lost_violations_;
@@ -82,6 +87,18 @@ Failures ScenarioRun::CheckData() {
     f.push_back({what, "every workload read as the oracle allows", v});
   }
   return f;
+}
+
+Failures ScenarioRun::CheckDataLost() {
+  const std::string what = "expect data: lost";
+  const std::string want = "some sector reads other than the oracle allows";
+  const Status st = ReadAllThroughOracle();
+  if (st.code() == Code::kCorrupt) {
+    Narrate("data lost, as expected: " + st.message());
+    return {};
+  }
+  if (st.ok()) return {{what, want, "every sector reads as the oracle allows"}};
+  return {{what, want, st.message()}};  // an error that is not a wrong sector
 }
 
 Failures ScenarioRun::CheckSegments(const std::string& path, const std::vector<std::string>& want) {
@@ -161,6 +178,7 @@ Failures ScenarioRun::Check(const Expectations& x) {
   // may change the tables meanwhile.
   if (x.consistent) add(CheckConsistent());
   if (x.data_intact) add(CheckData());
+  if (x.data_lost) add(CheckDataLost());
   for (const auto& [lv, want] : x.segments) add(CheckSegments(lv, want));
   for (const ObjectExpect& o : x.lvs) add(CheckObject(o, false));
   for (const ObjectExpect& o : x.pvs) add(CheckObject(o, true));

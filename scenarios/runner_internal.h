@@ -83,7 +83,11 @@ class ScenarioRun {
   bool RunWhile(const std::function<bool()>& done, uint64_t deadline_ns, bool reach_deadline);
   // runner_expect.cc
   Failures Check(const Expectations& x);
+  // Reads every sector of every tracked LV through the oracle, with the
+  // workloads paused; the first sector that reads wrong is a kCorrupt error.
+  Status ReadAllThroughOracle();
   Failures CheckData();
+  Failures CheckDataLost();
   Failures CheckSegments(const std::string& lv, const std::vector<std::string>& want);
   Failures CheckObject(const ObjectExpect& o, bool pv);
   Failures CheckStatus(const std::string& dev, const std::string& regex);

@@ -42,6 +42,7 @@ struct Comparison {
 struct PvSpec {
   std::string name;
   uint64_t size_bytes = 0;
+  uint32_t metadata_copies = 1;           // 0: pvcreate --metadatacopies 0
   std::optional<store::DiskModel> model;  // per-PV timing, if given
   Where where;
 };
@@ -116,6 +117,9 @@ struct EventExpect {
 
 struct Expectations {
   bool data_intact = false;
+  // `data: lost`: some sector of a tracked LV must read other than the oracle
+  // allows (a loss the lab re-creates faithfully, e.g. an unreadable source).
+  bool data_lost = false;
   std::vector<std::pair<std::string, std::vector<std::string>>> segments;  // LV -> area names
   std::vector<ObjectExpect> lvs;
   std::vector<ObjectExpect> pvs;
@@ -127,8 +131,8 @@ struct Expectations {
   bool consistent = false;
   Where where;
   bool empty() const {
-    return !data_intact && segments.empty() && lvs.empty() && pvs.empty() && status.empty() &&
-           events.empty() && !error && !consistent;
+    return !data_intact && !data_lost && segments.empty() && lvs.empty() && pvs.empty() &&
+           status.empty() && events.empty() && !error && !consistent;
   }
 };
 

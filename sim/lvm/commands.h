@@ -36,8 +36,10 @@ Result<std::pair<std::string, std::string>> SplitLvPath(const std::string& path)
 Result<std::vector<PeRange>> ParsePvArgs(Context& ctx, const VolumeGroup& vg,
                                          const std::vector<std::string>& args);
 
-Status Pvcreate(Context& ctx, const std::string& name, uint64_t size_bytes,
-                uint64_t pe_start_bytes);
+// metadata_copies: 1, or 0 for a PV without a metadata area (LVM's
+// --metadatacopies 0); 2 is refused (no second area at the device's end).
+Status Pvcreate(Context& ctx, const std::string& name, uint64_t size_bytes, uint64_t pe_start_bytes,
+                uint32_t metadata_copies = 1);
 Status Pvremove(Context& ctx, const std::vector<std::string>& names);
 
 struct VgcreateArgs {

@@ -33,6 +33,7 @@ std::string PvTags(const Ctx&, const Row& r) {
 }
 std::string DevSize(const Ctx& c, const Row& r) { return Sectors(c, r.pv->dev_size_sectors); }
 std::string PeStart(const Ctx& c, const Row& r) { return Sectors(c, r.pv->pe_start_sectors); }
+std::string PvMdaCount(const Ctx&, const Row& r) { return std::to_string(r.pv->mda_count); }
 
 bool RowPvMissing(const Ctx& c, const Row& r) {
   if (r.pv->missing) return true;
@@ -86,6 +87,13 @@ std::string VgFmt(const Ctx&, const Row& r) { return r.vg->format; }
 std::string VgUuid(const Ctx&, const Row& r) { return r.vg->id; }
 std::string VgTags(const Ctx&, const Row& r) { return Join(r.vg->tags, ","); }
 std::string VgSeqno(const Ctx&, const Row& r) { return std::to_string(r.vg->seqno); }
+std::string VgMdaCount(const Ctx& c, const Row& r) {
+  uint32_t n = 0;
+  for (const ReportPv& pv : c.in.pvs) {
+    if (pv.vg_name == r.vg->name) n += pv.mda_count;
+  }
+  return std::to_string(n);
+}
 std::string MaxLv(const Ctx&, const Row& r) { return std::to_string(r.vg->max_lv); }
 std::string MaxPv(const Ctx&, const Row& r) { return std::to_string(r.vg->max_pv); }
 std::string PvCount(const Ctx&, const Row& r) { return std::to_string(r.vg->pvs.size()); }
@@ -217,6 +225,7 @@ constexpr FieldDef kOtherFields[] = {
     {"pv_pe_count", "PE", Obj::kPv, N, 3, PeCount},
     {"pv_pe_alloc_count", "Alloc", Obj::kPv, N, 0, PeAllocCount},
     {"pv_tags", "PV Tags", Obj::kPv, L, 0, PvTags},
+    {"pv_mda_count", "#PMda", Obj::kPv, N, 0, PvMdaCount},
     {"vg_fmt", "Fmt", Obj::kVg, S, 0, VgFmt},
     {"vg_uuid", "VG UUID", Obj::kVg, S, 38, VgUuid},
     {"vg_name", "VG", Obj::kVg, S, 0, VgName},
@@ -234,6 +243,7 @@ constexpr FieldDef kOtherFields[] = {
     {"snap_count", "#SN", Obj::kVg, N, 0, SnapCount},
     {"vg_seqno", "Seq", Obj::kVg, N, 0, VgSeqno},
     {"vg_tags", "VG Tags", Obj::kVg, L, 0, VgTags},
+    {"vg_mda_count", "#VMda", Obj::kVg, N, 0, VgMdaCount},
     {"segtype", "Type", Obj::kSeg, S, 0, SegType},
     {"stripes", "#Str", Obj::kSeg, N, 0, Stripes},
     {"stripe_size", "Stripe", Obj::kSeg, Z, 0, StripeSize},

@@ -105,6 +105,7 @@ std::unique_ptr<ReportData> GatherReport(Context& ctx) {
     }
     pv.dev_size_sectors = lp->label.device_size_bytes / 512;
     pv.pe_start_sectors = lp->label.pe_start_bytes / 512;
+    pv.mda_count = lp->label.has_mda() ? 1 : 0;
     for (const auto& r : data->vgs) {
       for (const auto& [key, member] : r->members) {
         if (member == lp) {
