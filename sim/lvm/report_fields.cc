@@ -172,9 +172,16 @@ std::string SegTags(const Ctx&, const Row& r) { return Join(r.seg->tags, ","); }
 
 // LVM's _format_pvsegs(): a PV area is "pv(pe)" / "pv:first-last"; an LV area
 // is shown from extent 0 over the whole sub-LV, as LVM2 2.02.133+ prints it.
-std::vector<std::string> AreaStrings(const Ctx& c, const Row& r, bool ranges) {
+// A raid segment's `raids` list pairs metadata and data sub-LVs (rmeta_N,
+// rimage_N): devices and seg_pe_ranges show the data areas, as LVM's
+// seg->areas, and metadata_devices the others (seg->meta_areas).
+std::vector<std::string> AreaStrings(const Ctx& c, const Row& r, bool ranges, bool meta = false) {
   std::vector<std::string> out;
-  for (const Area& a : r.seg->areas) {
+  const bool raid = r.seg->type.rfind("raid", 0) == 0;
+  if (meta && !raid) return out;
+  for (size_t i = 0; i < r.seg->areas.size(); ++i) {
+    if (raid && (i % 2 == 0) != meta) continue;
+    const Area& a = r.seg->areas[i];
     std::string name;
     uint64_t first = 0, len = 0;
     if (a.kind == Area::Kind::kPv) {
@@ -196,6 +203,9 @@ std::vector<std::string> AreaStrings(const Ctx& c, const Row& r, bool ranges) {
   return out;
 }
 std::string Devices(const Ctx& c, const Row& r) { return Join(AreaStrings(c, r, false), ","); }
+std::string MetadataDevices(const Ctx& c, const Row& r) {
+  return Join(AreaStrings(c, r, false, true), ",");
+}
 std::string PeRanges(const Ctx& c, const Row& r) { return Join(AreaStrings(c, r, true), " "); }
 
 // ---- PV segment fields.
@@ -255,6 +265,7 @@ constexpr FieldDef kOtherFields[] = {
     {"seg_tags", "Seg Tags", Obj::kSeg, L, 0, SegTags},
     {"seg_pe_ranges", "PE Ranges", Obj::kSeg, L, 0, PeRanges},
     {"devices", "Devices", Obj::kSeg, L, 0, Devices},
+    {"metadata_devices", "Metadata Devs", Obj::kSeg, L, 0, MetadataDevices},
     {"pvseg_start", "Start", Obj::kPvSeg, N, 0, PvSegStart},
     {"pvseg_size", "SSize", Obj::kPvSeg, N, 0, PvSegSize},
 };
