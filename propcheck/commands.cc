@@ -221,7 +221,10 @@ struct Fault : Cmd {
     }
   }
   void checkPreconditions(const Model& m) const override {
-    const bool ok = fail || m.failed.count(pv) > 0;
+    // A snapshot whose origin's copy-on-write read fails is invalidated (as
+    // the kernel does), and its data is then unreadable: no PV fails once
+    // the case has a snapshot.
+    const bool ok = fail ? m.snapshots == 0 : m.failed.count(pv) > 0;
     RC_PRE(ok);
   }
   void apply(Model& m) const override {
@@ -301,6 +304,39 @@ struct LvChange : Cmd {
 // The LVs of their own kind live on pv5..pv7, which no generated pvmove
 // takes as its source. Each is created once per case.
 
+// A power cut under writes to m0, one at a time, after 1..40 more disk
+// writes or flushes: each write to a fresh region makes the disk log write
+// a bitmap (the new dirty mark and the previous region's clean mark), then
+// flush the legs and the log, so the cuts land in and around that order.
+struct MirrorCrash : Cmd {
+  int64_t writes = *rc::gen::inRange<int64_t>(1, 41);
+  uint32_t block_kib = *rc::gen::element<uint32_t>(4, 64);
+  void checkPreconditions(const Model& m) const override { RC_PRE(m.mirror); }
+  void apply(Model& m) const override { ++m.crashes; }
+  void run(const Model&, Sut& sut) const override {
+    if (sut.Active("vg0/m0") && !sut.WorkloadRunning("vg0/m0") && sut.failed().empty()) {
+      Step w;
+      w.action = Step::Action::kWorkloadStart;
+      w.workload.lv = "vg0/m0";
+      w.workload.spec.lv = "vg0/m0";
+      w.workload.spec.pattern = check::WorkloadSpec::kRandom;
+      w.workload.spec.block_bytes = block_kib * 1024;
+      w.workload.spec.iodepth = 1;
+      w.workload.spec.max_ios = 100;
+      sut.Play(w);
+    }
+    Step st;
+    st.action = Step::Action::kCrash;
+    st.lose = store::LossPolicy::kRandom;
+    st.crash_after_writes = writes;
+    sut.Play(st);
+    sut.Check();
+  }
+  void show(std::ostream& os) const override {
+    os << "MirrorCrash(m0, " << block_kib << "k writes, cut after " << writes << ")";
+  }
+};
+
 // A mirror LV with a disk log (the mirror target's dirty region log on
 // m0_mlog): the disk log's clean marks and the legs' flushes race with
 // power cuts.
@@ -356,8 +392,8 @@ struct RaidMerge : Cmd {
   void show(std::ostream& os) const override { os << "RaidMerge(r0_rimage_1)"; }
 };
 
-// lvcreate -s of lv1 with its COW on pv7, big enough never to fill up: the
-// snapshot reads as lv1 did when it was taken.
+// lvcreate -s of lv2 (on pv5, never moved) with its COW on pv7, big enough
+// never to fill up: the snapshot reads as lv2 did when it was taken.
 struct SnapCreate : Cmd {
   void checkPreconditions(const Model& m) const override { RC_PRE(!m.snapshot_live); }
   void apply(Model& m) const override {
@@ -366,13 +402,13 @@ struct SnapCreate : Cmd {
   }
   void run(const Model& m, Sut& sut) const override {
     sut.Play(Sut::Run("lvcreate -s -l " + std::to_string(m.cow_extents) + " -n snap" +
-                      std::to_string(m.snapshots) + " vg0/lv1 pv7"));
+                      std::to_string(m.snapshots) + " vg0/lv2 pv7"));
     sut.Check();
   }
-  void show(std::ostream& os) const override { os << "SnapCreate(lv1)"; }
+  void show(std::ostream& os) const override { os << "SnapCreate(lv2)"; }
 };
 
-// lvconvert --merge -b: lv1 goes back to what the snapshot holds, the merge
+// lvconvert --merge -b: lv2 goes back to what the snapshot holds, the merge
 // runs in the background (power cuts and reboots may land inside it).
 struct SnapMerge : Cmd {
   void checkPreconditions(const Model& m) const override { RC_PRE(m.snapshot_live); }
@@ -381,7 +417,7 @@ struct SnapMerge : Cmd {
     sut.Play(Sut::Run("lvconvert --merge -i 1 -b vg0/snap" + std::to_string(m.snapshots - 1)));
     sut.Check();
   }
-  void show(std::ostream& os) const override { os << "SnapMerge(lv1)"; }
+  void show(std::ostream& os) const override { os << "SnapMerge(lv2)"; }
 };
 
 }  // namespace
@@ -391,10 +427,10 @@ void RunStateMachine(const Model& model, Sut& sut, int max_commands) {
       max_commands,
       rc::state::gen::commands(
           model,
-          rc::state::gen::execOneOfWithArgs<Io, Io, Wait, Wait, Wait, Pvmove, Pvmove, Pvmove, Abort,
-                                            MoveThenAbort, Crash, Crash, CrashUnderLoad, Activate,
-                                            Activate, Fault, LvChange, MirrorCreate, RaidCreate,
-                                            RaidSplit, RaidMerge, SnapCreate, SnapMerge>()));
+          rc::state::gen::execOneOfWithArgs<
+              Io, Io, Wait, Wait, Wait, Pvmove, Pvmove, Pvmove, Abort, MoveThenAbort, Crash, Crash,
+              CrashUnderLoad, Activate, Activate, Fault, LvChange, MirrorCreate, MirrorCrash,
+              MirrorCrash, RaidCreate, RaidSplit, RaidMerge, SnapCreate, SnapMerge>()));
   rc::state::runAll(commands, model, sut);
   sut.Liveness();
 }

@@ -30,11 +30,12 @@ struct Model {
   bool raid_split = false;
   int snapshots = 0;
   bool snapshot_live = false;
-  uint64_t cow_extents = 10;  // a snapshot of lv1 never fills a COW LV this big
+  uint64_t cow_extents = 10;  // a snapshot of lv2 never fills a COW LV this big
 
-  // The LVs I/O goes to.
+  // The LVs I/O goes to: lv2, the snapshots' origin, once it has had one.
   std::vector<std::string> IoLvs() const {
     std::vector<std::string> out = lab_lvs;
+    if (snapshots > 0) out.push_back("lv2");
     if (mirror) out.push_back("m0");
     if (raid) out.push_back("r0");
     return out;

@@ -66,7 +66,13 @@ scenarios::Scenario FuzzLab(uint64_t seed, uint64_t lv_mib) {
   l1.name = "lv1";
   l1.ranges = {Range("pv2", b, lv1 - lv1 / 2), Range("pv1", a, lv1 / 2)};
   l1.extents = lv1;
-  s.lab.lvs = {l0, l1};
+  // lv2, on pv5, is the origin of the snapshots: no move ever touches it.
+  scenarios::LvSpec l2;
+  l2.vg = "vg0";
+  l2.name = "lv2";
+  l2.ranges = {Range("pv5", 0, lv1)};
+  l2.extents = lv1;
+  s.lab.lvs = {l0, l1, l2};
   return s;
 }
 
