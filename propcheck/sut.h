@@ -27,9 +27,10 @@
 namespace lvlab::propcheck {
 
 // The machine the fuzzer plays on: seven PVs, vg0 on all of them, lv0 over
-// pv1, pv2 and pv3 and lv1 over pv2 and pv1, pv4 free for moves, pv5..pv7
-// for the mirror, raid1 and snapshot LVs that commands create. `lv_mib` is
-// lv0's size (lv1 is half as big).
+// pv1, pv2 and pv3 and lv1 over pv2 and pv1, pv4 free for moves, lv2 (the
+// snapshots' origin) on pv5, pv5..pv7 for the mirror, raid1 and snapshot
+// LVs that commands create. `lv_mib` is lv0's size (lv1 and lv2 are half
+// as big).
 scenarios::Scenario FuzzLab(uint64_t seed, uint64_t lv_mib);
 
 class Sut {

@@ -335,7 +335,7 @@ Status Oracle::CheckAll(const ReadFn& read_fn, const DataFn& data_fn) {
       }
       for (uint64_t s = a; s < b; s += kCheckAllChunk) {
         const uint64_t n = std::min(kCheckAllChunk, b - s);
-        buf.assign(n * kSectorSize, 0);
+        buf.resize(n * kSectorSize);  // read_fn fills all of it
         Status st = read_fn(name, s, n, buf.data());
         if (!st.ok()) {
           return st.WithContext("checking " + name + ": read of sectors [" + std::to_string(s) +

@@ -302,7 +302,7 @@ TEST_F(OracleTest, SparseCheckAllReadsOnlyWhatCanTell) {
   };
   EXPECT_TRUE(o_.CheckAll(read, next_data).ok());
   ASSERT_EQ(reads.size(), 1u);
-  EXPECT_EQ(reads[0], std::pair<uint64_t, uint64_t>(96, 16));
+  EXPECT_EQ(reads[0], (std::pair<uint64_t, uint64_t>(96, 16)));
   // A stale copy over never-written sectors is data to the device: read and
   // caught.
   FillSector(&image[500 * kSectorSize], A, 100);
@@ -318,7 +318,7 @@ TEST_F(OracleTest, SparseCheckAllReadsOnlyWhatCanTell) {
   std::fill(image.begin() + 100 * kSectorSize, image.begin() + 108 * kSectorSize, 0);
   EXPECT_FALSE(o_.CheckAll(read, next_data).ok());
   ASSERT_EQ(reads.size(), 1u);
-  EXPECT_EQ(reads[0], std::pair<uint64_t, uint64_t>(100, 8));
+  EXPECT_EQ(reads[0], (std::pair<uint64_t, uint64_t>(100, 8)));
 }
 
 TEST_F(OracleTest, AnUnwrittenTebibyteCostsNothing) {
