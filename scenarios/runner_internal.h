@@ -46,6 +46,7 @@ class ScenarioRun {
   lvm::Machine& machine() { return machine_; }
   const TraceLog& log() const { return log_; }
   bool AnyWorkloadRunning(const std::string& lv) const;
+  const check::Oracle& oracle() const { return oracle_; }
 
  private:
   // runner.cc
@@ -108,8 +109,8 @@ class ScenarioRun {
   std::vector<std::unique_ptr<check::Workload>> workloads_;
   std::vector<std::string> lost_violations_;  // of workloads stopped by crashes
   uint64_t workload_serial_ = 0;
-  uint64_t boot_ns_ = 0;       // run time when the current boot started
-  uint64_t last_step_ns_ = 0;  // run time when the previous step ended
+  uint64_t boot_ns_ = 0;                    // run time when the current boot started
+  uint64_t last_step_ns_ = 0;               // run time when the previous step ended
   std::optional<store::LossPolicy> armed_;  // an armed crash's policy
   RunResult result_;
 };

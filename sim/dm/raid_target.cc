@@ -115,6 +115,9 @@ class RaidTarget final : public Target {
       return;
     }
     ++pending_[r];
+    if (kernel_->bugs().trackchanges_missed_write && HasEmptySlot()) {
+      return Write(std::move(bio), r);  // the bug: the region is not marked
+    }
     bits_[r] = true;
     if (ondisk_[r] && !bm_busy_) return Write(std::move(bio), r);
     auto shared = std::make_shared<Bio>(std::move(bio));
@@ -162,6 +165,9 @@ class RaidTarget final : public Target {
       d->Submit(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data, join});
   }
 
+  bool HasEmptySlot() const {
+    return std::any_of(legs_.begin(), legs_.end(), [](const Leg& l) { return !l.data; });
+  }
   bool Degraded() const {
     return std::any_of(legs_.begin(), legs_.end(),
                        [](const Leg& l) { return !l.data || !l.in_sync; });

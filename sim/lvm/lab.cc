@@ -1,6 +1,7 @@
 #include "sim/lvm/lab.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "sim/lvm/vg_text.h"
 
@@ -233,6 +234,25 @@ std::vector<std::string> Lab::VgNames() const {
   return names;
 }
 
+namespace {
+
+// Parsing is most of a read, and the fuzzer reads the VG after every step:
+// the last text parsed (per thread) and its result, reused while the text
+// is the same. Parsing is a pure function of the text.
+Result<ParsedVg> ParseVgTextCached(const std::string& text) {
+  thread_local std::string last_text;
+  thread_local std::optional<ParsedVg> last;
+  if (last && text == last_text) return *last;
+  Result<ParsedVg> parsed = ParseVgText(text);
+  if (parsed.ok()) {
+    last_text = text;
+    last = *parsed;
+  }
+  return parsed;
+}
+
+}  // namespace
+
 Result<VgRead> Lab::ReadVg(const std::string& name) {
   LabPv* best = nullptr;
   for (auto& p : pvs_) {
@@ -243,7 +263,7 @@ Result<VgRead> Lab::ReadVg(const std::string& name) {
     if (!best || p->seqno > best->seqno) best = p.get();
   }
   if (!best) return NotFound("Volume group \"" + name + "\" not found");
-  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgText(*best->text));
+  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgTextCached(*best->text));
   VgRead r;
   r.vg = std::move(parsed.vg);
   bool inconsistent = false;
