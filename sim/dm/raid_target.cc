@@ -71,6 +71,13 @@ class RaidTarget final : public Target {
            "/" + std::to_string(len_) + " " + action + " 0 0 -";
   }
 
+  // Reads come from the leg ReadLeg picks: its data is the array's.
+  std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override {
+    const Leg* src = ReadLeg(0);
+    if (!src) return Target::NextData(offset, end);
+    return src->data->NextData(offset, end);
+  }
+
   std::vector<DeviceArea> Areas() const override {
     std::vector<DeviceArea> out;
     for (const Leg& l : legs_) {
