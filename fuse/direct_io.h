@@ -8,11 +8,15 @@
 //
 // A device qualifies when it is not suspended or suspending (a plan made by
 // a command that runs inside another suspend's wait must leave that device
-// out) and every segment of its live
-// table is `linear` onto a disk (7:minor) that has no injected fault, no
-// timing model (latency, bandwidth, injected delays) and power. Mirror,
-// raid, snapshot, striped, pvmove'd, fault-target and suspended devices go
-// through the engine as before, and so do flushes and discards. The data
+// out) and every segment of its live table leads to a disk (7:minor) that
+// has no injected fault, no timing model (latency, bandwidth, injected
+// delays) and power: through `linear` targets, also stacked (an LV being
+// moved is linear onto pvmove0), or, for reads only, through a `mirror`'s
+// default leg (pvmove0's segment being copied) while none of its legs has
+// failed and no mirror bug is switched on: dm-mirror keeps the newest data
+// of every region there. Writes to a mirror segment, raid, snapshot,
+// striped, fault-target and suspended devices go through the engine as
+// before, and so do flushes and discards. The data
 // path is the Disk's own (Disk::Read/Write under its mutex), so a write
 // done here is cached and unflushed exactly like one done by a bio: a power
 // cut loses it by the same policy, a flush through the engine makes it
@@ -54,6 +58,7 @@ class DirectIo {
     uint64_t len = 0;
     store::Disk* disk = nullptr;
     uint64_t offset = 0;
+    bool writable = true;  // false: read-only (a mirror's default leg)
     bool operator==(const Extent&) const = default;
   };
   using PlanMap = std::map<std::string, std::vector<Extent>, std::less<>>;

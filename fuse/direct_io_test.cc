@@ -29,7 +29,7 @@ class DirectIoTest : public dm::DmTest {
   store::Disk* slow_ = nullptr;
 };
 
-std::vector<uint8_t> Pattern(uint64_t sectors, uint8_t seed) {
+std::vector<uint8_t> Filled(uint64_t sectors, uint8_t seed) {
   std::vector<uint8_t> v(sectors * kSectorSize);
   for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>(seed + i * 7);
   return v;
@@ -53,10 +53,32 @@ TEST_F(DirectIoTest, PlansPlainLinearDevicesOnDisksWithoutFaultsOrTiming) {
   EXPECT_EQ(DirectIo::Plan(kernel_).size(), 1u);
 }
 
+TEST_F(DirectIoTest, ReadsOnlyThroughAMirrorsDefaultLegAlsoStacked) {
+  Activate("mir", "0 100 mirror core 1 64 2 7:1 500 7:2 500");
+  Activate("moved", "0 50 linear mir 50\n50 20 linear 7:2 1000");
+  DirectIo::PlanMap plan = DirectIo::Plan(kernel_);
+  const std::vector<DirectIo::Extent> mir = {{0, 100, d1_, 500, false}};
+  EXPECT_EQ(plan["mir"], mir);
+  const std::vector<DirectIo::Extent> moved = {{0, 50, d1_, 550, false}, {50, 20, d2_, 1000, true}};
+  EXPECT_EQ(plan["moved"], moved);
+
+  DirectIo direct;
+  direct.Install(1, std::move(plan));
+  const std::vector<uint8_t> data = Filled(8, 9);
+  EXPECT_FALSE(direct.Write("moved", 1, 40, 8, data.data(), false));  // touches the mirror
+  ASSERT_TRUE(direct.Write("moved", 1, 52, 8, data.data(), false).value().ok());
+  ASSERT_TRUE(Write("moved", 10, data).ok());  // through the mirror: both legs
+  std::vector<uint8_t> seen(data.size());
+  ASSERT_TRUE(direct.Read("moved", 1, 10, 8, seen.data()).value().ok());
+  EXPECT_EQ(seen, data);
+  ASSERT_TRUE(direct.Read("moved", 1, 52, 8, seen.data()).value().ok());
+  EXPECT_EQ(seen, data);
+}
+
 TEST_F(DirectIoTest, WritesAreTheDisksCachedWritesUntilAFlush) {
   DirectIo direct;
   direct.Install(1, DirectIo::Plan(kernel_));
-  const std::vector<uint8_t> data = Pattern(20, 3);  // sectors 90..109: both segments
+  const std::vector<uint8_t> data = Filled(20, 3);  // sectors 90..109: both segments
   auto st = direct.Write("lin", 1, 90, 20, data.data(), false);
   ASSERT_TRUE(st.has_value());
   ASSERT_TRUE(st->ok()) << st->message();
@@ -78,7 +100,7 @@ TEST_F(DirectIoTest, WritesAreTheDisksCachedWritesUntilAFlush) {
 
   // Written again and flushed through the device: it survives.
   ASSERT_TRUE(direct.Write("lin", 1, 90, 20, data.data(), false).value().ok());
-  ASSERT_TRUE(Io(kernel_.Resolve("lin"), Bio::Op::kFlush, 0, 0, nullptr).ok());
+  ASSERT_TRUE(Io(kernel_.Resolve("lin"), dm::Bio::Op::kFlush, 0, 0, nullptr).ok());
   d1_->Crash(store::LossPolicy::kAll, rng);
   d2_->Crash(store::LossPolicy::kAll, rng);
   ASSERT_TRUE(Read("lin", 90, 20, &seen).ok());
@@ -95,7 +117,7 @@ TEST_F(DirectIoTest, SuspendRevokesAndWaitsForWritersOnOtherThreads) {
   std::vector<std::thread> writers;
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
-      const std::vector<uint8_t> data = Pattern(8, static_cast<uint8_t>(t));
+      const std::vector<uint8_t> data = Filled(8, static_cast<uint8_t>(t));
       while (!stop.load()) {
         auto st = direct.Write("lin", 1, static_cast<uint64_t>(t) * 30, 8, data.data(), false);
         if (st) {

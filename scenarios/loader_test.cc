@@ -184,7 +184,8 @@ TEST(Loader, StepShapes) {
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{at: 1s, after: 2s}]\n"),
             "t.yaml:6:9: a step takes one of at, after and when, not several");
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{crash: {}, run: pvs}]\n"),
-            "t.yaml:6:9: a step takes one action (run, crash, fault or workload); split it in two");
+            "t.yaml:6:9: a step takes one action (run, crash, fault, workload, fio or wait); split "
+            "it in two");
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{crash: {}, expect: {error: x}}]\n"),
             "t.yaml:6:29: expect error applies to a run step (the command must fail)");
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{when: busy}]\n"),
