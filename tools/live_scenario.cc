@@ -39,9 +39,11 @@ std::string FindProgram(const std::string& program) {
 }
 
 // Forks and execve's argv[0] (an absolute path) with the environment plus
-// `env`, stdout and stderr into `out_fd`. Returns the pid, or -1.
+// `env`, stdout and stderr into `out_fd`, in directory `cwd` if given (fio
+// leaves its verify state files there). Returns the pid, or -1.
 pid_t Spawn(const std::vector<std::string>& argv,
-            const std::vector<std::pair<std::string, std::string>>& env, int out_fd) {
+            const std::vector<std::pair<std::string, std::string>>& env, int out_fd,
+            const std::string& cwd = "") {
   std::vector<std::string> envs;
   for (char** e = environ; *e; ++e) envs.emplace_back(*e);
   for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
@@ -55,6 +57,7 @@ pid_t Spawn(const std::vector<std::string>& argv,
   ::dup2(out_fd, 1);
   ::dup2(out_fd, 2);
   if (const int null = ::open("/dev/null", O_RDONLY); null >= 0) ::dup2(null, 0);
+  if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
   ::execve(args[0], args.data(), envp.data());
   ::_exit(127);
 }
@@ -68,10 +71,11 @@ int WaitFor(pid_t pid) {
 
 // Runs to completion, capturing the output.
 Child Run(const std::vector<std::string>& argv,
-          const std::vector<std::pair<std::string, std::string>>& env = {}) {
+          const std::vector<std::pair<std::string, std::string>>& env = {},
+          const std::string& cwd = "") {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return {};
-  const pid_t pid = Spawn(argv, env, fds[1]);
+  const pid_t pid = Spawn(argv, env, fds[1], cwd);
   ::close(fds[1]);
   Child c;
   char buf[4096];
@@ -170,9 +174,11 @@ std::string LiveRun::Rewrite(const std::string& arg) const {
   const std::string prefix = eq == std::string::npos ? "" : arg.substr(0, eq + 1);
   std::string value = eq == std::string::npos ? arg : arg.substr(eq + 1);
   if (prefix.empty() && value.size() > 4 && value.compare(value.size() - 4, 4, ".fio") == 0 &&
-      value[0] != '/' && !fs::exists(value)) {
+      value[0] != '/') {
+    // fio runs in the run's directory: relative job files become absolute.
+    if (fs::exists(value)) return fs::absolute(value).string();
     const fs::path beside = fs::path(s_.file).parent_path() / value;
-    if (fs::exists(beside)) return beside.string();
+    if (fs::exists(beside)) return fs::absolute(beside).string();
   }
   if (!prefix.empty() || value.empty() || value[0] != '-') {
     std::string rewritten;
@@ -243,14 +249,14 @@ std::string LiveRun::Act(const Step& step) {
       if (!step.fio.lv.empty()) env.emplace_back("LVLAB_LV", mnt_ + "/" + step.fio.lv);
       const std::vector<std::string> argv = FioArgs(step.fio);
       if (!step.fio.background) {
-        const Child c = Run(argv, env);
+        const Child c = Run(argv, env, dir_);
         if (o_.narrate) out_ << c.output;
         if (c.code == 0) return "";
         return "fio exited " + std::to_string(c.code) + ":\n" + c.output;
       }
       const std::string log = dir_ + "/fio-" + std::to_string(++logs_) + ".log";
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-      const pid_t pid = fd < 0 ? -1 : Spawn(argv, env, fd);
+      const pid_t pid = fd < 0 ? -1 : Spawn(argv, env, fd, dir_);
       if (fd >= 0) ::close(fd);
       if (pid < 0) return "fio could not start";
       background_.push_back(Background{&step, pid, log});

@@ -8,7 +8,8 @@
 // no shell), `crash:` is `lvlab crash --lose POLICY`, `fio:` runs fio with
 // execve — never through a shell — with LV names (`vg0/lv0`, or the value
 // of `--opt=vg0/lv0`) rewritten to the mounted files, relative *.fio job
-// files found next to the scenario if not in the working directory, and
+// files found next to the scenario if not in the working directory, fio
+// run in the temporary directory (its verify state files stay there), and
 // LVLAB_LV / LVLAB_MNT / the step's env in fio's environment; `wait: fio`
 // waits for the fio steps started with `background: true`. A step fails
 // when its program exits non-zero (unless may_fail, or expect: {error:
