@@ -188,7 +188,7 @@ void LoadWorkloads(const YAML::Node& node, Scenario* s) {
 }
 
 Scenario LoadTop(const YAML::Node& root, const std::string& file) {
-  yaml::CheckKeys(root, {"name", "description", "seed", "lab", "workloads", "steps"},
+  yaml::CheckKeys(root, {"name", "description", "seed", "mount", "lab", "workloads", "steps"},
                   "the scenario");
   Scenario s;
   s.file = file;
@@ -198,7 +198,11 @@ Scenario LoadTop(const YAML::Node& root, const std::string& file) {
   if (yaml::Has(root, "seed")) s.seed = yaml::Uint(root["seed"], "seed");
   if (!yaml::Has(root, "lab")) Fail(root, "the scenario needs a lab section (pvs, vgs, lvs)");
   LoadLab(root["lab"], &s.lab);
-  if (yaml::Has(root, "workloads")) LoadWorkloads(root["workloads"], &s);
+  if (yaml::Has(root, "mount")) s.mount = yaml::Bool(root["mount"], "mount");
+  if (yaml::Has(root, "workloads")) {
+    if (s.mount) Fail(root["workloads"], "a mount: true scenario's load is fio's: use fio steps");
+    LoadWorkloads(root["workloads"], &s);
+  }
   if (!yaml::Has(root, "steps")) Fail(root, "the scenario needs steps");
   internal::LoadSteps(root["steps"], &s);
   if (s.name.empty()) {

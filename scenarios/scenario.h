@@ -157,8 +157,28 @@ struct CrashDuring {
 bool IsIoCounter(const std::string& field);
 Result<uint64_t> IoCounter(const store::DiskStats& stats, const std::string& field);
 
+// A `fio:` step of a mounted scenario: fio's arguments (each passed as one
+// argv word, no shell), an LV whose file is LVLAB_LV in fio's environment,
+// extra environment variables (job files read ${NAME}), and whether the
+// scenario goes on while fio runs (`wait: fio` or the end waits for it).
+struct FioSpec {
+  std::vector<std::string> args;
+  std::string lv;  // "vg0/lv0" or empty
+  std::vector<std::pair<std::string, std::string>> env;
+  bool background = false;
+};
+
 struct Step {
-  enum class Action { kNone, kRun, kCrash, kFault, kWorkloadStart, kWorkloadStop };
+  enum class Action {
+    kNone,
+    kRun,
+    kCrash,
+    kFault,
+    kWorkloadStart,
+    kWorkloadStop,
+    kFio,      // mounted scenarios only
+    kWaitFio,  // mounted scenarios only: wait for every background fio
+  };
   int number = 0;  // 1-based
   Where where;
   Condition condition;
@@ -167,11 +187,12 @@ struct Step {
   Where command_where;  // of the run: value
   store::LossPolicy lose = store::LossPolicy::kRandom;
   std::optional<CrashDuring> during;  // crash only: armed instead of at once
-  int64_t crash_after_writes = -1;  // crash: cut after N more disk writes; -1 = at once
-  bool may_fail = false;            // run: a non-zero exit is not a failure
+  int64_t crash_after_writes = -1;    // crash: cut after N more disk writes; -1 = at once
+  bool may_fail = false;              // run: a non-zero exit is not a failure
   FaultSpec fault;
   WorkloadDecl workload;  // start
   std::string stop_lv;    // stop
+  FioSpec fio;            // fio
   Expectations expect;
   // "run: pvmove -i 1 pv2 pv4", "crash: {lose: random}", "expect".
   std::string Describe() const;
@@ -182,6 +203,9 @@ struct Scenario {
   std::string name;
   std::string description;
   uint64_t seed = 1;
+  // Played on the real clock against a mounted daemon (`mount: true`),
+  // with fio steps; see tools/live_scenario.h.
+  bool mount = false;
   LabSpec lab;
   std::vector<WorkloadDecl> workloads;
   std::vector<Step> steps;
