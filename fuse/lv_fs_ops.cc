@@ -46,6 +46,7 @@ int ErrnoOf(const Status& st) {
     case Code::kNoSpace: return ENOSPC;
     case Code::kBusy: return EBUSY;
     case Code::kUnsupported: return EOPNOTSUPP;
+    case Code::kReadOnly: return EROFS;
     default: return EIO;
   }
 }
