@@ -306,15 +306,30 @@ class RaidTarget final : public Target {
     uint64_t freshest = 0, failed = 0;
     int fresh_leg = -1;
     std::vector<bool> has_sb(legs_.size(), false);
+    // A device whose superblock cannot be read is Faulty and the array
+    // starts degraded without it (dm-raid's analyse_superblocks), unless no
+    // superblock can be read at all.
+    Status unreadable;
+    size_t readable = 0;
+    std::vector<bool> bad(legs_.size(), false);
     for (size_t i = 0; i < legs_.size(); ++i) {
       if (!legs_[i].meta) continue;
-      LVLAB_RETURN_IF_ERROR(Blocking(legs_[i].meta, Bio::Op::kRead, 0, 1, sb.data(), 0));
+      if (Status st = Blocking(legs_[i].meta, Bio::Op::kRead, 0, 1, sb.data(), 0); !st.ok()) {
+        unreadable = st;
+        bad[i] = true;
+        continue;
+      }
+      ++readable;
       if (GetLe(sb.data(), 4) != kRaidMagic) continue;
       has_sb[i] = true;
       const uint64_t events = GetLe(sb.data() + 16, 8);
       if (fresh_leg < 0 || events > freshest) {
         freshest = events, failed = GetLe(sb.data() + 24, 8), fresh_leg = static_cast<int>(i);
       }
+    }
+    if (readable == 0 && !unreadable.ok()) return unreadable;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (bad[i]) Fail(i, "superblock");
     }
     events_ = freshest + 1;
     if (fresh_leg < 0) {  // a new array
@@ -330,7 +345,7 @@ class RaidTarget final : public Target {
       }
       for (size_t i = 0; i < legs_.size(); ++i) {
         Leg& l = legs_[i];
-        if (!l.data) continue;
+        if (!Usable(l)) continue;
         if ((failed >> i) & 1 || (l.meta && !has_sb[i]) || l.rebuild) {
           l.in_sync = false;
           l.full = (l.meta && !has_sb[i]) || l.rebuild;
@@ -351,10 +366,10 @@ class RaidTarget final : public Target {
     ondisk_ = bits_;
     uint64_t now_failed = 0;
     for (size_t i = 0; i < legs_.size(); ++i) {
-      if (!legs_[i].data || legs_[i].full) now_failed |= uint64_t{1} << i;
+      if (!Usable(legs_[i]) || legs_[i].full) now_failed |= uint64_t{1} << i;
     }
     for (size_t i = 0; i < legs_.size(); ++i) {
-      if (!legs_[i].meta) continue;
+      if (!legs_[i].meta || legs_[i].failed) continue;
       std::vector<uint8_t> out(kSectorSize, 0);
       PutLe(out.data(), kRaidMagic, 4);
       PutLe(out.data() + 8, legs_.size(), 4);

@@ -64,6 +64,26 @@ TEST_F(RaidFaultTest, AllLegsFailedFailsTheWrite) {
   EXPECT_EQ(DmStatus(), "0 1024 raid raid1 2 DD 1024/1024 idle 0 0 -");
 }
 
+TEST_F(RaidFaultTest, AnUnreadableSuperblockStartsTheArrayDegraded) {
+  Activate("r", "0 1024 raid raid1 4 0 nosync region_size 128 2 7:1 7:2 7:3 7:4");
+  ASSERT_TRUE(Write("r", 0, Pattern(10, 8)).ok());
+  ASSERT_TRUE(kernel_.Suspend("r").ok());
+  disks_[2]->faults().failed = true;  // the second leg's meta device
+  disks_[3]->faults().failed = true;  // and its data device: the drive is gone
+  ASSERT_TRUE(kernel_.Load("r", "0 1024 raid raid1 3 0 region_size 128 2 7:1 7:2 7:3 7:4").ok());
+  ASSERT_TRUE(kernel_.Resume("r").ok());
+  EXPECT_EQ(DmStatus(), "0 1024 raid raid1 2 AD 1024/1024 idle 0 0 -");
+  std::vector<uint8_t> out;
+  ASSERT_TRUE(Read("r", 0, 8, &out).ok());
+  EXPECT_EQ(out, Pattern(10, 8));
+  ASSERT_TRUE(Write("r", 8, Pattern(11, 8)).ok());
+  // No superblock readable at all: the table cannot start.
+  ASSERT_TRUE(kernel_.Suspend("r").ok());
+  disks_[0]->faults().failed = true;
+  ASSERT_TRUE(kernel_.Load("r", "0 1024 raid raid1 3 0 region_size 128 2 7:1 7:2 7:3 7:4").ok());
+  EXPECT_FALSE(kernel_.Resume("r").ok());
+}
+
 TEST_F(RaidFaultTest, AReadOnlyDeviceRefusesWritesWithEROFS) {
   Activate("lin", "0 1024 linear 7:1 0");
   kernel_.Find("lin")->set_read_only(true);

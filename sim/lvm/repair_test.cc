@@ -97,8 +97,7 @@ TEST_F(RepairTest, AllocatePolicyReplacesTheLegAndResyncs) {
   m_.lab().mutable_options().config.mirror_image_fault_policy = "allocate";
   ASSERT_TRUE(Repair("vg0/m0", true).ok()) << m_.TakeErr();
   const std::string err = m_.TakeErr();
-  EXPECT_NE(err.find("WARNING: Trying to up-convert to 2 images, 1 logs."),
-            std::string::npos);
+  EXPECT_NE(err.find("WARNING: Trying to up-convert to 2 images, 1 logs."), std::string::npos);
   EXPECT_EQ(PvOf("m0_mimage_0"), "pv1");
   EXPECT_EQ(PvOf("m0_mimage_1"), "pv3");
   EXPECT_EQ(PvOf("m0_mlog"), "pv4") << err;

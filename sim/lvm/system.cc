@@ -382,7 +382,9 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
   // Suspend holders first.
   for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
     const std::string dm = DmName(vg.name, *it);
-    if (Status st = kernel_->Suspend(dm, NoflushNode(next, *it, *kernel_)); !st.ok()) return undo(st);
+    if (Status st = kernel_->Suspend(dm, NoflushNode(next, *it, *kernel_)); !st.ok()) {
+      return undo(st);
+    }
     suspended.push_back(*it);
     Narrate("suspend " + dm + " (" + DevNoOf(next, *it) + ")");
   }
