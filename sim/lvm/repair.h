@@ -21,15 +21,20 @@
 //
 // raid1: with raid_fault_policy allocate (or by hand), each failed image's
 // rmeta and rimage are replaced by new ones with the same names on a PV
-// that holds no other image and has room; the new rmeta is wiped, so the
-// array rebuilds that image in full. With warn, only "Use 'lvconvert
+// that holds no other image and has room, flagged REBUILD for the reload
+// ("rebuild <idx>" in the table, as LVM's LV_REBUILD; cleared in the next
+// commit) and with a wiped rmeta: the array rebuilds that image in full.
+// With warn, only "Use 'lvconvert
 // --repair VG/LV' to replace failed device." No space: LVM's "Failed to
 // allocate replacement images" and the command fails; fewer than all:
 // "Failed to replace N devices.  Attempting to replace M instead.".
 //
-// Deviations: replacement sub-LVs keep the old sub-LVs' IDs (LVM renames
-// the old ones *_extracted and gives the new ones new IDs); the mirror's new
-// image is named with the lowest free _mimage_N index. Single-threaded.
+// Deviations: replacement sub-LVs keep the old sub-LVs' names and IDs and
+// their dm devices get new tables (LVM allocates them under temporary
+// names, removes the old ones and renames); the mirror's new image takes
+// the lowest free _mimage_N index; a missing PV is not removed from the VG
+// afterwards. The repair holds the VG lock (System::TryLockVg): Busy if a
+// poller or dmeventd holds it. Single-threaded.
 #pragma once
 
 #include <istream>
