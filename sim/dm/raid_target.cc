@@ -415,6 +415,7 @@ class RaidTarget final : public Target {
     if (pending_[r] > 0) {  // writes in flight to it finish first
       return scheduler_.After(1000, [this] {
         copying_ = false;
+        ReleaseHeld();  // or a suspend meanwhile would wait for them forever
         RecoverNext();
       });
     }
@@ -444,14 +445,19 @@ class RaidTarget final : public Target {
         trace_->Emit("raid-region-recovered", {{"dev", device_->name()}, {"region", r}});
       }
       ++recover_next_;
-      auto held = std::move(held_);
-      held_.clear();
-      for (Bio& b : held) {
-        const uint64_t off = b.sector;
-        Map(std::move(b), off);
-      }
+      ReleaseHeld();
       RecoverNext();
     });
+  }
+
+  // Writes held while their region was being copied go on.
+  void ReleaseHeld() {
+    auto held = std::move(held_);
+    held_.clear();
+    for (Bio& b : held) {
+      const uint64_t off = b.sector;
+      Map(std::move(b), off);
+    }
   }
 
   bool NeedsCopy(uint64_t r) const {
