@@ -25,9 +25,7 @@ class RaidTarget final : public Target {
     BlockDevice* meta = nullptr;
     BlockDevice* data = nullptr;
     bool in_sync = true;
-    bool full = false;     // new device: every region is recovered
-    bool failed = false;   // an I/O error made MD mark it Faulty ('D')
-    bool rebuild = false;  // "rebuild <idx>": recovered in full
+    bool full = false;  // new device: every region is recovered
   };
 
   RaidTarget(const TargetArgs& args, std::vector<std::string> params, uint64_t region, bool nosync,
@@ -63,10 +61,7 @@ class RaidTarget final : public Target {
   std::string StatusInfo() const override {
     std::string health;
     for (const Leg& l : legs_) {
-      health += !l.data                                      ? '-'
-                : l.failed                                   ? 'D'
-                : (action_ == Action::kResync || !l.in_sync) ? 'a'
-                                                             : 'A';
+      health += !l.data ? '-' : (action_ == Action::kResync || !l.in_sync) ? 'a' : 'A';
     }
     const uint64_t cur = action_ == Action::kIdle ? len_ : std::min(len_, recover_next_ * region_);
     const char* action = action_ == Action::kResync    ? "resync"
@@ -116,7 +111,12 @@ class RaidTarget final : public Target {
       return ToAllLegs(std::move(bio), offset);
     const uint64_t r = offset / region_;
     bio.sector = offset;
-    if (bio.op == Bio::Op::kRead) return Read(std::move(bio), r);
+    if (bio.op == Bio::Op::kRead) {
+      const Leg* src = ReadLeg(r);
+      if (!src) return CompleteLater(scheduler_, std::move(bio), IOError("raid1: no leg to read"));
+      src->data->Submit(std::move(bio));
+      return;
+    }
     if (copying_ && r == copying_region_) {
       held_.push_back(std::move(bio));
       return;
@@ -137,85 +137,39 @@ class RaidTarget final : public Target {
   const Leg* ReadLeg(uint64_t r) const {
     (void)r;
     for (const Leg& l : legs_) {
-      if (Usable(l) && l.in_sync && action_ != Action::kResync) return &l;
+      if (l.data && l.in_sync && action_ != Action::kResync) return &l;
     }
-    return Usable(legs_[0]) ? &legs_[0] : nullptr;
-  }
-
-  static bool Usable(const Leg& l) { return l.data && !l.failed; }
-
-  // A failed read marks the leg Faulty and is retried on another leg, as
-  // MD's raid1 read error path does.
-  void Read(Bio bio, uint64_t r) {
-    const Leg* src = ReadLeg(r);
-    if (!src) return CompleteLater(scheduler_, std::move(bio), IOError("raid1: no leg to read"));
-    const size_t i = static_cast<size_t>(src - legs_.data());
-    auto done = std::make_shared<std::function<void(Status)>>(std::move(bio.done));
-    auto retry =
-        std::make_shared<Bio>(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data, {}});
-    src->data->Submit(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data,
-                          [this, i, r, done, retry](Status st) {
-                            if (st.ok() || st.code() == Code::kReadOnly) return (*done)(st);
-                            Fail(i, "read");
-                            if (!ReadLeg(r)) return (*done)(st);
-                            retry->done = std::move(*done);
-                            Read(std::move(*retry), r);
-                          }});
-  }
-
-  // md_error: the leg is Faulty from now on; dmeventd sees 'D' in status.
-  void Fail(size_t i, const char* op) {
-    if (legs_[i].failed) return;
-    legs_[i].failed = true;
-    if (trace_ && device_) {
-      trace_->Emit("raid-leg-failed", {{"dev", device_->name()}, {"leg", i}, {"op", op}});
-    }
-    if (device_) device_->RaiseEvent();
-  }
-
-  // Sends one bio per usable leg; a leg whose part fails is failed, and the
-  // bio fails only if no leg took it.
-  void ToLegs(const Bio& bio, std::function<void(Status)> done) {
-    std::vector<size_t> legs;
-    for (size_t i = 0; i < legs_.size(); ++i) {
-      if (Usable(legs_[i])) legs.push_back(i);
-    }
-    if (legs.empty()) return scheduler_.Post([done] { done(IOError("raid1: no leg left")); });
-    struct Join {
-      size_t left;
-      size_t ok = 0;
-      Status first_error;
-    };
-    auto join = std::make_shared<Join>(Join{legs.size(), 0, Status::Ok()});
-    const char* op = bio.op == Bio::Op::kFlush ? "flush" : "write";
-    for (size_t i : legs) {
-      legs_[i].data->Submit(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data,
-                                [this, i, join, done, op](Status st) {
-                                  if (st.ok()) {
-                                    ++join->ok;
-                                  } else {
-                                    if (join->first_error.ok()) join->first_error = st;
-                                    Fail(i, op);
-                                  }
-                                  if (--join->left > 0) return;
-                                  done(join->ok > 0 ? Status::Ok() : join->first_error);
-                                }});
-    }
+    return legs_[0].data ? &legs_[0] : nullptr;
   }
 
   void ToAllLegs(Bio bio, uint64_t offset) {
-    if (bio.op == Bio::Op::kDiscard) return CompleteLater(scheduler_, std::move(bio), Status::Ok());
-    bio.sector = bio.op == Bio::Op::kFlush ? 0 : offset;
-    ToLegs(bio, std::move(bio.done));
+    std::vector<BlockDevice*> devs;
+    for (const Leg& l : legs_) {
+      if (l.data) devs.push_back(l.data);
+    }
+    if (devs.empty() || bio.op == Bio::Op::kDiscard) {
+      return CompleteLater(scheduler_, std::move(bio), Status::Ok());
+    }
+    auto join = JoinCompletions(devs.size(), std::move(bio.done));
+    for (BlockDevice* d : devs) {
+      d->Submit(Bio{bio.op, bio.op == Bio::Op::kFlush ? 0 : offset, bio.nsectors, bio.flags,
+                    bio.data, join});
+    }
   }
 
   void Write(Bio bio, uint64_t r) {
+    std::vector<BlockDevice*> devs;
+    for (const Leg& l : legs_) {
+      if (l.data) devs.push_back(l.data);
+    }
     auto done = std::move(bio.done);
-    ToLegs(bio, [this, r, done = std::move(done)](Status st) {
+    auto join = JoinCompletions(devs.size(), [this, r, done = std::move(done)](Status st) {
       --pending_[r];
       if (pending_[r] == 0 && CanClear()) ScheduleClear();
       done(std::move(st));
     });
+    for (BlockDevice* d : devs)
+      d->Submit(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data, join});
   }
 
   bool HasEmptySlot() const {
@@ -223,7 +177,7 @@ class RaidTarget final : public Target {
   }
   bool Degraded() const {
     return std::any_of(legs_.begin(), legs_.end(),
-                       [](const Leg& l) { return !l.data || !l.in_sync || l.failed; });
+                       [](const Leg& l) { return !l.data || !l.in_sync; });
   }
   bool CanClear() const { return !Degraded() && action_ == Action::kIdle; }
 
@@ -281,9 +235,9 @@ class RaidTarget final : public Target {
     bm_waiting_.clear();
     auto image = std::make_shared<std::vector<uint8_t>>(BitmapImage());
     auto snapshot = std::make_shared<std::vector<bool>>(bits_);
-    std::vector<size_t> metas;
-    for (size_t i = 0; i < legs_.size(); ++i) {
-      if (legs_[i].meta && !legs_[i].failed) metas.push_back(i);
+    std::vector<BlockDevice*> metas;
+    for (const Leg& l : legs_) {
+      if (l.meta) metas.push_back(l.meta);
     }
     auto finish = [this, waiters, snapshot](Status) {
       ondisk_ = *snapshot;
@@ -294,13 +248,9 @@ class RaidTarget final : public Target {
     };
     if (metas.empty()) return scheduler_.Post([finish] { finish(Status::Ok()); });
     auto join = JoinCompletions(metas.size(), finish);
-    for (size_t i : metas) {
-      legs_[i].meta->Submit(Bio{Bio::Op::kWrite, kBitmapOffsetBytes / kSectorSize,
-                                image->size() / kSectorSize, Bio::kFua, image->data(),
-                                [this, i, image, join](Status st) {
-                                  if (!st.ok()) Fail(i, "metadata");
-                                  join(Status::Ok());
-                                }});
+    for (BlockDevice* m : metas) {
+      m->Submit(Bio{Bio::Op::kWrite, kBitmapOffsetBytes / kSectorSize, image->size() / kSectorSize,
+                    Bio::kFua, image->data(), [image, join](Status st) { join(st); }});
     }
   }
 
@@ -319,30 +269,15 @@ class RaidTarget final : public Target {
     uint64_t freshest = 0, failed = 0;
     int fresh_leg = -1;
     std::vector<bool> has_sb(legs_.size(), false);
-    // A device whose superblock cannot be read is Faulty and the array
-    // starts degraded without it (dm-raid's analyse_superblocks), unless no
-    // superblock can be read at all.
-    Status unreadable;
-    size_t readable = 0;
-    std::vector<bool> bad(legs_.size(), false);
     for (size_t i = 0; i < legs_.size(); ++i) {
       if (!legs_[i].meta) continue;
-      if (Status st = Blocking(legs_[i].meta, Bio::Op::kRead, 0, 1, sb.data(), 0); !st.ok()) {
-        unreadable = st;
-        bad[i] = true;
-        continue;
-      }
-      ++readable;
+      LVLAB_RETURN_IF_ERROR(Blocking(legs_[i].meta, Bio::Op::kRead, 0, 1, sb.data(), 0));
       if (GetLe(sb.data(), 4) != kRaidMagic) continue;
       has_sb[i] = true;
       const uint64_t events = GetLe(sb.data() + 16, 8);
       if (fresh_leg < 0 || events > freshest) {
         freshest = events, failed = GetLe(sb.data() + 24, 8), fresh_leg = static_cast<int>(i);
       }
-    }
-    if (readable == 0 && !unreadable.ok()) return unreadable;
-    for (size_t i = 0; i < legs_.size(); ++i) {
-      if (bad[i]) Fail(i, "superblock");
     }
     events_ = freshest + 1;
     if (fresh_leg < 0) {  // a new array
@@ -358,18 +293,12 @@ class RaidTarget final : public Target {
       }
       for (size_t i = 0; i < legs_.size(); ++i) {
         Leg& l = legs_[i];
-        if (!Usable(l)) continue;
-        if ((failed >> i) & 1 || (l.meta && !has_sb[i]) || l.rebuild) {
+        if (!l.data) continue;
+        if ((failed >> i) & 1 || (l.meta && !has_sb[i])) {
           l.in_sync = false;
-          l.full = (l.meta && !has_sb[i]) || l.rebuild;
+          l.full = l.meta && !has_sb[i];
           action_ = Action::kRecover;
         }
-      }
-      // A device recovered in full: every region is dirty, and the
-      // superblocks list it as failed until then, so that a reload before
-      // the end (without "rebuild") goes on recovering it.
-      if (std::any_of(legs_.begin(), legs_.end(), [](const Leg& l) { return l.full; })) {
-        std::fill(bits_.begin(), bits_.end(), true);
       }
       if (action_ == Action::kIdle &&
           std::any_of(bits_.begin(), bits_.end(), [](bool b) { return b; }) && !Degraded()) {
@@ -379,10 +308,10 @@ class RaidTarget final : public Target {
     ondisk_ = bits_;
     uint64_t now_failed = 0;
     for (size_t i = 0; i < legs_.size(); ++i) {
-      if (!Usable(legs_[i]) || legs_[i].full) now_failed |= uint64_t{1} << i;
+      if (!legs_[i].data) now_failed |= uint64_t{1} << i;
     }
     for (size_t i = 0; i < legs_.size(); ++i) {
-      if (!legs_[i].meta || legs_[i].failed) continue;
+      if (!legs_[i].meta) continue;
       std::vector<uint8_t> out(kSectorSize, 0);
       PutLe(out.data(), kRaidMagic, 4);
       PutLe(out.data() + 8, legs_.size(), 4);
@@ -421,14 +350,14 @@ class RaidTarget final : public Target {
     }
     const Leg* src = nullptr;
     for (const Leg& l : legs_) {
-      if (Usable(l) && (action_ == Action::kResync || l.in_sync)) {
+      if (l.data && (action_ == Action::kResync || l.in_sync)) {
         src = &l;
         break;
       }
     }
     std::vector<Copier::Dest> dests;
     for (const Leg& l : legs_) {
-      if (Usable(l) && &l != src && (action_ == Action::kResync || !l.in_sync)) {
+      if (l.data && &l != src && (action_ == Action::kResync || !l.in_sync)) {
         dests.emplace_back(l.data, r * region_);
       }
     }
@@ -471,7 +400,7 @@ class RaidTarget final : public Target {
   void RecoveryDone() {
     recovering_ = false;
     for (Leg& l : legs_) {
-      if (Usable(l)) l.in_sync = true, l.full = false;
+      if (l.data) l.in_sync = true, l.full = false;
     }
     action_ = Action::kIdle;
     recover_next_ = 0;
@@ -523,7 +452,6 @@ Result<std::unique_ptr<Target>> NewRaidTarget(const TargetArgs& args) {
   std::vector<std::string> params(v.begin() + 2, v.begin() + 2 + static_cast<long>(nparams));
   uint64_t region = 0;
   bool sync = false, nosync = false;
-  std::vector<uint64_t> rebuilds;
   for (size_t i = 1; i < params.size(); ++i) {
     if (params[i] == "sync") {
       sync = true;
@@ -535,7 +463,6 @@ Result<std::unique_ptr<Target>> NewRaidTarget(const TargetArgs& args) {
         return InvalidArgument("raid: bad value for " + params[i]);
       }
       if (params[i] == "region_size") region = value;
-      if (params[i] == "rebuild") rebuilds.push_back(value);
       ++i;
     } else {
       return InvalidArgument("raid: parameter " + params[i] + " needs a value");
@@ -572,13 +499,6 @@ Result<std::unique_ptr<Target>> NewRaidTarget(const TargetArgs& args) {
     legs.push_back(leg);
   }
   if (!legs[0].data) return InvalidArgument("raid: device 0 cannot be an empty slot");
-  for (uint64_t k : rebuilds) {
-    if (k >= legs.size() || !legs[k].data) {
-      return InvalidArgument("raid: rebuild " + std::to_string(k) +
-                             " is not a device of the array");
-    }
-    legs[k].rebuild = true;
-  }
   return std::unique_ptr<Target>(
       std::make_unique<RaidTarget>(args, std::move(params), region, nosync, std::move(legs)));
 }

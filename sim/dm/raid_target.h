@@ -23,15 +23,6 @@
 // superblock lists as failed (it was a "- -" slot) comes back not in sync
 // and is recovered from an in-sync leg, only the bitmap-dirty regions
 // (action "recover", that leg 'a'). Writes to the region being copied wait.
-// "rebuild <idx>" (LVM's LV_REBUILD, a replacement image) recovers that
-// device in full: every bitmap bit set, and the superblocks list it as
-// failed, so that a reload before the end goes on with it.
-//
-// A leg whose I/O fails is Faulty (MD's md_error): health 'D', no more I/O
-// goes to it, a failed read is retried on another leg, a write succeeds if
-// one leg took it, the array runs degraded (bits stay set) and the device
-// raises an event (dmeventd's raid plugin acts on it). Trace event
-// "raid-leg-failed" (dev, leg, op).
 // Status: "raid1 <#devs> <health> <cur>/<dev_sectors> <action> 0 0 -".
 //
 // Not thread-safe: one engine thread. Owned by its table; does not own the

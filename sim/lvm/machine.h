@@ -24,7 +24,6 @@ struct MachineOptions {
   // exist), or memory when empty.
   std::string image_dir;
   Bugs bugs;                // the catalogue's switches (bugs.h), for every boot
-  LvmConfig config;         // lvm.conf, for every boot
 };
 
 class Machine {
