@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sim/base/check.h"
+#include "sim/dm/disk_device.h"
 #include "sim/dm/target.h"
 
 namespace lvlab::dm {
@@ -19,6 +20,7 @@ struct Copier::Job {
   uint64_t nsectors = 0;
   uint32_t flags = 0;
   Callback done;
+  bool offload = false;  // every device a DiskDevice: zero-copy bios
 
   uint64_t cursor = 0;  // job-relative: the next sector no piece has taken
   uint32_t in_flight = 0;
@@ -49,6 +51,10 @@ void Copier::Copy(BlockDevice* src, uint64_t src_sector, std::vector<Dest> dests
   job->nsectors = nsectors;
   job->flags = flags;
   job->done = std::move(done);
+  job->offload = dynamic_cast<DiskDevice*>(job->src) != nullptr &&
+                 std::all_of(job->dests.begin(), job->dests.end(), [](const Dest& d) {
+                   return dynamic_cast<DiskDevice*>(d.first) != nullptr;
+                 });
   Job* j = job.get();
   jobs_[j->id] = std::move(job);
   ++stats_.jobs;
@@ -130,30 +136,44 @@ void Copier::StartData(Job* job, uint64_t len) {
   ++job->in_flight;
   ++stats_.pieces;
   stats_.bytes_read += len * kSectorSize;
-  auto buf = std::make_shared<std::vector<uint8_t>>(len * kSectorSize);
-  uint8_t* data = buf->data();
-  job->src->Submit(Bio{Bio::Op::kRead, job->src_sector + offset, len, 0, data,
-                       [this, job, buf, offset, len](Status st) mutable {
-                         if (st.ok()) return WriteAll(job, std::move(buf), offset, len);
-                         if (job->read_err.ok()) {
-                           job->read_err = st.WithContext("kcopyd: reading " + job->src->name());
-                         }
-                         if (!job->ignore_errors()) job->stopped = true;
-                         PieceDone(job);
-                       }});
+  auto src = std::make_shared<PinnedSource>();
+  Bio read{Bio::Op::kRead,
+           job->src_sector + offset,
+           len,
+           0,
+           nullptr,
+           [this, job, src, offset, len](Status st) mutable {
+             if (st.ok()) return WriteAll(job, std::move(src), offset, len);
+             if (job->read_err.ok()) {
+               job->read_err = st.WithContext("kcopyd: reading " + job->src->name());
+             }
+             if (!job->ignore_errors()) job->stopped = true;
+             PieceDone(job);
+           }};
+  if (job->offload) {
+    read.source = src;
+  } else {
+    src->buffer.resize(len * kSectorSize);
+    read.data = src->buffer.data();
+  }
+  job->src->Submit(std::move(read));
 }
 
-void Copier::WriteAll(Job* job, std::shared_ptr<std::vector<uint8_t>> buf, uint64_t offset,
-                      uint64_t len) {
-  auto join = JoinCompletions(job->dests.size(), [this, job, buf](Status) { PieceDone(job); });
+void Copier::WriteAll(Job* job, std::shared_ptr<PinnedSource> src, uint64_t offset, uint64_t len) {
+  auto join = JoinCompletions(job->dests.size(), [this, job, src](Status) { PieceDone(job); });
   for (size_t i = 0; i < job->dests.size(); ++i) {
     const auto& [dev, start] = job->dests[i];
     stats_.bytes_written += len * kSectorSize;
-    dev->Submit(
-        Bio{Bio::Op::kWrite, start + offset, len, 0, buf->data(), [this, job, i, join](Status st) {
-              if (!st.ok()) WriteFailed(job, i);
-              join(std::move(st));
-            }});
+    Bio write{Bio::Op::kWrite, start + offset, len, 0, nullptr, [this, job, i, join](Status st) {
+                if (!st.ok()) WriteFailed(job, i);
+                join(std::move(st));
+              }};
+    if (job->offload) {
+      write.source = src;
+    } else {
+      write.data = src->buffer.data();
+    }
+    dev->Submit(std::move(write));
   }
 }
 

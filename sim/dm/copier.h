@@ -8,6 +8,12 @@
 // write bio per destination. The copy is not atomic: a crash can leave any
 // subset of pieces copied.
 //
+// Zero-copy, an lvlab addition: when the source and every destination are
+// DiskDevices, a piece's bios carry no data; the read pins the range on the
+// source disk and the writes copy it image to image in the host kernel
+// (copy_file_range), where the disks allow it (store/disk.h). The bios, their
+// timing and their errors are the same as with a buffer.
+//
 // Sparse awareness, an lvlab addition the kernel does not have: the source's
 // holes (BlockDevice::NextData) are not read. A hole becomes a hole piece
 // that sends one discard to each destination that may hold data there, so the
@@ -45,6 +51,8 @@
 #include "sim/engine/trace.h"
 
 namespace lvlab::dm {
+
+struct PinnedSource;
 
 // Counters over every job of one Copier. Bytes are counted when the I/O is
 // issued; written and discarded bytes are summed over destinations.
@@ -92,7 +100,7 @@ class Copier {
   void StartHole(Job* job, uint64_t len);
   void StartData(Job* job, uint64_t len);
   uint64_t DataLength(const Job* job, uint64_t data_end) const;
-  void WriteAll(Job* job, std::shared_ptr<std::vector<uint8_t>> buf, uint64_t offset, uint64_t len);
+  void WriteAll(Job* job, std::shared_ptr<PinnedSource> src, uint64_t offset, uint64_t len);
   void WriteFailed(Job* job, size_t dest);
   void PieceDone(Job* job);
   void Finish(Job* job);

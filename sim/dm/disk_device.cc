@@ -109,6 +109,7 @@ Status DiskDevice::Apply(const Bio& bio) {
     return IOError(name() + ": bio of " + std::to_string(bio.nsectors) + " sectors is too large");
   }
   const auto n = static_cast<uint32_t>(bio.nsectors);
+  if (bio.data == nullptr && bio.has_data()) return ApplyPinned(bio, n);
   switch (bio.op) {
     case Bio::Op::kRead:
       return disk_->Read(bio.sector, n, bio.data);
@@ -122,6 +123,29 @@ Status DiskDevice::Apply(const Bio& bio) {
       return disk_->Discard(bio.sector, bio.nsectors);
   }
   return IOError(name() + ": unknown bio op");
+}
+
+Status DiskDevice::ApplyPinned(const Bio& bio, uint32_t n) {
+  auto* src = dynamic_cast<PinnedSource*>(bio.source.get());
+  LVLAB_CHECK(src != nullptr) << name() << ": " << engine::Describe(bio) << " without data";
+  if (bio.op == Bio::Op::kRead) {
+    LVLAB_ASSIGN_OR_RETURN(src->pin, disk_->Pin(bio.sector, n));
+    if (src->pin) return Status::Ok();
+    src->buffer.resize(bio.bytes());
+    return disk_->Read(bio.sector, n, src->buffer.data());
+  }
+  if (bio.flags & Bio::kPreflush) LVLAB_RETURN_IF_ERROR(disk_->Flush());
+  const bool fua = (bio.flags & Bio::kFua) != 0;
+  if (src->pin) {
+    LVLAB_CHECK(src->pin->nsectors() == n)
+        << name() << ": " << engine::Describe(bio) << " from a pin of " << src->pin->nsectors()
+        << " sectors";
+    return disk_->WriteFromPin(bio.sector, *src->pin, fua);
+  }
+  LVLAB_CHECK(src->buffer.size() == bio.bytes())
+      << name() << ": " << engine::Describe(bio) << " from a buffer of " << src->buffer.size()
+      << " bytes";
+  return disk_->Write(bio.sector, n, src->buffer.data(), fua);
 }
 
 }  // namespace lvlab::dm

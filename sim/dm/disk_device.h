@@ -11,15 +11,24 @@
 // writes) with the writes submitted but not yet applied; a failed or
 // powered-off disk answers "all data", so that a reader meets the error.
 //
+// Zero-copy: a read bio with no data and a PinnedSource pins its range
+// (store::Disk::Pin) into the source, or, where the disk does not pin, reads
+// into the source's buffer; a write bio with no data and the same source
+// writes what the source holds (store::Disk::WriteFromPin). Timing, stats
+// and errors are those of the plain read and write: only the bytes take a
+// shorter path. The Copier uses this between DiskDevices.
+//
 // Not thread-safe: one engine thread. The DiskDevice does not own the Disk,
 // the Scheduler or the Trace; all must outlive it. Owned by the Kernel.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "sim/dm/block_device.h"
 #include "sim/engine/scheduler.h"
@@ -27,6 +36,12 @@
 #include "sim/store/disk.h"
 
 namespace lvlab::dm {
+
+// The data a zero-copy read got: a pin, or a buffer.
+struct PinnedSource : engine::BioSource {
+  std::shared_ptr<store::DiskPin> pin;
+  std::vector<uint8_t> buffer;
+};
 
 class DiskDevice : public BlockDevice {
  public:
@@ -49,6 +64,7 @@ class DiskDevice : public BlockDevice {
   void Start(engine::Bio bio);
   void Complete(engine::Bio bio);
   Status Apply(const engine::Bio& bio);
+  Status ApplyPinned(const engine::Bio& bio, uint32_t nsectors);
   std::optional<SectorRange> UnappliedNextData(uint64_t sector, uint64_t end) const;
 
   store::Disk* const disk_;

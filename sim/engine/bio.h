@@ -8,6 +8,11 @@
 // completed before it, then the data; kFua asks that the data be durable
 // before completion (reference/device-mapper-targets.md section 7).
 //
+// Zero-copy (dm::Copier to dm::DiskDevice only): a read or write bio may
+// carry a `source` and no data. The read then leaves its data on the disk,
+// pinned in the source; a write with the same source writes that data (see
+// dm/disk_device.h). Other layers never see such bios.
+//
 // Every layer completes a bio exactly once by calling `done`, always from a
 // scheduler event (never inline inside Submit). Bios are values: move them
 // down the stack; not thread-safe.
@@ -15,18 +20,36 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sim/base/status.h"
 #include "sim/base/units.h"
 
 namespace lvlab::engine {
 
+// What a data-less bio reads into or writes from; defined by the layer that
+// uses it.
+struct BioSource {
+  virtual ~BioSource() = default;
+};
+
 struct Bio {
   enum class Op { kRead, kWrite, kFlush, kDiscard };
   static constexpr uint32_t kPreflush = 1;
   static constexpr uint32_t kFua = 2;
+
+  Bio() = default;
+  Bio(Op op_, uint64_t sector_, uint64_t nsectors_, uint32_t flags_, uint8_t* data_,
+      std::function<void(Status)> done_)
+      : op(op_),
+        sector(sector_),
+        nsectors(nsectors_),
+        flags(flags_),
+        data(data_),
+        done(std::move(done_)) {}
 
   Op op = Op::kRead;
   uint64_t sector = 0;
@@ -34,6 +57,7 @@ struct Bio {
   uint32_t flags = 0;
   uint8_t* data = nullptr;  // caller-owned, nsectors * 512 bytes for read/write
   std::function<void(Status)> done;
+  std::shared_ptr<BioSource> source;  // with data == nullptr: see the top of this file
 
   uint64_t bytes() const { return nsectors * kSectorSize; }
   uint64_t end_sector() const { return sector + nsectors; }

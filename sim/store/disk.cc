@@ -43,6 +43,51 @@ Disk::Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions optio
       size_sectors_(ImageSectors(image_.get(), name_)),
       cache_(image_.get()) {}
 
+Disk::~Disk() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (DiskPin* pin : pins_) pin->disk_ = nullptr;
+}
+
+DiskPin::~DiskPin() {
+  if (disk_ == nullptr) return;
+  std::lock_guard<std::mutex> lock(disk_->mu_);
+  std::erase(disk_->pins_, this);
+}
+
+Status DiskPin::Data(std::vector<uint8_t>& out) {
+  if (disk_ == nullptr) {
+    if (saved_valid_) {
+      out = saved_;
+      return Status::Ok();
+    }
+    return IOError("the disk of a pinned range is gone");
+  }
+  std::lock_guard<std::mutex> lock(disk_->mu_);
+  return DataLocked(out);
+}
+
+Status DiskPin::DataLocked(std::vector<uint8_t>& out) {
+  if (saved_valid_) {
+    out = saved_;
+    return Status::Ok();
+  }
+  out.resize(uint64_t{nsectors_} * kSectorSize);
+  return disk_->image_->Read(sector_ * kSectorSize, out.data(), out.size())
+      .WithContext(disk_->name_);
+}
+
+Status Disk::SavePins(uint64_t sector, uint64_t nsectors) {
+  for (DiskPin* pin : pins_) {
+    if (pin->saved_valid_ || pin->sector_ >= sector + nsectors ||
+        sector >= pin->sector_ + pin->nsectors_) {
+      continue;
+    }
+    LVLAB_RETURN_IF_ERROR(pin->DataLocked(pin->saved_));
+    pin->saved_valid_ = true;
+  }
+  return Status::Ok();
+}
+
 Status Disk::CheckRange(const char* op, uint64_t sector, uint64_t nsectors) const {
   if (sector <= size_sectors_ && nsectors <= size_sectors_ - sector) return Status::Ok();
   return IOError(name_ + ": " + op + " of sectors [" + std::to_string(sector) + ", +" +
@@ -145,6 +190,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
     faults_.Corrupt(FaultOp::kWrite, sector, nsectors, corrupted.data());
     data = corrupted.data();
   }
+  LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
   LVLAB_RETURN_IF_ERROR(AdmitWrite(sector, nsectors, data));
   if (!options_.volatile_cache || fua) {
     LVLAB_RETURN_IF_ERROR(WriteImage(sector, nsectors, data));
@@ -180,11 +226,72 @@ Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
+  LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
   cache_.Supersede(sector, nsectors);
   if (nsectors > 0) cached_.Erase(sector, sector + nsectors);
   LVLAB_RETURN_IF_ERROR(
       image_->PunchHole(sector * kSectorSize, nsectors * kSectorSize).WithContext(name_));
   ++stats_.discards;
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<DiskPin>> Disk::Pin(uint64_t sector, uint32_t nsectors) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (options_.volatile_cache || faults_.any()) return std::shared_ptr<DiskPin>();
+  LVLAB_RETURN_IF_ERROR(CheckRange("read", sector, nsectors));
+  LVLAB_RETURN_IF_ERROR(CheckUp());
+  std::shared_ptr<DiskPin> pin(new DiskPin(this, sector, nsectors));
+  pins_.push_back(pin.get());
+  ++stats_.reads;
+  stats_.bytes_read += uint64_t{nsectors} * kSectorSize;
+  return pin;
+}
+
+Status Disk::WriteFromPin(uint64_t sector, DiskPin& pin, bool fua) {
+  Disk* const src = pin.disk_;
+  const uint32_t nsectors = pin.nsectors_;
+  if (options_.volatile_cache || faults_.any() || src == nullptr) {
+    std::vector<uint8_t> data;
+    LVLAB_RETURN_IF_ERROR(pin.Data(data));
+    return Write(sector, nsectors, data.data(), fua);
+  }
+  std::unique_lock<std::mutex> mine(mu_, std::defer_lock), theirs;
+  if (src == this) {
+    mine.lock();
+  } else {
+    theirs = std::unique_lock<std::mutex>(src->mu_, std::defer_lock);
+    std::lock(mine, theirs);
+  }
+  ++generation_;
+  LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
+  LVLAB_RETURN_IF_ERROR(CheckUp());
+  LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
+  if (power_) {
+    switch (power_->Admit(name_, sector, nsectors)) {
+      case PowerDomain::Admission::kOn:
+        break;
+      case PowerDomain::Admission::kCut: {
+        std::vector<uint8_t> data;
+        LVLAB_RETURN_IF_ERROR(pin.DataLocked(data));
+        TearWrite(sector, nsectors, data.data());
+        return PowerOff();
+      }
+      case PowerDomain::Admission::kOff:
+        return PowerOff();
+    }
+  }
+  if (pin.saved_valid_) {
+    LVLAB_RETURN_IF_ERROR(WriteImage(sector, nsectors, pin.saved_.data()));
+  } else {
+    LVLAB_RETURN_IF_ERROR(image_
+                              ->CopyFrom(*src->image_, pin.sector_ * kSectorSize,
+                                         sector * kSectorSize, uint64_t{nsectors} * kSectorSize)
+                              .WithContext(name_));
+  }
+  cache_.Supersede(sector, nsectors);
+  if (fua && options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
+  ++stats_.writes;
+  stats_.bytes_written += uint64_t{nsectors} * kSectorSize;
   return Status::Ok();
 }
 

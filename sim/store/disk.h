@@ -18,9 +18,20 @@
 // (a simplification). With volatile_cache=false every write goes straight to
 // the image and a crash loses nothing.
 //
-// Thread-safety: Read, Write, Flush, Discard, NextData and Crash hold the
-// disk's mutex, so the live daemon's FUSE workers may move data through a
-// Disk beside the engine thread (fuse/direct_io.h). Everything else (fault
+// Zero-copy (the Copier's offload between write-through disks): Pin reads a
+// range as Read would (same checks and stats) but leaves the data on the
+// image and returns a DiskPin; WriteFromPin on another Disk (or this one)
+// writes the pinned data as Write would, copying image to image inside the
+// host kernel. Until a pin is dropped, a Write or Discard through its Disk
+// that overlaps it first saves the pinned data in the pin, so the copy gets
+// the data as it was when pinned, like a read into a buffer. A Disk with a
+// volatile cache or any injected fault does not pin (Pin returns null: read
+// instead), and a destination with either takes the data through a buffer.
+// Writes made straight to image() are not seen by pins.
+//
+// Thread-safety: Read, Write, Flush, Discard, NextData, Crash, Pin and
+// WriteFromPin hold the disk's mutex (WriteFromPin both disks'), so the live daemon's FUSE workers
+// may move data through a Disk beside the engine thread (fuse/direct_io.h). Everything else (fault
 // state, options, stats, the timing model) belongs to the engine thread,
 // which must stop such direct I/O before changing the fault state. A Disk
 // owns its image; it shares its PowerDomain, if any, with the other disks of
@@ -35,6 +46,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "sim/base/rng.h"
 #include "sim/base/status.h"
@@ -80,10 +92,38 @@ struct DiskStats {
   uint64_t bytes_written = 0;
 };
 
+class Disk;
+
+// A pinned range of a Disk's data (see Pin). Dropping it unpins.
+class DiskPin {
+ public:
+  ~DiskPin();
+  DiskPin(const DiskPin&) = delete;
+  DiskPin& operator=(const DiskPin&) = delete;
+
+  uint64_t sector() const { return sector_; }
+  uint32_t nsectors() const { return nsectors_; }
+  // The pinned data (nsectors * 512 bytes) into out.
+  Status Data(std::vector<uint8_t>& out);
+
+ private:
+  friend class Disk;
+  DiskPin(Disk* disk, uint64_t sector, uint32_t nsectors)
+      : disk_(disk), sector_(sector), nsectors_(nsectors) {}
+  Status DataLocked(std::vector<uint8_t>& out);  // REQUIRES: disk_->mu_ held
+
+  Disk* disk_;  // null once the Disk is destroyed
+  const uint64_t sector_;
+  const uint32_t nsectors_;
+  std::vector<uint8_t> saved_;  // the data, once the range changed on the disk
+  bool saved_valid_ = false;
+};
+
 class Disk {
  public:
   // REQUIRES: image != nullptr.
   Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions options);
+  ~Disk();
   Disk(const Disk&) = delete;
   Disk& operator=(const Disk&) = delete;
 
@@ -103,6 +143,13 @@ class Disk {
   // Drops cached data in the range and punches it out of the image; reads
   // then return zeros. Durable at once.
   Status Discard(uint64_t sector, uint64_t nsectors);
+
+  // A Read that leaves the data on the image (see the top of this file);
+  // null where this disk does not pin.
+  Result<std::shared_ptr<DiskPin>> Pin(uint64_t sector, uint32_t nsectors);
+  // Write(sector, the pinned data, fua), without a copy through user space
+  // where both disks allow it.
+  Status WriteFromPin(uint64_t sector, DiskPin& pin, bool fua);
 
   // The first sector range [start, end) at or after `sector` and below `end`
   // that may hold data: the image's data extents (rounded out to whole
@@ -136,6 +183,11 @@ class Disk {
   uint64_t now_ns() const { return clock_ ? clock_() : 0; }
 
   const DiskStats& stats() const { return stats_; }
+  // Ranges pinned now.
+  size_t pins() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pins_.size();
+  }
   uint64_t dirty_bytes() const { return cache_.dirty_bytes(); }
   size_t pending_writes() const { return cache_.pending_writes(); }
 
@@ -153,10 +205,13 @@ class Disk {
   Status AdmitWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
   void TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
   Status WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data);
+  // Saves the data of every pin overlapping the range, before it changes.
+  Status SavePins(uint64_t sector, uint64_t nsectors);
   Status PowerOff() const;
   Result<std::optional<SectorRange>> ImageNextData(uint64_t sector, uint64_t end);
   std::optional<SectorRange> CacheNextData(uint64_t sector, uint64_t end) const;
 
+  friend class DiskPin;
   const std::string name_;
   std::mutex mu_;  // held by the data operations
   const std::unique_ptr<ImageFile> image_;
@@ -176,6 +231,7 @@ class Disk {
   std::shared_ptr<PowerDomain> power_;
   DiskFaults faults_;
   std::function<uint64_t()> clock_;
+  std::vector<DiskPin*> pins_;  // live pins of this disk's data
   DiskStats stats_;
   uint64_t busy_until_ns_ = 0;
 };

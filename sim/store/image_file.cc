@@ -84,6 +84,7 @@ class FileImage final : public ImageFile {
 
   Status PunchHole(uint64_t offset, uint64_t len) override;
   Result<std::optional<std::pair<uint64_t, uint64_t>>> NextData(uint64_t offset) override;
+  Status CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len) override;
 
   uint64_t AllocatedBytes() override {
     struct stat st;
@@ -114,6 +115,32 @@ Status FileImage::PunchHole(uint64_t offset, uint64_t len) {
   if (errno == EOPNOTSUPP || errno == ENOSYS) return WriteZeros(offset, len);
   return IOError(path_ + ": punching a hole at offset " + std::to_string(offset) +
                  " failed: " + ErrnoText(errno));
+}
+
+Status FileImage::CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len) {
+  auto* from = dynamic_cast<FileImage*>(&src);
+  if (from == nullptr || read_only_ || src_offset > from->size_ || len > from->size_ - src_offset ||
+      dst_offset > size_ || len > size_ - dst_offset) {
+    return CopyThroughBuffer(src, src_offset, *this, dst_offset, len);  // it reports the errors
+  }
+  auto in = static_cast<loff_t>(src_offset), out = static_cast<loff_t>(dst_offset);
+  while (len > 0) {
+    const ssize_t n = ::copy_file_range(from->fd_, &in, fd_, &out, len, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // The source shrank under us (it then reads as holes), or this host
+      // cannot copy between these files: copy the rest by hand.
+      if (n == 0 || errno == EXDEV || errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS) {
+        return CopyThroughBuffer(src, static_cast<uint64_t>(in), *this, static_cast<uint64_t>(out),
+                                 len);
+      }
+      return IOError(path_ + ": copying from " + from->path_ + " failed at offset " +
+                     std::to_string(out) + ": " + ErrnoText(errno) +
+                     "; check free space on the host");
+    }
+    len -= static_cast<size_t>(n);
+  }
+  return Status::Ok();
 }
 
 // Fallback for file systems without punch-hole: the range still reads as
@@ -191,6 +218,24 @@ Result<std::unique_ptr<ImageFile>> OpenFileImage(const std::string& path, bool r
   }
   return std::unique_ptr<ImageFile>(
       std::make_unique<FileImage>(path, fd, static_cast<uint64_t>(st.st_size), read_only));
+}
+
+Status ImageFile::CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len) {
+  return CopyThroughBuffer(src, src_offset, *this, dst_offset, len);
+}
+
+Status CopyThroughBuffer(ImageFile& src, uint64_t src_offset, ImageFile& dst, uint64_t dst_offset,
+                         size_t len) {
+  std::vector<uint8_t> buf(std::min<size_t>(len, 1 << 20));
+  while (len > 0) {
+    const size_t n = std::min(len, buf.size());
+    LVLAB_RETURN_IF_ERROR(src.Read(src_offset, buf.data(), n));
+    LVLAB_RETURN_IF_ERROR(dst.Write(dst_offset, buf.data(), n));
+    src_offset += n;
+    dst_offset += n;
+    len -= n;
+  }
+  return Status::Ok();
 }
 
 }  // namespace lvlab::store

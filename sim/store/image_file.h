@@ -53,7 +53,17 @@ class ImageFile {
 
   // Bytes of host storage the image occupies.
   virtual uint64_t AllocatedBytes() = 0;
+
+  // Copies src's [src_offset, src_offset+len) to this image at dst_offset,
+  // as a Read from src and a Write here would. The default goes through a
+  // buffer; two file images copy inside the host kernel (copy_file_range),
+  // with no copy through user space.
+  virtual Status CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len);
 };
+
+// The buffered copy CopyFrom falls back to.
+Status CopyThroughBuffer(ImageFile& src, uint64_t src_offset, ImageFile& dst, uint64_t dst_offset,
+                         size_t len);
 
 // Creates a new sparse image file of `size` bytes at `path`. Fails with
 // AlreadyExists if the path exists: an image is never silently overwritten.
