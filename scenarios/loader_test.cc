@@ -69,8 +69,21 @@ TEST(Loader, MountedScenarioWithFioSteps) {
   EXPECT_NE(Error(mounted + "  - {fault: {pv: pv1, fail: true}}\n").find("run: fault pv2"),
             std::string::npos);
   EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {data: intact}}\n")
-                .find("only expect: {error: TEXT}"),
+                .find("live, expect: takes error, lvs, pvs, segments and status"),
             std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {events: [mirror-in-sync]}}\n")
+                .find("events, data and consistent need the simulated machine"),
+            std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {pvs: {pv1: {io_writes: 0}}}}\n")
+                .find("io_writes counts the simulated drive's I/O"),
+            std::string::npos);
+  EXPECT_TRUE(
+      ParseScenario(mounted +
+                        "  - run: lvs\n"
+                        "    expect: {segments: {vg0/lv0: [pv1]}, lvs: {vg0/lv0: {lv_attr: "
+                        "-wi-a-----}}, pvs: {pv1: {pv_used: 4.00m}}, status: {vg0-lv0: linear}}\n",
+                    "t.yaml")
+          .ok());
   EXPECT_NE(Error(mounted + "  - {wait: pvmove}\n").find("wait: fio"), std::string::npos);
 }
 

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "scenarios/status_regex.h"
+
 extern char** environ;
 
 namespace lvlab::tools {
@@ -103,12 +105,19 @@ class LiveRun {
     std::string log;
   };
 
-  Child Lvlab(std::vector<std::string> words) {
+  Child Lvlab(std::vector<std::string> words, bool quiet = false) {
     words.insert(words.begin(), {self_, "--lab", lab_});
     Child c = Run(words);
-    if (o_.narrate && !c.output.empty()) out_ << c.output;
+    if (o_.narrate && !quiet && !c.output.empty()) out_ << c.output;
     return c;
   }
+  // One unmet expectation.
+  struct Miss {
+    std::string what, expected, seen;
+  };
+  // The expectations a live run can check, through the daemon's reports.
+  std::vector<Miss> Check(const scenarios::Expectations& x);
+  std::vector<Miss> CheckObject(const scenarios::ObjectExpect& o, bool pv);
   bool Setup();
   bool BuildLab();
   // "" when the step passed, else what was seen.
@@ -269,6 +278,84 @@ std::string LiveRun::Act(const Step& step) {
   }
 }
 
+// A report's lines, trimmed, joined by one blank (as the simulated runner
+// reads a field).
+std::string Joined(const std::string& text) {
+  std::string out;
+  std::stringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t a = line.find_first_not_of(" \t");
+    if (a == std::string::npos) continue;
+    line = line.substr(a, line.find_last_not_of(" \t") - a + 1);
+    out += (out.empty() ? "" : " ") + line;
+  }
+  return out;
+}
+
+std::vector<LiveRun::Miss> LiveRun::CheckObject(const scenarios::ObjectExpect& o, bool pv) {
+  const std::string kind = pv ? "pvs" : "lvs";
+  const std::string what = "expect " + kind + " " + o.name;
+  auto report = [&](const std::string& field) {
+    std::vector<std::string> w = {kind, "--noheadings", "-o", field, o.name};
+    if (!pv) w.insert(w.begin() + 1, "-a");
+    return Lvlab(w, /*quiet=*/true);
+  };
+  const bool exists = report(pv ? "pv_name" : "lv_name").code == 0;
+  if (o.absent)
+    return exists ? std::vector<Miss>{{what, "absent", "present"}} : std::vector<Miss>{};
+  if (!exists) return {{what, "present", "absent"}};
+  std::vector<Miss> misses;
+  for (const auto& [field, cmp] : o.fields) {
+    const Child c = report(field);
+    const std::string value = Joined(c.output);
+    if (c.code != 0) {
+      misses.push_back({what + " " + field, cmp.ToString(), value});
+    } else if (!cmp.Matches(value)) {
+      misses.push_back({what + " " + field, cmp.ToString(), "\"" + value + "\""});
+    }
+  }
+  return misses;
+}
+
+std::vector<LiveRun::Miss> LiveRun::Check(const scenarios::Expectations& x) {
+  std::vector<Miss> misses;
+  auto list = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const std::string& i : items) out += (out.empty() ? "" : ", ") + i;
+    return "[" + out + "]";
+  };
+  for (const auto& [lv, want] : x.segments) {
+    // One line per segment, its areas as NAME(START) joined by commas.
+    const Child c = Lvlab({"lvs", "--segments", "--noheadings", "-a", "-o", "devices", lv}, true);
+    std::vector<std::string> seen;
+    std::stringstream areas(Joined(c.output));
+    for (std::string a; std::getline(areas, a, ' ');) {
+      std::stringstream parts(a);
+      for (std::string part; std::getline(parts, part, ',');) {
+        if (!part.empty()) seen.push_back(part.substr(0, part.find('(')));
+      }
+    }
+    if (c.code != 0) {
+      misses.push_back({"expect segments " + lv, list(want), Joined(c.output)});
+    } else if (seen != want) {
+      misses.push_back({"expect segments " + lv, list(want), list(seen)});
+    }
+  }
+  for (const scenarios::ObjectExpect& o : x.lvs) {
+    for (Miss& m : CheckObject(o, false)) misses.push_back(std::move(m));
+  }
+  for (const scenarios::ObjectExpect& o : x.pvs) {
+    for (Miss& m : CheckObject(o, true)) misses.push_back(std::move(m));
+  }
+  for (const auto& [dev, regex] : x.status) {
+    const Child c = Lvlab({"dmsetup", "status", dev}, true);
+    if (c.code != 0 || !scenarios::RegexSearch(c.output, regex)) {
+      misses.push_back({"expect status " + dev, "matches /" + regex + "/", Joined(c.output)});
+    }
+  }
+  return misses;
+}
+
 void LiveRun::Teardown(bool failed) {
   (void)WaitFio();
   if (mounted_ && Lvlab({"umount", mnt_}).code != 0) {
@@ -320,6 +407,14 @@ int LiveRun::Play() {
     if (std::string seen = Act(step); !seen.empty()) {
       return Fail(&step, step.expect.error ? "fails with '" + *step.expect.error + "'" : "exit 0",
                   seen);
+    }
+    if (std::vector<Miss> misses = Check(step.expect); !misses.empty()) {
+      std::string expected, seen;
+      for (const Miss& m : misses) {
+        expected += (expected.empty() ? "" : "; ") + m.what + " " + m.expected;
+        seen += (seen.empty() ? "" : "; ") + m.what + ": " + m.seen;
+      }
+      return Fail(&step, expected, seen);
     }
   }
   if (std::string seen = WaitFio(); !seen.empty()) return Fail(nullptr, "every fio exits 0", seen);
