@@ -33,7 +33,6 @@
 #include <deque>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -139,7 +138,7 @@ class Device : public BlockDevice {
   bool suspended_ = false;
   bool noflush_suspending_ = false;
   uint64_t in_flight_ = 0;
-  std::set<Io*> ios_;  // the bios in flight, owned here
+  Io* ios_ = nullptr;  // the bios in flight, owned here (an intrusive list)
   std::deque<engine::Bio> deferred_;
   size_t requeued_ = 0;  // bios requeued at the head of deferred_ this suspend
   uint32_t event_nr_ = 0;
