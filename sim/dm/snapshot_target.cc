@@ -160,6 +160,38 @@ void SnapshotTarget::Map(Bio bio, uint64_t offset) {
   StartCopy(pe);
 }
 
+std::optional<SectorRange> SnapshotTarget::NextData(uint64_t offset, uint64_t end) {
+  end = std::min(end, len_);
+  if (offset >= end) return std::nullopt;
+  // Reads that fail (Map's Fail) are data; an invalid or unloaded merge
+  // reads the origin.
+  if (!valid_ || !loaded_) {
+    if (!merge_) return SectorRange{offset, end};
+    return origin_->NextData(offset, end);
+  }
+  for (uint64_t s = offset; s < end;) {
+    const uint64_t chunk = s / chunk_;
+    auto it = complete_.lower_bound(chunk);
+    if (it != complete_.end() && it->first == chunk) {
+      // Mapped to the COW: the chunk's place there.
+      const uint64_t stop = std::min(end, (chunk + 1) * chunk_);
+      const uint64_t base = it->second * chunk_;
+      const uint64_t in = s - chunk * chunk_;
+      if (std::optional<SectorRange> r = cow_->NextData(base + in, base + (stop - chunk * chunk_))) {
+        return SectorRange{chunk * chunk_ + (r->first - base), chunk * chunk_ + (r->second - base)};
+      }
+      s = stop;
+      continue;
+    }
+    // The origin's, up to the next chunk with an exception.
+    const uint64_t stop =
+        it == complete_.end() ? end : std::min(end, it->first * chunk_);
+    if (std::optional<SectorRange> r = origin_->NextData(s, stop)) return r;
+    s = stop;
+  }
+  return std::nullopt;
+}
+
 SnapshotTarget::Pending* SnapshotTarget::NewPending(uint64_t old_chunk, uint64_t new_chunk) {
   auto pe = std::make_unique<Pending>();
   pe->old_chunk = old_chunk;

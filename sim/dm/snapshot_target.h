@@ -30,6 +30,10 @@
 // resume carries on from the store. Status "<allocated>/<total> <metadata>"
 // shrinks until allocated == metadata.
 //
+// NextData follows the read path: a chunk with a completed exception is the
+// COW's answer for its place in the COW, any other chunk the origin's (a
+// snapshot that fails its reads says "data").
+//
 // Not thread-safe: one engine thread. Owned by its Device's table; does not
 // own the devices. Postsuspend waits for its copies and commits.
 #pragma once
@@ -68,6 +72,7 @@ class SnapshotTarget final : public Target, public OriginSnapshot {
   Status Preresume() override;
   void Resume() override;
   uint64_t max_io_len() const override { return chunk_; }
+  std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override;
   std::vector<DeviceArea> Areas() const override;
 
   // OriginSnapshot

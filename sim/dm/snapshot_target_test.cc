@@ -189,6 +189,58 @@ TEST_F(SnapshotTest, MergeStartedFromDiskWithoutASnapshotDevice) {
   EXPECT_EQ(Status("vg-lv"), "0 1024 snapshot-merge 16/512 16");
 }
 
+// Every range NextData reports over the whole device.
+std::vector<SectorRange> DataRanges(BlockDevice* dev) {
+  std::vector<SectorRange> out;
+  uint64_t s = 0;
+  while (std::optional<SectorRange> r = dev->NextData(s, dev->size_sectors())) {
+    out.push_back(*r);
+    s = r->second;
+  }
+  return out;
+}
+
+bool Covers(const std::vector<SectorRange>& ranges, uint64_t sector) {
+  for (const SectorRange& r : ranges) {
+    if (sector >= r.first && sector < r.second) return true;
+  }
+  return false;
+}
+
+TEST_F(SnapshotTest, NextDataFollowsTheExceptionsAndTheOrigin) {
+  ASSERT_TRUE(Write("pv1", 900, Pattern(1, 8)).ok());  // origin data in chunk 112
+  Build();
+  BlockDevice* snap = kernel_.Find("vg-snap");
+  std::vector<SectorRange> data = DataRanges(snap);
+  EXPECT_TRUE(Covers(data, 900));
+  EXPECT_FALSE(Covers(data, 64));
+  EXPECT_FALSE(Covers(data, 300));  // a hole of the origin
+  // A whole-chunk snapshot write: chunk 8 maps to the COW, which holds it.
+  ASSERT_TRUE(Write("vg-snap", 64, Pattern(5, 8)).ok());
+  data = DataRanges(snap);
+  ASSERT_FALSE(data.empty());
+  EXPECT_EQ(data.front(), SectorRange(64, 72));  // cut at the chunk's end
+  EXPECT_TRUE(Covers(data, 900));
+  EXPECT_FALSE(Covers(data, 300));
+  // An origin write copies the old chunk (zeros, a hole on the origin) to
+  // the COW: what the COW holds there counts, and the snapshot still reads
+  // zeros.
+  ASSERT_TRUE(Write("vg-lv", 300, Pattern(6, 4)).ok());
+  EXPECT_EQ(ReadDev("vg-snap", 296, 8), std::vector<uint8_t>(8 * kSectorSize, 0));
+  for (uint64_t s = 0; s < 1024; ++s) {
+    if (Covers(DataRanges(snap), s)) continue;
+    std::vector<uint8_t> out = ReadDev("vg-snap", s, 1);
+    EXPECT_EQ(out, std::vector<uint8_t>(kSectorSize, 0)) << "sector " << s;
+  }
+  // The merging origin answers the same way.
+  StartMerge();
+  data = DataRanges(kernel_.Find("vg-lv"));
+  EXPECT_TRUE(Covers(data, 64));
+  EXPECT_TRUE(Covers(data, 900));
+  // An invalid snapshot's reads fail: all of it is "data".
+  EXPECT_EQ(DataRanges(snap), std::vector<SectorRange>{SectorRange(0, 1024)});
+}
+
 TEST_F(SnapshotTest, TableErrorsNameTheProblem) {
   Activate("vg-lv-real", "0 1024 linear 7:1 0");
   Activate("vg-snap-cow", "0 512 linear 7:2 0");
