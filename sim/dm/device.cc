@@ -240,6 +240,20 @@ std::optional<SectorRange> Device::NextData(uint64_t sector, uint64_t end) {
   return std::nullopt;
 }
 
+bool Device::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
+  if (table_stamp_ > stamp || block_io_ || suspended_ || !live_) return true;
+  end = std::min(end, size_sectors());
+  if (sector >= end) return false;
+  auto it = std::upper_bound(live_->begin(), live_->end(), sector,
+                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
+  for (it = std::prev(it); it != live_->end() && it->start < end; ++it) {
+    const uint64_t from = std::max(sector, it->start) - it->start;
+    const uint64_t to = std::min(end, it->start + it->len) - it->start;
+    if (it->target->ChangedSince(stamp, from, to)) return true;
+  }
+  return false;
+}
+
 void Device::BeginSuspend(bool noflush) {
   LVLAB_CHECK(!suspended_ && !block_io_) << name_ << ": suspend while suspending";
   noflush_suspending_ = noflush;
@@ -290,6 +304,7 @@ Table Device::SwapTable() {
   if (live_) old = std::move(*live_);
   live_ = std::move(inactive_);
   inactive_.reset();
+  table_stamp_ = NextChangeStamp();
   Emit("table-swap");
   return old;
 }

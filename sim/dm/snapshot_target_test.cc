@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/dm/test_util.h"
 
 namespace lvlab::dm {
@@ -239,6 +240,33 @@ TEST_F(SnapshotTest, NextDataFollowsTheExceptionsAndTheOrigin) {
   EXPECT_TRUE(Covers(data, 900));
   // An invalid snapshot's reads fail: all of it is "data".
   EXPECT_EQ(DataRanges(snap), std::vector<SectorRange>{SectorRange(0, 1024)});
+}
+
+TEST_F(SnapshotTest, ChangedSinceSeesNewExceptionsAndTheirData) {
+  ASSERT_TRUE(Write("pv1", 0, Pattern(1, kLen)).ok());
+  Build();
+  BlockDevice* snap = kernel_.Find("vg-snap");
+  BlockDevice* origin = kernel_.Find("vg-lv");
+  const uint64_t t0 = ChangeStampNow();
+  EXPECT_FALSE(snap->ChangedSince(t0, 0, kLen));
+  EXPECT_FALSE(origin->ChangedSince(t0, 0, kLen));
+  // An origin write makes an exception: the snapshot's map changed, though
+  // it reads the same.
+  ASSERT_TRUE(Write("vg-lv", 20, Pattern(2, 4)).ok());
+  EXPECT_TRUE(snap->ChangedSince(t0, 0, kLen));
+  EXPECT_TRUE(origin->ChangedSince(t0, 20, 24));
+  EXPECT_FALSE(origin->ChangedSince(t0, 24, kLen));
+  const uint64_t t1 = ChangeStampNow();
+  EXPECT_FALSE(snap->ChangedSince(t1, 0, kLen));
+  // A write to the snapshot's own exception lands on the COW: that chunk
+  // changed, the others did not.
+  ASSERT_TRUE(Write("vg-snap", 16, Pattern(3, 8)).ok());
+  EXPECT_TRUE(snap->ChangedSince(t1, 16, 24));
+  EXPECT_FALSE(snap->ChangedSince(t1, 24, kLen));
+  EXPECT_FALSE(snap->ChangedSince(t1, 0, 16));
+  // A merge is always "changed".
+  StartMerge();
+  EXPECT_TRUE(origin->ChangedSince(ChangeStampNow(), 0, kLen));
 }
 
 TEST_F(SnapshotTest, TableErrorsNameTheProblem) {

@@ -134,6 +134,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
+  if (nsectors > 0) changed_.Assign(sector, sector + nsectors, NextChangeStamp());
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) {  // acknowledged, never stored
     ++stats_.writes;
@@ -178,6 +179,7 @@ Status Disk::Flush() {
 Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   std::lock_guard<std::mutex> lock(mu_);
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
+  if (nsectors > 0) changed_.Assign(sector, sector + nsectors, NextChangeStamp());
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   cache_.Supersede(sector, nsectors);
@@ -191,6 +193,8 @@ Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
 void Disk::Crash(LossPolicy policy, Rng& rng) {
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
+  changed_all_ = NextChangeStamp();
+  changed_.clear();
   Status st;
   switch (policy) {
     case LossPolicy::kNone:
@@ -206,6 +210,16 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   LVLAB_CHECK(st.ok()) << name_ << ": the image failed while applying a crash: " << st.message();
   LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
   cached_.clear();
+}
+
+bool Disk::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (changed_all_ > stamp || faults_.any() || (power_ && power_->off())) return true;
+  if (sector >= end) return false;
+  for (const RangeMap::Entry& e : changed_.Overlaps(sector, end)) {
+    if (e.value > stamp) return true;
+  }
+  return false;
 }
 
 // The first image extent in [sector, end), in whole sectors. A memory image
