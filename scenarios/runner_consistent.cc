@@ -3,6 +3,7 @@
 // LVM's vg_read picks it); no PV extent is mapped by two segment areas; and
 // the legs of every fully in-sync mirror device, and the images of every
 // in-sync raid1 device (all alive, idle), hold the same data.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -196,6 +197,15 @@ Failures ScenarioRun::CheckMirrorLegs() {
     if (!info.ok() || info->suspended) return f;
   }
   for (const dm::Device* d : kernel.List()) {
+    // Only mirror and raid tables have legs: the others are not printed
+    // and parsed.
+    const dm::Table* live = d->live_table();
+    if (live == nullptr || std::none_of(live->begin(), live->end(), [](const dm::TableEntry& e) {
+          const std::string type = e.target->type();
+          return type == "mirror" || type == "raid";
+        })) {
+      continue;
+    }
     auto table = kernel.Table(d->name());
     auto status = kernel.StatusLines(d->name());
     if (!table.ok() || !status.ok()) continue;
