@@ -50,7 +50,7 @@ Status ReadSync(dm::BlockDevice* dev, uint64_t sector, uint64_t n, uint8_t* out,
 Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
                           uint64_t nsectors, engine::Scheduler& scheduler,
                           std::optional<uint64_t> passed_at) {
-  std::vector<uint8_t> abuf, bbuf;
+  thread_local std::vector<uint8_t> abuf, bbuf;  // kept: no allocation per call
   for (uint64_t done = 0; done < nsectors; done += kCheckChunkSectors) {
     const uint64_t n = std::min(kCheckChunkSectors, nsectors - done);
     // Where both legs are holes both read as zeros: nothing to compare.
