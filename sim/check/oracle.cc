@@ -44,8 +44,19 @@ uint64_t Oracle::NextToken() {
   return t;
 }
 
+// The most change records ChangedSince keeps per LV.
+constexpr size_t kMaxChanges = 16384;
+
 void Oracle::NoteChange(Lv& l, uint64_t start, uint64_t end) {
-  l.changes.push_back({start, end, NextChangeStamp()});
+  const uint64_t stamp = NextChangeStamp();
+  // Memory stays bounded: past the limit, this newest change stands for
+  // all of them (over-reporting, never under-reporting).
+  if (l.changes.size() >= kMaxChanges) {
+    l.changes.clear();
+    l.changed_all = stamp;
+    return;
+  }
+  l.changes.push_back({start, end, stamp});
 }
 
 void Oracle::NoteChangeAll(Lv& l) {

@@ -400,5 +400,13 @@ TEST_F(OracleTest, ChangedSinceCoversEveryChangeOfAVerdict) {
   EXPECT_TRUE(o_.ChangedSince(kLv, t4, 0, 1));
 }
 
+TEST_F(OracleTest, ChangedSinceStaysBoundedByOverReporting) {
+  o_.Track(kLv, 65536);
+  const uint64_t t0 = ChangeStampNow();
+  for (uint64_t s = 0; s < 40000; s += 2) o_.Discard(kLv, s, 1);  // 20000 changes
+  EXPECT_TRUE(o_.ChangedSince(kLv, t0, 60000, 60001));
+  EXPECT_FALSE(o_.ChangedSince(kLv, ChangeStampNow(), 0, 65536));
+}
+
 }  // namespace
 }  // namespace lvlab::check

@@ -110,6 +110,26 @@ void Disk::TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
   }
 }
 
+namespace {
+
+// The most written ranges ChangedSince keeps per disk.
+constexpr size_t kMaxChangeRanges = 16384;
+
+// Stamps [sector, +nsectors) in `changed`.
+void NoteChange(RangeMap& changed, uint64_t& changed_all, uint64_t sector, uint64_t nsectors) {
+  if (nsectors == 0) return;
+  const uint64_t stamp = NextChangeStamp();
+  changed.Assign(sector, sector + nsectors, stamp);
+  // Memory stays bounded: past the limit, this newest change stands for
+  // all of them (over-reporting, never under-reporting).
+  if (changed.size() > kMaxChangeRanges) {
+    changed_all = stamp;
+    changed.clear();
+  }
+}
+
+}  // namespace
+
 Status Disk::WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data) {
   return image_->Write(sector * kSectorSize, data, nsectors * kSectorSize).WithContext(name_);
 }
@@ -134,7 +154,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
-  if (nsectors > 0) changed_.Assign(sector, sector + nsectors, NextChangeStamp());
+  NoteChange(changed_, changed_all_, sector, nsectors);
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) {  // acknowledged, never stored
     ++stats_.writes;
@@ -179,7 +199,7 @@ Status Disk::Flush() {
 Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   std::lock_guard<std::mutex> lock(mu_);
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
-  if (nsectors > 0) changed_.Assign(sector, sector + nsectors, NextChangeStamp());
+  NoteChange(changed_, changed_all_, sector, nsectors);
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   cache_.Supersede(sector, nsectors);
@@ -211,6 +231,7 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
   cached_.clear();
 }
+
 
 bool Disk::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   std::lock_guard<std::mutex> lock(mu_);

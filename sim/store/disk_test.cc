@@ -504,5 +504,15 @@ TEST(DiskTest, ChangedSinceSeesWritesDiscardsCrashesAndFaults) {
   EXPECT_TRUE(later->ChangedSince(t4, 0, 1));
 }
 
+TEST(DiskTest, ChangedSinceStaysBoundedByOverReporting) {
+  auto d = MakeDisk(65536);
+  const uint64_t t0 = ChangeStampNow();
+  for (uint64_t s = 0; s < 40000; s += 2) MustWrite(*d, s, 1, 0x22);  // 20000 ranges
+  // Too many ranges to keep: every range counts as changed after t0, none
+  // after now.
+  EXPECT_TRUE(d->ChangedSince(t0, 60000, 60001));
+  EXPECT_FALSE(d->ChangedSince(ChangeStampNow(), 0, 65536));
+}
+
 }  // namespace
 }  // namespace lvlab::store
