@@ -48,8 +48,9 @@ Status ReadSync(dm::BlockDevice* dev, uint64_t sector, uint64_t n, uint8_t* out,
 }
 
 Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
-                          uint64_t nsectors, engine::Scheduler& scheduler) {
-  std::vector<uint8_t> abuf, bbuf;
+                          uint64_t nsectors, engine::Scheduler& scheduler,
+                          std::optional<uint64_t> passed_at) {
+  thread_local std::vector<uint8_t> abuf, bbuf;  // kept: no allocation per call
   for (uint64_t done = 0; done < nsectors; done += kCheckChunkSectors) {
     const uint64_t n = std::min(kCheckChunkSectors, nsectors - done);
     // Where both legs are holes both read as zeros: nothing to compare.
@@ -57,8 +58,13 @@ Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b
         !b->NextData(b_off + done, b_off + done + n)) {
       continue;
     }
-    abuf.assign(n * kSectorSize, 0);
-    bbuf.assign(n * kSectorSize, 0);
+    // Identical then, and neither changed since: identical now.
+    if (passed_at && !a->ChangedSince(*passed_at, a_off + done, a_off + done + n) &&
+        !b->ChangedSince(*passed_at, b_off + done, b_off + done + n)) {
+      continue;
+    }
+    abuf.resize(n * kSectorSize);  // ReadSync fills all of it
+    bbuf.resize(n * kSectorSize);
     LVLAB_RETURN_IF_ERROR(ReadSync(a, a_off + done, n, abuf.data(), scheduler));
     LVLAB_RETURN_IF_ERROR(ReadSync(b, b_off + done, n, bbuf.data(), scheduler));
     if (std::memcmp(abuf.data(), bbuf.data(), abuf.size()) == 0) continue;

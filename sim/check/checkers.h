@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "sim/base/status.h"
 #include "sim/dm/block_device.h"
@@ -28,10 +29,12 @@ Status ReadSync(dm::BlockDevice* dev, uint64_t sector, uint64_t n, uint8_t* out,
 
 // Compares nsectors of a from a_off with nsectors of b from b_off (chunks
 // that both devices report as holes, BlockDevice::NextData, are equal
-// unread). On a
+// unread, and so are chunks that neither device changed after `passed_at`,
+// BlockDevice::ChangedSince, when the legs were found identical then). On a
 // difference, Corrupt naming both devices and the first differing sector
 // (on each device and as an offset into the range) and what each holds.
 Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
-                          uint64_t nsectors, engine::Scheduler& scheduler);
+                          uint64_t nsectors, engine::Scheduler& scheduler,
+                          std::optional<uint64_t> passed_at = std::nullopt);
 
 }  // namespace lvlab::check

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/check.h"
 #include "sim/base/units.h"
 
@@ -43,14 +44,60 @@ uint64_t Oracle::NextToken() {
   return t;
 }
 
+// The most change records ChangedSince keeps per LV.
+constexpr size_t kMaxChanges = 16384;
+
+void Oracle::NoteChange(Lv& l, uint64_t start, uint64_t end) {
+  const uint64_t stamp = NextChangeStamp();
+  // Memory stays bounded: past the limit, this newest change stands for
+  // all of them (over-reporting, never under-reporting).
+  if (l.changes.size() >= kMaxChanges) {
+    l.changes.clear();
+    l.changed_all = stamp;
+    return;
+  }
+  l.changes.push_back({start, end, stamp});
+}
+
+void Oracle::NoteChangeAll(Lv& l) {
+  l.changes.clear();
+  l.changed_all = NextChangeStamp();
+}
+
+bool Oracle::ChangedSince(const std::string& lv, uint64_t stamp, uint64_t sector,
+                          uint64_t end) const {
+  auto it = lvs_.find(lv);
+  if (it == lvs_.end()) return true;
+  const Lv& l = it->second;
+  if (l.changed_all > stamp) return true;
+  // Newest first: the records older than `stamp` end the search.
+  for (auto c = l.changes.rbegin(); c != l.changes.rend() && c->stamp > stamp; ++c) {
+    if (c->start < end && sector < c->end) return true;
+  }
+  for (const auto& [first, w] : l.in_flight) {
+    if (w.sector < end && sector < w.sector + w.n) return true;
+  }
+  return false;
+}
+
+void Oracle::ForgetChanges(uint64_t stamp) {
+  for (auto& [name, l] : lvs_) {
+    auto keep = std::find_if(l.changes.begin(), l.changes.end(),
+                             [stamp](const Change& c) { return c.stamp > stamp; });
+    l.changes.erase(l.changes.begin(), keep);
+  }
+}
+
 void Oracle::Track(const std::string& lv, uint64_t nsectors) {
   auto it = lvs_.find(lv);
   if (it == lvs_.end()) {
     lvs_[lv].nsectors = nsectors;
+    NoteChangeAll(lvs_[lv]);
     return;
   }
   if (nsectors < it->second.nsectors) it->second.runs.Truncate(nsectors);
   it->second.nsectors = nsectors;
+  NoteChangeAll(it->second);
 }
 
 bool Oracle::tracked(std::string_view lv) const { return lvs_.find(lv) != lvs_.end(); }
@@ -64,6 +111,7 @@ std::vector<std::string> Oracle::tracked_lvs() const {
 void Oracle::Copy(const std::string& from, const std::string& to) {
   const Lv copy = Get(from, "Copy");
   lvs_[to] = copy;
+  NoteChangeAll(lvs_[to]);
 }
 
 void Oracle::Untrack(const std::string& lv) {
@@ -121,6 +169,7 @@ void Oracle::WriteSubmitted(const std::string& lv, uint64_t sector, uint64_t n,
   LVLAB_CHECK(!tokens.empty() && (tokens.size() == 1 || tokens.size() == n))
       << "Oracle::WriteSubmitted: " << tokens.size() << " tokens for " << n << " sectors";
   for (uint64_t t : tokens) LVLAB_CHECK(t != 0) << "write tokens come from NextToken, never 0";
+  NoteChange(l, sector, sector + n);
   const bool fresh = l.in_flight.emplace(tokens[0], InFlightWrite{sector, n, tokens}).second;
   LVLAB_CHECK(fresh) << "Oracle::WriteSubmitted: token " << TokenString(tokens[0])
                      << " is already in flight on " << lv;
@@ -138,6 +187,7 @@ void Oracle::WriteCompleted(const std::string& lv, uint64_t sector, uint64_t n,
     return;  // submitted before a power loss: already counted as possible
   }
   for (uint64_t t : tokens) LVLAB_CHECK(t != 0) << "write tokens come from NextToken, never 0";
+  NoteChange(l, sector, sector + n);
   ++stats_.writes;
   const uint64_t seq = ++seq_;
   if (status.ok() && fua) {
@@ -164,6 +214,7 @@ void Oracle::FlushCompleted(const std::string& lv, uint64_t epoch) {
   while (!l.log.empty() && l.log.front().seq <= epoch) {
     const LogEntry e = l.log.front();
     l.log.pop_front();
+    NoteChange(l, e.start, e.end);
     l.runs.UpdateExisting(e.start, e.end, [epoch](Cell& c) { c.Fold(epoch); });
     l.runs.Compact(e.start, e.end);
   }
@@ -173,10 +224,12 @@ void Oracle::Discard(const std::string& lv, uint64_t sector, uint64_t n) {
   Lv& l = Get(lv, "Discard");
   CheckRange(l, lv, sector, n, "Discard");
   ++stats_.discards;
+  NoteChange(l, sector, sector + n);
   l.runs.Settle(sector, sector + n, 0);
 }
 
 void Oracle::CrashLv(Lv& l) {
+  NoteChangeAll(l);
   std::vector<uint64_t> survivors;
   for (auto& [start, run] : l.runs.runs()) {
     run.cell.Survivors(&survivors);
@@ -265,6 +318,7 @@ void Oracle::Decide(Lv& l, uint64_t sector, uint64_t n,
     l.runs.Update(p.start, p.end,
                   [&](uint64_t, uint64_t, Cell& c) { logged |= c.Observe(p.token, seq); });
     if (logged) l.log.push_back({seq, p.start, p.end});
+    NoteChange(l, p.start, p.end);
     l.runs.Compact(p.start, p.end);
   }
 }
@@ -308,7 +362,11 @@ Status Oracle::CheckAll(const ReadFn& read_fn) {
 }
 
 Status Oracle::CheckAll(const ReadFn& read_fn, const DataFn& data_fn) {
-  std::vector<uint8_t> buf;
+  return CheckAll(read_fn, data_fn, nullptr);
+}
+
+Status Oracle::CheckAll(const ReadFn& read_fn, const DataFn& data_fn, const SkipFn& skip_fn) {
+  std::vector<uint8_t>& buf = check_buf_;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (const auto& [name, l] : lvs_) {
     // What the oracle holds anything for, then what the device has data in.
@@ -335,6 +393,7 @@ Status Oracle::CheckAll(const ReadFn& read_fn, const DataFn& data_fn) {
       }
       for (uint64_t s = a; s < b; s += kCheckAllChunk) {
         const uint64_t n = std::min(kCheckAllChunk, b - s);
+        if (skip_fn && skip_fn(name, s, s + n)) continue;
         buf.resize(n * kSectorSize);  // read_fn fills all of it
         Status st = read_fn(name, s, n, buf.data());
         if (!st.ok()) {

@@ -129,6 +129,24 @@ class Oracle {
   // passes unread. A stale or misdirected copy over a never-written range
   // is data to data_fn, so it is read and caught.
   Status CheckAll(const ReadFn& read_fn, const DataFn& data_fn);
+  // Whether a range [sector, end) of an LV needs no read: it provably reads
+  // as it did when it last passed, and the oracle's verdict on it has not
+  // changed (see ChangedSince).
+  using SkipFn = std::function<bool(const std::string& lv, uint64_t sector, uint64_t end)>;
+  // CheckAll(read_fn, data_fn), reading only the ranges skip_fn does not
+  // skip (in pieces of at most kCheckAllChunk sectors).
+  Status CheckAll(const ReadFn& read_fn, const DataFn& data_fn, const SkipFn& skip_fn);
+
+  // Whether what the oracle holds for sectors [sector, end) of `lv` may
+  // have changed after `stamp` (sim/base/change_clock.h): a write completed
+  // or submitted, a discard, a read that decided a sector, a power loss, a
+  // copy or a resize; a write in flight there also counts, as does an LV
+  // tracked (or untracked) after `stamp`. Over-reports, never
+  // under-reports.
+  bool ChangedSince(const std::string& lv, uint64_t stamp, uint64_t sector, uint64_t end) const;
+  // Forgets the change records of every LV up to `stamp`: no caller asks
+  // ChangedSince about a stamp older than that any more.
+  void ForgetChanges(uint64_t stamp);
 
   // The values a read of `sector` may return now (in-flight writes
   // included), sorted.
@@ -154,13 +172,23 @@ class Oracle {
     uint64_t start;
     uint64_t end;
   };
+  // A change of what the oracle holds for [start, end), at `stamp`.
+  struct Change {
+    uint64_t start;
+    uint64_t end;
+    uint64_t stamp;
+  };
   struct Lv {
     uint64_t nsectors = 0;
+    std::vector<Change> changes;  // ascending stamp, since ForgetChanges
+    uint64_t changed_all = 0;     // the stamp of the last change of all of it
     SectorRuns runs;
     std::deque<LogEntry> log;                     // ascending seq
     std::map<uint64_t, InFlightWrite> in_flight;  // by first token
   };
 
+  static void NoteChange(Lv& l, uint64_t start, uint64_t end);
+  static void NoteChangeAll(Lv& l);
   Lv& Get(std::string_view lv, const char* op);
   const Lv& Get(std::string_view lv, const char* op) const;
   void CheckRange(const Lv& l, std::string_view lv, uint64_t sector, uint64_t n,
@@ -184,6 +212,7 @@ class Oracle {
   std::vector<SectorContent> seen_;
   std::vector<const InFlightWrite*> overlap_;
   std::vector<uint64_t> current_;
+  std::vector<uint8_t> check_buf_;  // CheckAll's reads
 };
 
 }  // namespace lvlab::check

@@ -10,6 +10,7 @@
 #include <map>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/units.h"
 #include "sim/check/check_test_util.h"
 #include "sim/check/sector_format.h"
@@ -367,6 +368,44 @@ TEST_F(OracleTest, HundredThousandWritesAreCheap) {
   // No time limit: speed is measured by the benchmarks (a sanitizer build
   // of abseil's btree is several times slower); the bounds above on runs
   // and pending ops are what keeps the oracle cheap.
+}
+
+TEST_F(OracleTest, ChangedSinceCoversEveryChangeOfAVerdict) {
+  const uint64_t t0 = ChangeStampNow();
+  EXPECT_FALSE(o_.ChangedSince(kLv, t0, 0, 1024));
+  EXPECT_TRUE(o_.ChangedSince("vg0/other", t0, 0, 1));  // not tracked
+  o_.WriteSubmitted(kLv, 10, 2, {A});
+  EXPECT_TRUE(o_.ChangedSince(kLv, ChangeStampNow(), 11, 12));  // in flight
+  o_.WriteCompleted(kLv, 10, 2, {A}, false, Status::Ok());
+  EXPECT_TRUE(o_.ChangedSince(kLv, t0, 0, 1024));
+  EXPECT_FALSE(o_.ChangedSince(kLv, t0, 12, 1024));
+  const uint64_t t1 = ChangeStampNow();
+  EXPECT_FALSE(o_.ChangedSince(kLv, t1, 0, 1024));
+  o_.Discard(kLv, 600, 8);
+  EXPECT_TRUE(o_.ChangedSince(kLv, t1, 607, 608));
+  EXPECT_FALSE(o_.ChangedSince(kLv, t1, 0, 600));
+  o_.ForgetChanges(t1);
+  EXPECT_TRUE(o_.ChangedSince(kLv, t1, 600, 601));
+  // A power loss changes everything; the read that decides changes what
+  // it decided.
+  const uint64_t t2 = ChangeStampNow();
+  o_.PowerLoss();
+  EXPECT_TRUE(o_.ChangedSince(kLv, t2, 900, 901));
+  const uint64_t t3 = ChangeStampNow();
+  EXPECT_TRUE(Read(10, 2, {A}).ok());  // pending at the loss: decides
+  EXPECT_TRUE(o_.ChangedSince(kLv, t3, 10, 12));
+  EXPECT_FALSE(o_.ChangedSince(kLv, t3, 12, 1024));
+  const uint64_t t4 = ChangeStampNow();
+  o_.Track(kLv, 2048);  // resized
+  EXPECT_TRUE(o_.ChangedSince(kLv, t4, 0, 1));
+}
+
+TEST_F(OracleTest, ChangedSinceStaysBoundedByOverReporting) {
+  o_.Track(kLv, 65536);
+  const uint64_t t0 = ChangeStampNow();
+  for (uint64_t s = 0; s < 40000; s += 2) o_.Discard(kLv, s, 1);  // 20000 changes
+  EXPECT_TRUE(o_.ChangedSince(kLv, t0, 60000, 60001));
+  EXPECT_FALSE(o_.ChangedSince(kLv, ChangeStampNow(), 0, 65536));
 }
 
 }  // namespace

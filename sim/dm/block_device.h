@@ -61,6 +61,19 @@ class BlockDevice {
     if (sector >= end) return std::nullopt;
     return SectorRange{sector, end};
   }
+
+  // Whether a read of [sector, end) may return other data now than it did
+  // at any time after `stamp` (sim/base/change_clock.h): what it maps to
+  // was written, discarded, lost in a crash or remapped since, or the
+  // device cannot tell. Checkers use it to skip re-reading ranges that
+  // provably read as they did. It may over-report changes, never
+  // under-report them. The default says "changed".
+  virtual bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
+    (void)stamp;
+    (void)sector;
+    (void)end;
+    return true;
+  }
 };
 
 }  // namespace lvlab::dm

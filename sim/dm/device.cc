@@ -47,6 +47,8 @@ struct Device::Io {
   bool flush_phase = false;
   Status status;
   bool requeue = false;  // a target asked for DM_ENDIO_REQUEUE
+  Io* prev = nullptr;    // Device::ios_, the bios in flight
+  Io* next = nullptr;
 };
 
 Device::Device(std::string name, std::string uuid, DevNo devno, engine::Scheduler& scheduler,
@@ -60,7 +62,11 @@ Device::Device(std::string name, std::string uuid, DevNo devno, engine::Schedule
 // Bios still in flight (a simulated power loss drops the whole machine)
 // are freed with the device; their completions never run.
 Device::~Device() {
-  for (Io* io : ios_) delete io;
+  while (ios_ != nullptr) {
+    Io* next = ios_->next;
+    delete ios_;
+    ios_ = next;
+  }
 }
 
 uint64_t Device::size_sectors() const {
@@ -94,7 +100,9 @@ void Device::Submit(Bio bio) {
 void Device::Start(Bio bio) {
   ++in_flight_;
   Io* io = new Io{std::move(bio), 0, false, Status::Ok()};
-  ios_.insert(io);
+  io->next = ios_;
+  if (ios_ != nullptr) ios_->prev = io;
+  ios_ = io;
   const Bio& b = io->bio;
   const uint64_t size = size_sectors();
   if (b.op != Bio::Op::kFlush && (b.nsectors > size || b.sector > size - b.nsectors)) {
@@ -197,7 +205,8 @@ void Device::PhaseDone(Io* io) {
 
 void Device::Finish(Io* io) {
   std::unique_ptr<Io> owned(io);
-  ios_.erase(io);
+  (io->prev != nullptr ? io->prev->next : ios_) = io->next;
+  if (io->next != nullptr) io->next->prev = io->prev;
   LVLAB_CHECK(in_flight_ > 0) << name_ << ": in-flight count underflow";
   --in_flight_;
   if (owned->requeue) {
@@ -229,6 +238,20 @@ std::optional<SectorRange> Device::NextData(uint64_t sector, uint64_t end) {
     }
   }
   return std::nullopt;
+}
+
+bool Device::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
+  if (table_stamp_ > stamp || block_io_ || suspended_ || !live_) return true;
+  end = std::min(end, size_sectors());
+  if (sector >= end) return false;
+  auto it = std::upper_bound(live_->begin(), live_->end(), sector,
+                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
+  for (it = std::prev(it); it != live_->end() && it->start < end; ++it) {
+    const uint64_t from = std::max(sector, it->start) - it->start;
+    const uint64_t to = std::min(end, it->start + it->len) - it->start;
+    if (it->target->ChangedSince(stamp, from, to)) return true;
+  }
+  return false;
 }
 
 void Device::BeginSuspend(bool noflush) {
@@ -281,6 +304,7 @@ Table Device::SwapTable() {
   if (live_) old = std::move(*live_);
   live_ = std::move(inactive_);
   inactive_.reset();
+  table_stamp_ = NextChangeStamp();
   Emit("table-swap");
   return old;
 }

@@ -33,10 +33,10 @@
 #include <deque>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/status.h"
 #include "sim/dm/block_device.h"
 #include "sim/dm/target.h"
@@ -70,6 +70,9 @@ class Device : public BlockDevice {
   DevNo devno() const override { return devno_; }
   const std::string& name() const override { return name_; }
   std::optional<SectorRange> NextData(uint64_t sector, uint64_t end) override;
+  // Changed if the live table was swapped after `stamp`, I/O is blocked, or
+  // a target of the range says so.
+  bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) override;
 
   const std::string& uuid() const { return uuid_; }
   bool suspended() const { return suspended_; }
@@ -134,12 +137,13 @@ class Device : public BlockDevice {
   engine::Scheduler& scheduler_;
   engine::Trace* const trace_;
   std::optional<Table> live_;
+  uint64_t table_stamp_ = NextChangeStamp();  // of the last SwapTable (or the birth)
   std::optional<Table> inactive_;
   bool block_io_ = false;
   bool suspended_ = false;
   bool noflush_suspending_ = false;
   uint64_t in_flight_ = 0;
-  std::set<Io*> ios_;  // the bios in flight, owned here
+  Io* ios_ = nullptr;  // the bios in flight, owned here (an intrusive list)
   std::deque<engine::Bio> deferred_;
   size_t requeued_ = 0;  // bios requeued at the head of deferred_ this suspend
   uint32_t event_nr_ = 0;

@@ -104,6 +104,11 @@ std::optional<SectorRange> DiskDevice::NextData(uint64_t sector, uint64_t end) {
   return a;
 }
 
+bool DiskDevice::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
+  if (UnappliedNextData(sector, end)) return true;
+  return disk_->ChangedSince(stamp, sector, end);
+}
+
 Status DiskDevice::Apply(const Bio& bio) {
   if (bio.has_data() && bio.nsectors > UINT32_MAX) {
     return IOError(name() + ": bio of " + std::to_string(bio.nsectors) + " sectors is too large");

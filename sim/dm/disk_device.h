@@ -53,6 +53,9 @@ class DiskDevice : public BlockDevice {
   DevNo devno() const override { return devno_; }
   const std::string& name() const override { return disk_->name(); }
   std::optional<SectorRange> NextData(uint64_t sector, uint64_t end) override;
+  // The disk's answer (store::Disk::ChangedSince), and changed where a
+  // write is in flight.
+  bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) override;
 
   store::Disk* disk() const { return disk_; }
   // Emits "bio-submit"/"bio-complete" for every bio (off by default: verbose).

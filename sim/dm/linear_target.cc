@@ -1,6 +1,6 @@
 // linear <dev> <offset>: sector s of the target is sector offset+s of dev.
 // Flushes pass to dev; FUA stays on data bios. No status INFO. NextData is
-// dev's, shifted by offset.
+// dev's, shifted by offset, and so is ChangedSince.
 #include <memory>
 #include <string>
 #include <utility>
@@ -35,6 +35,10 @@ class LinearTarget : public Target {
     std::optional<SectorRange> r = dev_->NextData(offset_ + offset, offset_ + end);
     if (!r) return std::nullopt;
     return SectorRange{r->first - offset_, r->second - offset_};
+  }
+
+  bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) override {
+    return dev_->ChangedSince(stamp, offset_ + offset, offset_ + end);
   }
 
   std::vector<DeviceArea> Areas() const override { return {{dev_, offset_, len_}}; }

@@ -303,6 +303,7 @@ void MirrorTarget::FlushLegs(std::function<void(Status)> done) {
 
 void MirrorTarget::FailMirror(int leg, ErrorType type) {
   leg_failure_ = true;
+  read_legs_stamp_ = NextChangeStamp();
   Leg& l = legs_[leg];
   ++l.error_count;
   if ((l.error_type >> type) & 1) return;
@@ -323,6 +324,7 @@ void MirrorTarget::FailMirror(int leg, ErrorType type) {
 
 void MirrorTarget::ResetFlags() {
   leg_failure_ = false;
+  read_legs_stamp_ = NextChangeStamp();
   for (Leg& l : legs_) {
     l.error_count = 0;
     l.error_type = 0;

@@ -124,6 +124,14 @@ std::optional<SectorRange> MirrorTarget::NextData(uint64_t offset, uint64_t end)
   return SectorRange{r->first - l.offset, r->second - l.offset};
 }
 
+bool MirrorTarget::ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) {
+  if (read_legs_stamp_ > stamp) return true;
+  for (const Leg& l : legs_) {
+    if (l.dev->ChangedSince(stamp, l.offset + offset, l.offset + end)) return true;
+  }
+  return false;
+}
+
 std::vector<DeviceArea> MirrorTarget::Areas() const {
   std::vector<DeviceArea> out;
   for (const Leg& l : legs_) out.push_back({l.dev, l.offset, len_});

@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/dm/bugs.h"
 #include "sim/dm/copier.h"
 #include "sim/dm/mirror_log.h"
@@ -82,6 +83,9 @@ class MirrorTarget final : public Target {
   void Resume() override;
   uint64_t max_io_len() const override { return log_->region_size(); }
   std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override;
+  // A read goes to a leg chosen by the legs' errors and the default leg:
+  // changed if those changed after `stamp` or any leg did.
+  bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) override;
   std::vector<DeviceArea> Areas() const override;
   std::vector<DevNo> Deps() const override;
 
@@ -150,6 +154,7 @@ class MirrorTarget final : public Target {
   const bool keep_log_;
 
   int default_leg_ = 0;
+  uint64_t read_legs_stamp_ = NextChangeStamp();  // errors or default_leg_ last changed
   bool in_sync_ = false;
   bool log_failure_ = false;
   bool leg_failure_ = false;

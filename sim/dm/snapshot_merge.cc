@@ -22,6 +22,7 @@ Status SnapshotTarget::Handover() {
     complete_ = std::move(src->complete_);
     src->complete_.clear();
     src->valid_ = false;
+    src->map_stamp_ = NextChangeStamp();
     if (trace_ != nullptr && device_ != nullptr) {
       trace_->Emit("snapshot-handover", {{"dev", device_->name()}, {"from", src->device_->name()}});
     }
@@ -145,6 +146,7 @@ void SnapshotTarget::MergeFlushed(uint64_t first_old, uint64_t n, Status st) {
 void SnapshotTarget::MergeCommitted(uint64_t first_old, uint64_t n, Status st) {
   if (!st.ok()) return MergeFailed();
   for (uint64_t c = first_old; c < first_old + n; ++c) complete_.erase(c);
+  map_stamp_ = NextChangeStamp();
   merging_n_ = 0;
   if (trace_ != nullptr && device_ != nullptr) {
     trace_->Emit("snapshot-merge-step", {{"dev", device_->name()},

@@ -3,7 +3,8 @@
 // ORIGIN-real). A write first has every snapshot registered on <dev> copy
 // the chunks it touches (SnapshotRegistry, OriginWrite), then goes to <dev>:
 // the origin write reaches the disk only after the old data is copied and
-// committed. No status INFO; the table is "<dev>".
+// committed. No status INFO; the table is "<dev>". NextData and ChangedSince
+// are <dev>'s.
 #include <memory>
 #include <string>
 #include <utility>
@@ -44,6 +45,11 @@ class OriginTarget final : public Target {
 
   std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override {
     return dev_->NextData(offset, end);
+  }
+
+  // Reads pass straight to <dev>.
+  bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) override {
+    return dev_->ChangedSince(stamp, offset, end);
   }
 
   std::vector<DeviceArea> Areas() const override { return {{dev_, 0, len_}}; }

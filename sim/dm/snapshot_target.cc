@@ -74,6 +74,7 @@ Status SnapshotTarget::Preresume() {
   chunk_ = store_->chunk_sectors();
   valid_ = store_->valid();
   loaded_ = true;
+  map_stamp_ = NextChangeStamp();
   return Status::Ok();
 }
 
@@ -160,6 +161,58 @@ void SnapshotTarget::Map(Bio bio, uint64_t offset) {
   StartCopy(pe);
 }
 
+std::optional<SectorRange> SnapshotTarget::NextData(uint64_t offset, uint64_t end) {
+  end = std::min(end, len_);
+  if (offset >= end) return std::nullopt;
+  // Reads that fail (Map's Fail) are data; an invalid or unloaded merge
+  // reads the origin.
+  if (!valid_ || !loaded_) {
+    if (!merge_) return SectorRange{offset, end};
+    return origin_->NextData(offset, end);
+  }
+  for (uint64_t s = offset; s < end;) {
+    const uint64_t chunk = s / chunk_;
+    auto it = complete_.lower_bound(chunk);
+    if (it != complete_.end() && it->first == chunk) {
+      // Mapped to the COW: the chunk's place there.
+      const uint64_t stop = std::min(end, (chunk + 1) * chunk_);
+      const uint64_t base = it->second * chunk_;
+      const uint64_t in = s - chunk * chunk_;
+      if (std::optional<SectorRange> r = cow_->NextData(base + in, base + (stop - chunk * chunk_))) {
+        return SectorRange{chunk * chunk_ + (r->first - base), chunk * chunk_ + (r->second - base)};
+      }
+      s = stop;
+      continue;
+    }
+    // The origin's, up to the next chunk with an exception.
+    const uint64_t stop =
+        it == complete_.end() ? end : std::min(end, it->first * chunk_);
+    if (std::optional<SectorRange> r = origin_->NextData(s, stop)) return r;
+    s = stop;
+  }
+  return std::nullopt;
+}
+
+bool SnapshotTarget::ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) {
+  if (merge_ || !valid_ || !loaded_ || map_stamp_ > stamp) return true;
+  end = std::min(end, len_);
+  for (uint64_t s = offset; s < end;) {
+    const uint64_t chunk = s / chunk_;
+    auto it = complete_.lower_bound(chunk);
+    if (it != complete_.end() && it->first == chunk) {
+      const uint64_t stop = std::min(end, (chunk + 1) * chunk_);
+      const uint64_t cow_at = it->second * chunk_ + (s - chunk * chunk_);
+      if (cow_->ChangedSince(stamp, cow_at, cow_at + (stop - s))) return true;
+      s = stop;
+      continue;
+    }
+    const uint64_t stop = it == complete_.end() ? end : std::min(end, it->first * chunk_);
+    if (origin_->ChangedSince(stamp, s, stop)) return true;
+    s = stop;
+  }
+  return false;
+}
+
 SnapshotTarget::Pending* SnapshotTarget::NewPending(uint64_t old_chunk, uint64_t new_chunk) {
   auto pe = std::make_unique<Pending>();
   pe->old_chunk = old_chunk;
@@ -221,6 +274,7 @@ void SnapshotTarget::Committed(uint64_t chunk, Status st) {
   std::unique_ptr<Pending> pe = std::move(it->second);
   pending_.erase(it);
   complete_[chunk] = pe->new_chunk;
+  map_stamp_ = NextChangeStamp();
   if (trace_ != nullptr && device_ != nullptr) {
     trace_->Emit("snapshot-exception",
                  {{"dev", device_->name()}, {"chunk", chunk}, {"cow_chunk", pe->new_chunk}});
@@ -236,6 +290,7 @@ void SnapshotTarget::Committed(uint64_t chunk, Status st) {
 void SnapshotTarget::Invalidate(const std::string& why) {
   if (!valid_) return;
   valid_ = false;
+  map_stamp_ = NextChangeStamp();
   store_->Drop();
   if (trace_ != nullptr && device_ != nullptr) {
     trace_->Emit("snapshot-invalid", {{"dev", device_->name()}, {"why", why}});

@@ -30,6 +30,12 @@
 // resume carries on from the store. Status "<allocated>/<total> <metadata>"
 // shrinks until allocated == metadata.
 //
+// NextData follows the read path: a chunk with a completed exception is the
+// COW's answer for its place in the COW, any other chunk the origin's (a
+// snapshot that fails its reads says "data"). So does ChangedSince, for a
+// snapshot whose exceptions and validity did not change after the stamp
+// (a merging one always answers "changed").
+//
 // Not thread-safe: one engine thread. Owned by its Device's table; does not
 // own the devices. Postsuspend waits for its copies and commits.
 #pragma once
@@ -43,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/dm/copier.h"
 #include "sim/dm/exception_store.h"
 #include "sim/dm/snapshot_registry.h"
@@ -68,6 +75,8 @@ class SnapshotTarget final : public Target, public OriginSnapshot {
   Status Preresume() override;
   void Resume() override;
   uint64_t max_io_len() const override { return chunk_; }
+  std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override;
+  bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) override;
   std::vector<DeviceArea> Areas() const override;
 
   // OriginSnapshot
@@ -129,6 +138,7 @@ class SnapshotTarget final : public Target, public OriginSnapshot {
   bool registered_ = false;
   bool valid_ = true;
   std::map<uint64_t, uint64_t> complete_;                 // old chunk -> new chunk
+  uint64_t map_stamp_ = NextChangeStamp();  // complete_, valid_ or loaded_ last changed
   std::map<uint64_t, std::unique_ptr<Pending>> pending_;  // by old chunk
   std::deque<uint64_t> alloc_order_;                      // old chunks, allocation order
   uint64_t commits_in_flight_ = 0;

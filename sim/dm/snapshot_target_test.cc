@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/dm/test_util.h"
 
 namespace lvlab::dm {
@@ -187,6 +188,85 @@ TEST_F(SnapshotTest, MergeStartedFromDiskWithoutASnapshotDevice) {
   sched_.RunUntilIdle();
   EXPECT_EQ(ReadDev("vg-lv", 8, 8), Slice(base, 8, 8));
   EXPECT_EQ(Status("vg-lv"), "0 1024 snapshot-merge 16/512 16");
+}
+
+// Every range NextData reports over the whole device.
+std::vector<SectorRange> DataRanges(BlockDevice* dev) {
+  std::vector<SectorRange> out;
+  uint64_t s = 0;
+  while (std::optional<SectorRange> r = dev->NextData(s, dev->size_sectors())) {
+    out.push_back(*r);
+    s = r->second;
+  }
+  return out;
+}
+
+bool Covers(const std::vector<SectorRange>& ranges, uint64_t sector) {
+  for (const SectorRange& r : ranges) {
+    if (sector >= r.first && sector < r.second) return true;
+  }
+  return false;
+}
+
+TEST_F(SnapshotTest, NextDataFollowsTheExceptionsAndTheOrigin) {
+  ASSERT_TRUE(Write("pv1", 900, Pattern(1, 8)).ok());  // origin data in chunk 112
+  Build();
+  BlockDevice* snap = kernel_.Find("vg-snap");
+  std::vector<SectorRange> data = DataRanges(snap);
+  EXPECT_TRUE(Covers(data, 900));
+  EXPECT_FALSE(Covers(data, 64));
+  EXPECT_FALSE(Covers(data, 300));  // a hole of the origin
+  // A whole-chunk snapshot write: chunk 8 maps to the COW, which holds it.
+  ASSERT_TRUE(Write("vg-snap", 64, Pattern(5, 8)).ok());
+  data = DataRanges(snap);
+  ASSERT_FALSE(data.empty());
+  EXPECT_EQ(data.front(), SectorRange(64, 72));  // cut at the chunk's end
+  EXPECT_TRUE(Covers(data, 900));
+  EXPECT_FALSE(Covers(data, 300));
+  // An origin write copies the old chunk (zeros, a hole on the origin) to
+  // the COW: what the COW holds there counts, and the snapshot still reads
+  // zeros.
+  ASSERT_TRUE(Write("vg-lv", 300, Pattern(6, 4)).ok());
+  EXPECT_EQ(ReadDev("vg-snap", 296, 8), std::vector<uint8_t>(8 * kSectorSize, 0));
+  for (uint64_t s = 0; s < 1024; ++s) {
+    if (Covers(DataRanges(snap), s)) continue;
+    std::vector<uint8_t> out = ReadDev("vg-snap", s, 1);
+    EXPECT_EQ(out, std::vector<uint8_t>(kSectorSize, 0)) << "sector " << s;
+  }
+  // The merging origin answers the same way.
+  StartMerge();
+  data = DataRanges(kernel_.Find("vg-lv"));
+  EXPECT_TRUE(Covers(data, 64));
+  EXPECT_TRUE(Covers(data, 900));
+  // An invalid snapshot's reads fail: all of it is "data".
+  EXPECT_EQ(DataRanges(snap), std::vector<SectorRange>{SectorRange(0, 1024)});
+}
+
+TEST_F(SnapshotTest, ChangedSinceSeesNewExceptionsAndTheirData) {
+  ASSERT_TRUE(Write("pv1", 0, Pattern(1, kLen)).ok());
+  Build();
+  BlockDevice* snap = kernel_.Find("vg-snap");
+  BlockDevice* origin = kernel_.Find("vg-lv");
+  const uint64_t t0 = ChangeStampNow();
+  EXPECT_FALSE(snap->ChangedSince(t0, 0, kLen));
+  EXPECT_FALSE(origin->ChangedSince(t0, 0, kLen));
+  // An origin write makes an exception: the snapshot's map changed, though
+  // it reads the same.
+  ASSERT_TRUE(Write("vg-lv", 20, Pattern(2, 4)).ok());
+  EXPECT_TRUE(snap->ChangedSince(t0, 0, kLen));
+  EXPECT_TRUE(origin->ChangedSince(t0, 20, 24));
+  EXPECT_FALSE(origin->ChangedSince(t0, 24, kLen));
+  const uint64_t t1 = ChangeStampNow();
+  EXPECT_FALSE(snap->ChangedSince(t1, 0, kLen));
+  // A write to the snapshot's own exception lands on the COW: that chunk
+  // changed, the others did not.
+  ASSERT_TRUE(Write("vg-snap", 16, Pattern(3, 8)).ok());
+  EXPECT_TRUE(snap->ChangedSince(t1, 16, 24));
+  EXPECT_FALSE(snap->ChangedSince(t1, 24, kLen));
+  EXPECT_FALSE(snap->ChangedSince(t1, 0, 16));
+  // A merge is always "changed".
+  StartMerge();
+  EXPECT_TRUE(origin->ChangedSince(ChangeStampNow(), 0, kLen));
 }
 
 TEST_F(SnapshotTest, TableErrorsNameTheProblem) {

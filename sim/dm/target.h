@@ -91,6 +91,17 @@ class Target {
     return SectorRange{offset, end};
   }
 
+  // BlockDevice::ChangedSince for target sectors [offset, end), given that
+  // the table holding the target is unchanged since `stamp`. The default
+  // says "changed": targets with state of their own (which leg or chunk a
+  // read goes to) do not answer.
+  virtual bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) {
+    (void)stamp;
+    (void)offset;
+    (void)end;
+    return true;
+  }
+
   // The underlying device ranges used; the default is none.
   virtual std::vector<DeviceArea> Areas() const { return {}; }
   // The devices this target depends on, in table order (default: Areas()).

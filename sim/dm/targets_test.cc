@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/dm/builtin_targets.h"
 #include "sim/dm/test_util.h"
 
@@ -48,6 +49,32 @@ TEST_F(TargetsTest, LinearMapsToTheRightSectorsOfTheRightDisks) {
   EXPECT_EQ(back, Slice(data, 90, 20));
   // The device name printed back is major:minor, even when given by name.
   EXPECT_EQ(*kernel_.Table("vg-lv"), "0 100 linear 7:1 2048\n100 100 linear 7:2 8");
+}
+
+TEST_F(TargetsTest, ChangedSinceFollowsLinearTablesToTheDisks) {
+  AddDisk(4096);
+  AddDisk(4096);
+  Activate("vg-lv", "0 100 linear 7:1 2048\n100 100 linear pv2 8");
+  Activate("vg-top", "0 200 linear vg-lv 0");
+  BlockDevice* top = kernel_.Resolve("vg-top");
+  const uint64_t t0 = ChangeStampNow();
+  EXPECT_FALSE(top->ChangedSince(t0, 0, 200));
+  ASSERT_TRUE(Write("pv2", 8 + 50, Pattern(1, 2)).ok());  // under top's sectors 150..151
+  EXPECT_TRUE(top->ChangedSince(t0, 0, 200));
+  EXPECT_TRUE(top->ChangedSince(t0, 151, 152));
+  EXPECT_FALSE(top->ChangedSince(t0, 0, 150));
+  EXPECT_FALSE(top->ChangedSince(t0, 152, 200));
+  ASSERT_TRUE(Write("pv1", 0, Pattern(2, 8)).ok());  // outside the tables
+  EXPECT_FALSE(top->ChangedSince(t0, 0, 150));
+  // A table swapped below changes everything above it.
+  const uint64_t t1 = ChangeStampNow();
+  ASSERT_TRUE(kernel_.Suspend("vg-lv").ok());
+  ASSERT_TRUE(kernel_.Load("vg-lv", "0 200 linear 7:1 2048").ok());
+  ASSERT_TRUE(kernel_.Resume("vg-lv").ok());
+  EXPECT_TRUE(top->ChangedSince(t1, 0, 1));
+  // A target with state of its own does not answer.
+  Activate("vg-zero", "0 64 zero");
+  EXPECT_TRUE(kernel_.Resolve("vg-zero")->ChangedSince(ChangeStampNow(), 0, 64));
 }
 
 TEST_F(TargetsTest, LinearPassesFlushAndKeepsFua) {

@@ -237,18 +237,28 @@ std::vector<std::string> Lab::VgNames() const {
 namespace {
 
 // Parsing is most of a read, and the fuzzer reads the VG after every step:
-// the last text parsed (per thread) and its result, reused while the text
-// is the same. Parsing is a pure function of the text.
-Result<ParsedVg> ParseVgTextCached(const std::string& text) {
-  thread_local std::string last_text;
-  thread_local std::optional<ParsedVg> last;
-  if (last && text == last_text) return *last;
-  Result<ParsedVg> parsed = ParseVgText(text);
-  if (parsed.ok()) {
-    last_text = text;
-    last = *parsed;
-  }
-  return parsed;
+// the last text parsed (per thread) and its VG, reused while the text is
+// the same. Parsing is a pure function of the text. A commit leaves the
+// text it wrote and the VG it exported from (which parses back to the same
+// VG: VgWrite checks it in debug builds), so the read after a commit
+// parses nothing.
+struct LastParsed {
+  std::string text;
+  std::optional<VolumeGroup> vg;
+};
+
+LastParsed& Last() {
+  thread_local LastParsed last;
+  return last;
+}
+
+Result<VolumeGroup> ParseVgTextCached(const std::string& text) {
+  LastParsed& last = Last();
+  if (last.vg && text == last.text) return *last.vg;
+  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgText(text));
+  last.text = text;
+  last.vg = parsed.vg;
+  return std::move(parsed.vg);
 }
 
 }  // namespace
@@ -263,9 +273,8 @@ Result<VgRead> Lab::ReadVg(const std::string& name) {
     if (!best || p->seqno > best->seqno) best = p.get();
   }
   if (!best) return NotFound("Volume group \"" + name + "\" not found");
-  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgTextCached(*best->text));
   VgRead r;
-  r.vg = std::move(parsed.vg);
+  LVLAB_ASSIGN_OR_RETURN(r.vg, ParseVgTextCached(*best->text));
   bool inconsistent = false;
   for (auto& p : pvs_) {
     if (p->vg_name == name && p->text && p->seqno != best->seqno) {
@@ -378,6 +387,7 @@ Status Lab::VgCommit(VolumeGroup& vg) {
     }
   }
   if (committed == 0) return last.WithContext("Failed to commit VG " + vg.name + " metadata");
+  Last() = {p.text, p.vg};
   vg = std::move(p.vg);
   for (const PhysicalVolume& pv : vg.pvs) {
     LabPv* lp = PvFor(pv);

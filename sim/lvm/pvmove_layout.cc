@@ -220,15 +220,24 @@ Result<PvmoveLayout> AddPvmoveLayer(VolumeGroup& vg, const PvmoveLayoutArgs& a) 
   mirr.allocation_policy = "contiguous";
   mirr.creation_time = a.creation_time;
   mirr.creation_host = a.creation_host;
-  bool skipped = false;
-  for (LogicalVolume& lv : vg.lvs) {
-    if (!Movable(lv, a.lv_filter)) continue;
-    const bool on_source = std::any_of(lv.segments.begin(), lv.segments.end(), [&](const Segment& s) {
+  auto on_source = [&](const LogicalVolume& lv) {
+    return std::any_of(lv.segments.begin(), lv.segments.end(), [&](const Segment& s) {
       return std::any_of(s.areas.begin(), s.areas.end(), [&](const Area& ar) {
         return ar.kind == Area::Kind::kPv && ar.name == a.source_key;
       });
     });
-    if (!on_source) continue;
+  };
+  // As LVM's _set_up_pvmove_lv: an LV on the source with a snapshot merge
+  // pending or running into it (MERGING) refuses the whole move.
+  for (const LogicalVolume& lv : vg.lvs) {
+    if (Movable(lv, a.lv_filter) && on_source(lv) && lv.Has(kMerging)) {
+      return FailedPrecondition("Unable to pvmove when merging volume " + vg.name + "/" + lv.name +
+                                " is present.");
+    }
+  }
+  bool skipped = false;
+  for (LogicalVolume& lv : vg.lvs) {
+    if (!Movable(lv, a.lv_filter) || !on_source(lv)) continue;
     if (lv.Has(kLocked)) {
       out.messages.push_back("Skipping locked LV " + lv.name + ".");
       skipped = true;

@@ -155,6 +155,26 @@ void Disk::TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
   }
 }
 
+namespace {
+
+// The most written ranges ChangedSince keeps per disk.
+constexpr size_t kMaxChangeRanges = 16384;
+
+// Stamps [sector, +nsectors) in `changed`.
+void NoteChange(RangeMap& changed, uint64_t& changed_all, uint64_t sector, uint64_t nsectors) {
+  if (nsectors == 0) return;
+  const uint64_t stamp = NextChangeStamp();
+  changed.Assign(sector, sector + nsectors, stamp);
+  // Memory stays bounded: past the limit, this newest change stands for
+  // all of them (over-reporting, never under-reporting).
+  if (changed.size() > kMaxChangeRanges) {
+    changed_all = stamp;
+    changed.clear();
+  }
+}
+
+}  // namespace
+
 Status Disk::WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data) {
   return image_->Write(sector * kSectorSize, data, nsectors * kSectorSize).WithContext(name_);
 }
@@ -179,6 +199,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
+  NoteChange(changed_, changed_all_, sector, nsectors);
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) {  // acknowledged, never stored
     ++stats_.writes;
@@ -224,6 +245,7 @@ Status Disk::Flush() {
 Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   std::lock_guard<std::mutex> lock(mu_);
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
+  NoteChange(changed_, changed_all_, sector, nsectors);
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
@@ -298,6 +320,8 @@ Status Disk::WriteFromPin(uint64_t sector, DiskPin& pin, bool fua) {
 void Disk::Crash(LossPolicy policy, Rng& rng) {
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
+  changed_all_ = NextChangeStamp();
+  changed_.clear();
   Status st;
   switch (policy) {
     case LossPolicy::kNone:
@@ -313,6 +337,17 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   LVLAB_CHECK(st.ok()) << name_ << ": the image failed while applying a crash: " << st.message();
   LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
   cached_.clear();
+}
+
+
+bool Disk::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (changed_all_ > stamp || faults_.any() || (power_ && power_->off())) return true;
+  if (sector >= end) return false;
+  for (const RangeMap::Entry& e : changed_.Overlaps(sector, end)) {
+    if (e.value > stamp) return true;
+  }
+  return false;
 }
 
 // The first image extent in [sector, end), in whole sectors. A memory image

@@ -48,6 +48,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/rng.h"
 #include "sim/base/status.h"
 #include "sim/store/disk_faults.h"
@@ -164,6 +165,13 @@ class Disk {
   using SectorRange = std::pair<uint64_t, uint64_t>;
   Result<std::optional<SectorRange>> NextData(uint64_t sector, uint64_t end);
 
+  // Whether what a read of [sector, end) returns may have changed after
+  // `stamp` (base/change_clock.h): a write or discard overlapping it (at
+  // any outcome), a crash, a fault change, or the disk made later. True
+  // while the disk has faults, is failed or has no power (its reads are
+  // not a function of its contents). Over-reports, never under-reports.
+  bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end);
+
   // Power loss: applies `policy` to the unflushed writes (kRandom draws from
   // rng). Afterwards the cache is empty and the image holds exactly the
   // durable state. Works whether or not the power or the device is up.
@@ -173,11 +181,18 @@ class Disk {
   const std::shared_ptr<PowerDomain>& power() const { return power_; }
 
   // A failed device answers every operation with an IOError.
-  void SetFailed(bool failed) { faults_.failed = failed; }
+  void SetFailed(bool failed) {
+    changed_all_ = NextChangeStamp();
+    faults_.failed = failed;
+  }
   bool failed() const { return faults_.failed; }
   // Every injected fault (disk_faults.h). Faults that depend on time
   // (flakey) read `clock`, the engine's now in ns; without one it is 0.
-  DiskFaults& faults() { return faults_; }
+  // The mutable one counts as a change of everything (ChangedSince).
+  DiskFaults& faults() {
+    changed_all_ = NextChangeStamp();
+    return faults_;
+  }
   const DiskFaults& faults() const { return faults_; }
   void set_clock(std::function<uint64_t()> clock) { clock_ = std::move(clock); }
   uint64_t now_ns() const { return clock_ ? clock_() : 0; }
@@ -228,6 +243,10 @@ class Disk {
   };
   HoleHint hole_;
   uint64_t generation_ = 0;  // bumped by every call that may put data in the image
+  // ChangedSince: the stamp of the last change of each written range, and
+  // of the last change of everything.
+  RangeMap changed_;
+  uint64_t changed_all_ = NextChangeStamp();
   std::shared_ptr<PowerDomain> power_;
   DiskFaults faults_;
   std::function<uint64_t()> clock_;

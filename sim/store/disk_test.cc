@@ -7,6 +7,7 @@
 #include <set>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/hash.h"
 #include "sim/base/units.h"
 
@@ -469,6 +470,48 @@ TEST(DiskTest, LossPolicyNamesRoundTrip) {
   auto bad = ParseLossPolicy("some");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("use none, all or random"), std::string::npos);
+}
+
+TEST(DiskTest, ChangedSinceSeesWritesDiscardsCrashesAndFaults) {
+  auto d = MakeDisk(1024);
+  const uint64_t born = ChangeStampNow();
+  EXPECT_FALSE(d->ChangedSince(born, 0, 1024));
+  MustWrite(*d, 100, 8, 0x11);
+  EXPECT_TRUE(d->ChangedSince(born, 0, 1024));
+  EXPECT_TRUE(d->ChangedSince(born, 107, 108));
+  EXPECT_FALSE(d->ChangedSince(born, 0, 100));
+  EXPECT_FALSE(d->ChangedSince(born, 108, 1024));
+  const uint64_t t1 = ChangeStampNow();
+  EXPECT_FALSE(d->ChangedSince(t1, 0, 1024));
+  ASSERT_TRUE(d->Flush().ok());  // the same data, now durable
+  EXPECT_FALSE(d->ChangedSince(t1, 0, 1024));
+  ASSERT_TRUE(d->Discard(500, 4).ok());
+  EXPECT_TRUE(d->ChangedSince(t1, 503, 504));
+  EXPECT_FALSE(d->ChangedSince(t1, 0, 500));
+  const uint64_t t2 = ChangeStampNow();
+  Rng rng(1);
+  d->Crash(LossPolicy::kNone, rng);  // whatever it loses: everything
+  EXPECT_TRUE(d->ChangedSince(t2, 0, 1));
+  const uint64_t t3 = ChangeStampNow();
+  d->SetFailed(true);
+  EXPECT_TRUE(d->ChangedSince(t3, 0, 1));
+  d->SetFailed(false);
+  EXPECT_TRUE(d->ChangedSince(t3, 0, 1));
+  const uint64_t t4 = ChangeStampNow();
+  EXPECT_FALSE(d->ChangedSince(t4, 0, 1024));
+  // A disk made later than a stamp is changed since.
+  auto later = MakeDisk(1024);
+  EXPECT_TRUE(later->ChangedSince(t4, 0, 1));
+}
+
+TEST(DiskTest, ChangedSinceStaysBoundedByOverReporting) {
+  auto d = MakeDisk(65536);
+  const uint64_t t0 = ChangeStampNow();
+  for (uint64_t s = 0; s < 40000; s += 2) MustWrite(*d, s, 1, 0x22);  // 20000 ranges
+  // Too many ranges to keep: every range counts as changed after t0, none
+  // after now.
+  EXPECT_TRUE(d->ChangedSince(t0, 60000, 60001));
+  EXPECT_FALSE(d->ChangedSince(ChangeStampNow(), 0, 65536));
 }
 
 }  // namespace
