@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <string_view>
 
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove.h"
@@ -18,6 +20,8 @@ Result<std::unique_ptr<LiveMachine>> LiveMachine::Boot(LabFactory open_lab,
   m->open_lab_ = std::move(open_lab);
   m->power_ = std::make_shared<store::PowerDomain>(Rng(seed).Derive("power").Next());
   m->crash_rng_ = Rng(seed).Derive("crash");
+  const char* no_direct = std::getenv("LVLAB_NO_DIRECT_IO");
+  m->direct_allowed_ = no_direct == nullptr || std::string_view(no_direct) != "1";
   LVLAB_RETURN_IF_ERROR(m->OpenBoot());
   if (!saved_state.empty()) {
     auto parsed = lvm::KernelState::Parse(saved_state);
@@ -40,6 +44,7 @@ void LiveMachine::LogLine(std::string_view text) {
 }
 
 LiveMachine::~LiveMachine() {
+  direct_.Revoke();
   ctx_.reset();
   sys_.reset();
   lab_.reset();
@@ -48,6 +53,7 @@ LiveMachine::~LiveMachine() {
 Status LiveMachine::OpenBoot() {
   LVLAB_ASSIGN_OR_RETURN(lab_, open_lab_(power_));
   sys_ = std::make_unique<lvm::System>(lab_.get(), engine::NewRealClock());
+  sys_->kernel().set_before_suspend([this](const dm::Device&) { direct_.Revoke(); });
   ctx_ = std::make_unique<lvm::Context>(lvm::Context{*sys_, out_, err_});
   boot_.fetch_add(1, std::memory_order_release);
   return Status::Ok();
@@ -74,19 +80,27 @@ void LiveMachine::Run(const std::function<void()>& tick, uint64_t tick_ns) {
       Reboot(policy);
       if (tick) tick();
     }
-    if (tick && std::chrono::steady_clock::now() >= next_tick) {
-      tick();
+    if (std::chrono::steady_clock::now() >= next_tick) {
+      if (tick) tick();
+      ResumeDirectIo();
       next_tick = std::chrono::steady_clock::now() + std::chrono::nanoseconds(tick_ns);
     }
   }
 }
 
+void LiveMachine::ResumeDirectIo() {
+  if (!direct_allowed_ || pending_cut_ || power_->off()) return direct_.Revoke();
+  direct_.Install(boot(), DirectIo::Plan(sys_->kernel()));
+}
+
 void LiveMachine::CutPower(store::LossPolicy policy) {
+  direct_.Revoke();
   if (!power_->off()) power_->CutAfterWrites(0);
   pending_cut_ = policy;
 }
 
 void LiveMachine::Reboot(store::LossPolicy policy) {
+  direct_.Revoke();
   // What the dying machine's disks hold decides what survives.
   power_->Restore();
   for (lvm::LabPv* pv : lab_->pvs()) {

@@ -13,8 +13,14 @@
 // tell. Work that was queued on the old scheduler is destroyed unrun: its
 // closures must answer their waiters from their destructors (IoWait does).
 //
-// Thread-safety: Inject, boot() and Stop are thread-safe; everything else
-// runs on the engine thread (or before Run starts / after it returns).
+// Direct I/O (direct_io.h): Run installs the set of LVs that FUSE workers may
+// read and write without the engine about every tick; a device that begins
+// to suspend, a power cut and a reboot take it away at once, and a command
+// must call PauseDirectIo before it runs and ResumeDirectIo after.
+//
+// Thread-safety: Inject, boot(), direct() and Stop are thread-safe;
+// everything else runs on the engine thread (or before Run starts / after
+// it returns).
 #pragma once
 
 #include <atomic>
@@ -26,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "fuse/direct_io.h"
 #include "fuse/routed_output.h"
 #include "sim/base/rng.h"
 #include "sim/base/status.h"
@@ -50,15 +57,14 @@ class LiveMachine {
  public:
   // Opens a fresh Lab of the lab directory (the caller decides its options:
   // volatile caches on, real timestamps, archive).
-  using LabFactory = std::function<Result<std::unique_ptr<lvm::Lab>>(
-      std::shared_ptr<store::PowerDomain> power)>;
+  using LabFactory =
+      std::function<Result<std::unique_ptr<lvm::Lab>>(std::shared_ptr<store::PowerDomain> power)>;
 
   // Boots: opens the lab, restores `saved` kernel devices (may be empty) and
   // resumes the polling of every unfinished pvmove among them, as a boot
   // with autoactivation does.
   static Result<std::unique_ptr<LiveMachine>> Boot(LabFactory open_lab,
-                                                   const std::string& saved_state,
-                                                   uint64_t seed);
+                                                   const std::string& saved_state, uint64_t seed);
   ~LiveMachine();
 
   lvm::System& sys() { return *sys_; }
@@ -76,6 +82,16 @@ class LiveMachine {
   void Run(const std::function<void()>& tick, uint64_t tick_ns);
   // Thread-safe: makes Run return after the event running now.
   void Stop();
+
+  // FUSE workers' fast path; its Read and Write are thread-safe.
+  DirectIo& direct() { return direct_; }
+  // Engine thread: no direct I/O until ResumeDirectIo (or the next tick).
+  void PauseDirectIo() { direct_.Revoke(); }
+  // Engine thread: recomputes and installs the direct set (none while the
+  // power is off or a cut is pending, and never when the daemon started
+  // with LVLAB_NO_DIRECT_IO=1 in its environment: every I/O is then a bio
+  // on the engine thread, for comparison).
+  void ResumeDirectIo();
 
   // Engine thread: the power goes off now; the reboot follows the event.
   void CutPower(store::LossPolicy policy);
@@ -105,6 +121,8 @@ class LiveMachine {
   std::atomic<bool> stop_{false};
   std::optional<store::LossPolicy> pending_cut_;
   std::shared_mutex boot_mu_;  // held exclusively while sys_ is replaced
+  DirectIo direct_;
+  bool direct_allowed_ = true;
 };
 
 }  // namespace lvlab::fuse

@@ -20,6 +20,10 @@
 // deactivated gets EIO. Attributes and entries are cached by the kernel for
 // an hour and invalidated when the namespace changes (Refresh).
 //
+// Data: reads and writes of plain linear LVs (and reads of LVs being
+// moved) are done by the worker itself on the PV disks when the machine's
+// DirectIo allows it; everything else is a bio on the engine thread.
+//
 // Threads: the loop's workers call into LvFs; Refresh runs on the engine
 // thread and queues invalidations that Invalidate (any thread but the
 // engine, which FUSE requests may be waiting for) sends to the kernel.

@@ -2,9 +2,10 @@
 // (nothing here throws), replies exactly once, and maps Status to an errno
 // in ErrnoOf.
 #define FUSE_USE_VERSION 312
-#include <fuse_lowlevel.h>
+#include "fuse/lv_fs_ops.h"
 
 #include <fcntl.h>
+#include <fuse_lowlevel.h>
 #include <linux/falloc.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -14,9 +15,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "fuse/lv_fs.h"
-#include "fuse/lv_fs_ops.h"
 #include "fuse/lv_io.h"
 #include "sim/base/units.h"
 
@@ -40,14 +41,22 @@ Handle& H(fuse_file_info* fi) { return *reinterpret_cast<Handle*>(fi->fh); }
 
 int ErrnoOf(const Status& st) {
   switch (st.code()) {
-    case Code::kOk: return 0;
-    case Code::kInvalidArgument: return EINVAL;
-    case Code::kNotFound: return EIO;  // the LV's device went away under an open file
-    case Code::kNoSpace: return ENOSPC;
-    case Code::kBusy: return EBUSY;
-    case Code::kUnsupported: return EOPNOTSUPP;
-    case Code::kReadOnly: return EROFS;
-    default: return EIO;
+    case Code::kOk:
+      return 0;
+    case Code::kInvalidArgument:
+      return EINVAL;
+    case Code::kNotFound:
+      return EIO;  // the LV's device went away under an open file
+    case Code::kNoSpace:
+      return ENOSPC;
+    case Code::kBusy:
+      return EBUSY;
+    case Code::kUnsupported:
+      return EOPNOTSUPP;
+    case Code::kReadOnly:
+      return EROFS;
+    default:
+      return EIO;
   }
 }
 
@@ -86,8 +95,21 @@ uint8_t* Scratch(size_t bytes) {
   return buf.p;
 }
 
+// Reads and writes of a plain linear LV go straight to its disks on this
+// thread when the machine allows it (DirectIo); nullopt: it does not.
+std::optional<Status> Direct(fuse_req_t req, const Handle& h, engine::Bio::Op op, uint64_t sector,
+                             uint64_t nsectors, uint8_t* data, uint32_t flags) {
+  DirectIo& direct = Fs(req).machine().direct();
+  if (op == engine::Bio::Op::kRead) return direct.Read(h.dm, h.boot, sector, nsectors, data);
+  if (op == engine::Bio::Op::kWrite) {
+    return direct.Write(h.dm, h.boot, sector, nsectors, data, (flags & engine::Bio::kFua) != 0);
+  }
+  return std::nullopt;
+}
+
 Status Io(fuse_req_t req, const Handle& h, engine::Bio::Op op, uint64_t sector, uint64_t nsectors,
           uint8_t* data, uint32_t flags = 0) {
+  if (auto st = Direct(req, h, op, sector, nsectors, data, flags)) return *st;
   return SubmitAndWait(Fs(req).machine(), h.dm, h.boot, op, sector, nsectors, data, flags);
 }
 
@@ -195,9 +217,14 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
   const uint64_t first = offset / kSectorSize;
   const uint64_t end = (offset + n + kSectorSize - 1) / kSectorSize;
   const size_t bytes = (end - first) * kSectorSize;
+  const uint64_t skip = offset - first * kSectorSize;
+  uint8_t* scratch = Scratch(bytes);
+  if (auto st = Direct(req, h, engine::Bio::Op::kRead, first, end - first, scratch, 0)) {
+    if (!st->ok()) return (void)fuse_reply_err(req, ErrnoOf(*st));
+    return (void)fuse_reply_buf(req, reinterpret_cast<char*>(scratch) + skip, n);
+  }
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, bytes));
   if (!buf) return (void)fuse_reply_err(req, ENOMEM);
-  const uint64_t skip = offset - first * kSectorSize;
   SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kRead, first, end - first, buf, 0,
               [req, buf, skip, n](Status st) {
                 if (st.ok()) {
@@ -223,6 +250,15 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_
   const uint64_t first = offset / kSectorSize;
   const uint64_t end = (offset + n + kSectorSize - 1) / kSectorSize;
   Status st;
+  if (Aligned(offset) && Aligned(n)) {
+    // The request buffer goes straight to the disk's cache (which copies).
+    auto direct = Direct(req, h, engine::Bio::Op::kWrite, first, end - first,
+                         reinterpret_cast<uint8_t*>(const_cast<char*>(data)), flags);
+    if (direct) {
+      if (!direct->ok()) return (void)fuse_reply_err(req, ErrnoOf(*direct));
+      return (void)fuse_reply_write(req, n);
+    }
+  }
   if (Aligned(offset) && Aligned(n) && n <= kAsyncWriteBytes) {
     // Small writes: one copy, and the answer comes from the engine thread.
     auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, n));
@@ -284,8 +320,7 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
   }
   Status st;
   if (punch) {
-    st = Io(req, h, engine::Bio::Op::kDiscard, offset / kSectorSize, length / kSectorSize,
-            nullptr);
+    st = Io(req, h, engine::Bio::Op::kDiscard, offset / kSectorSize, length / kSectorSize, nullptr);
   } else {
     for (uint64_t done = 0; done < length && st.ok();) {
       const uint64_t chunk = std::min<uint64_t>(kMaxIoBytes, length - done);

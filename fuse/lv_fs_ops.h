@@ -1,5 +1,7 @@
-// The callback table of LvFs (lv_fs_ops.cc). Include after fuse_lowlevel.h.
+// The callback table of LvFs (lv_fs_ops.cc).
 #pragma once
+
+struct fuse_lowlevel_ops;
 
 namespace lvlab::fuse {
 

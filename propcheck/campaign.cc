@@ -28,8 +28,11 @@ CaseOutcome RunCase(uint64_t seed, const CaseOptions& options) {
         const uint64_t machine_seed = seed;
         scenarios::RunOptions run;
         run.bugs = options.bugs;
-        Sut sut(FuzzLab(machine_seed, options.lv_mib), run);
-        RunStateMachine(Model{}, sut, options.max_commands);
+        const scenarios::Scenario lab = FuzzLab(machine_seed, options.lv_mib);
+        Sut sut(lab, run);
+        Model model;
+        model.cow_extents = lab.lab.lvs[2].extents + 2;
+        RunStateMachine(model, sut, options.max_commands);
         coverage.insert(sut.coverage().begin(), sut.coverage().end());
         played = ScenarioYaml(sut.scenario());
         steps = sut.scenario().steps.size();

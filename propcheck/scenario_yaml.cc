@@ -85,6 +85,9 @@ void WriteAction(std::ostream& o, const Step& st) {
     case Step::Action::kWorkloadStop:
       o << "workload: {stop: " << st.stop_lv << "}, ";
       return;
+    case Step::Action::kFio:  // mounted scenarios only; the machines never generate them
+    case Step::Action::kWaitFio:
+      return;
   }
 }
 

@@ -44,7 +44,9 @@ scenarios::Scenario FuzzLab(uint64_t seed, uint64_t lv_mib) {
   const uint64_t lv0 = std::max<uint64_t>(lv_mib / extent_mib, 3);
   const uint64_t lv1 = std::max<uint64_t>(lv0 / 2, 2);
   const uint64_t pv_mib = (lv0 + lv1) * extent_mib + 8;
-  for (const char* name : {"pv1", "pv2", "pv3", "pv4"}) {
+  // pv5..pv7 hold the LVs of their own kind (mirror, raid1, snapshot COW),
+  // which no generated pvmove takes as its source.
+  for (const char* name : {"pv1", "pv2", "pv3", "pv4", "pv5", "pv6", "pv7"}) {
     scenarios::PvSpec pv;
     pv.name = name;
     pv.size_bytes = pv_mib << 20;
@@ -52,7 +54,7 @@ scenarios::Scenario FuzzLab(uint64_t seed, uint64_t lv_mib) {
   }
   // Commits go to the PVs in VG order, scans in name order: a power cut
   // during a commit leaves pv1 the stalest copy.
-  s.lab.vgs.push_back({"vg0", {"pv4", "pv3", "pv2", "pv1"}, {}});
+  s.lab.vgs.push_back({"vg0", {"pv7", "pv6", "pv5", "pv4", "pv3", "pv2", "pv1"}, {}});
   const uint64_t a = lv0 / 3, b = lv0 / 3, c = lv0 - a - b;
   scenarios::LvSpec l0;
   l0.vg = "vg0";
@@ -64,7 +66,13 @@ scenarios::Scenario FuzzLab(uint64_t seed, uint64_t lv_mib) {
   l1.name = "lv1";
   l1.ranges = {Range("pv2", b, lv1 - lv1 / 2), Range("pv1", a, lv1 / 2)};
   l1.extents = lv1;
-  s.lab.lvs = {l0, l1};
+  // lv2, on pv5, is the origin of the snapshots: no move ever touches it.
+  scenarios::LvSpec l2;
+  l2.vg = "vg0";
+  l2.name = "lv2";
+  l2.ranges = {Range("pv5", 0, lv1)};
+  l2.extents = lv1;
+  s.lab.lvs = {l0, l1, l2};
   return s;
 }
 
@@ -129,8 +137,8 @@ bool Sut::Readable() {
     auto info = k.Info(d->name());
     if (!info.ok() || info->suspended) return false;
   }
-  for (const scenarios::LvSpec& lv : scenario_.lab.lvs) {
-    if (!Active(lv.path())) return false;
+  for (const std::string& lv : runner_.CheckedLvs()) {
+    if (!Active(lv)) return false;
   }
   return true;
 }

@@ -6,11 +6,11 @@
 // under `lvlab run --seed N --bug NAME`.
 //
 // After each command the Sut plays a check step: `consistent` always (the
-// highest seqno is read, no extent used twice, in-sync mirror legs
-// identical) and `data: intact` (every sector of every LV as the oracle
-// allows) whenever the LVs can be read (all active, no PV failed). A failed
-// step records the scenario as the last failure and fails the RapidCheck
-// case with the runner's report.
+// highest seqno is read, no extent used twice, in-sync mirror legs and raid1
+// images identical) and `data: intact` (every sector of every checked LV as
+// the oracle allows) whenever the LVs can be read (every checked LV active,
+// no PV failed). A failed step records the scenario as the last failure and
+// fails the RapidCheck case with the runner's report.
 //
 // Not thread-safe; one Sut per case.
 #pragma once
@@ -26,9 +26,11 @@
 
 namespace lvlab::propcheck {
 
-// The machine the fuzzer plays on: four PVs, vg0 on all of them, lv0 over
-// pv1, pv2 and pv3 and lv1 over pv2 and pv1, pv4 free. `lv_mib` is lv0's
-// size (lv1 is half as big).
+// The machine the fuzzer plays on: seven PVs, vg0 on all of them, lv0 over
+// pv1, pv2 and pv3 and lv1 over pv2 and pv1, pv4 free for moves, lv2 (the
+// snapshots' origin) on pv5, pv5..pv7 for the mirror, raid1 and snapshot
+// LVs that commands create. `lv_mib` is lv0's size (lv1 and lv2 are half
+// as big).
 scenarios::Scenario FuzzLab(uint64_t seed, uint64_t lv_mib);
 
 class Sut {

@@ -44,10 +44,19 @@ void LoadPvs(const YAML::Node& node, LabSpec* lab) {
     CheckName(key_node, lvm::CheckPvName(pv.name));
     const std::string what = "lab.pvs." + pv.name;
     if (val.IsMap()) {
-      yaml::CheckKeys(val, {"size", "read_latency", "write_latency", "bandwidth"}, what);
+      yaml::CheckKeys(val, {"size", "metadatacopies", "read_latency", "write_latency", "bandwidth"},
+                      what);
       if (!yaml::Has(val, "size")) Fail(val, what + " needs a size (e.g. size: 1G)");
       pv.size_bytes = yaml::Size(val["size"], what + " size");
-      if (val.size() > 1) pv.model = LoadTiming(val, lab->disk, what);
+      size_t timing_keys = val.size() - 1;
+      if (yaml::Has(val, "metadatacopies")) {
+        const YAML::Node m = val["metadatacopies"];
+        const uint64_t n = yaml::Uint(m, what + " metadatacopies");
+        if (n > 1) Fail(m, what + " metadatacopies must be 0 or 1 (the lab has no second area)");
+        pv.metadata_copies = static_cast<uint32_t>(n);
+        --timing_keys;
+      }
+      if (timing_keys > 0) pv.model = LoadTiming(val, lab->disk, what);
     } else {
       pv.size_bytes = yaml::Size(val, what);
     }
@@ -186,7 +195,7 @@ void LoadWorkloads(const YAML::Node& node, Scenario* s) {
 }
 
 Scenario LoadTop(const YAML::Node& root, const std::string& file) {
-  yaml::CheckKeys(root, {"name", "description", "seed", "lab", "workloads", "steps"},
+  yaml::CheckKeys(root, {"name", "description", "seed", "mount", "lab", "workloads", "steps"},
                   "the scenario");
   Scenario s;
   s.file = file;
@@ -196,7 +205,11 @@ Scenario LoadTop(const YAML::Node& root, const std::string& file) {
   if (yaml::Has(root, "seed")) s.seed = yaml::Uint(root["seed"], "seed");
   if (!yaml::Has(root, "lab")) Fail(root, "the scenario needs a lab section (pvs, vgs, lvs)");
   LoadLab(root["lab"], &s.lab);
-  if (yaml::Has(root, "workloads")) LoadWorkloads(root["workloads"], &s);
+  if (yaml::Has(root, "mount")) s.mount = yaml::Bool(root["mount"], "mount");
+  if (yaml::Has(root, "workloads")) {
+    if (s.mount) Fail(root["workloads"], "a mount: true scenario's load is fio's: use fio steps");
+    LoadWorkloads(root["workloads"], &s);
+  }
   if (!yaml::Has(root, "steps")) Fail(root, "the scenario needs steps");
   internal::LoadSteps(root["steps"], &s);
   if (s.name.empty()) {

@@ -165,15 +165,55 @@ void LoadFault(const YAML::Node& node, Step* st) {
     c.lose_writes = Sectors(e, "lose-writes");
   }
   if (c.empty()) {
-    Fail(node, "fault needs what to do: fail, restore, delay, errors, flakey, corrupt or "
-               "lose-writes");
+    Fail(node,
+         "fault needs what to do: fail, restore, delay, errors, flakey, corrupt or "
+         "lose-writes");
   }
+}
+
+// fio: [ARGS...] or fio: {args: [...], lv: VG/LV, env: {NAME: VALUE}, background: BOOL}.
+void LoadFio(const YAML::Node& node, Step* st) {
+  st->action = Step::Action::kFio;
+  FioSpec& f = st->fio;
+  if (node.IsSequence()) {
+    f.args = yaml::TextList(node, "fio arguments");
+  } else {
+    yaml::RequireMap(node, "fio");
+    yaml::CheckKeys(node, {"args", "lv", "env", "background"}, "fio");
+    if (!Has(node, "args"))
+      Fail(node, "fio needs args: [...], e.g. args: [scenarios/fio/mixed-rw.fio]");
+    f.args = yaml::TextList(node["args"], "fio args");
+    if (Has(node, "lv")) {
+      f.lv = yaml::Text(node["lv"], "fio lv");
+      if (f.lv.find('/') == std::string::npos) Fail(node["lv"], "write the LV as VG/LV");
+    }
+    if (Has(node, "env")) {
+      yaml::RequireMap(node["env"], "fio env");
+      for (const auto& kv : YAML::Node(node["env"])) {
+        f.env.emplace_back(yaml::Text(kv.first, "an environment name"),
+                           yaml::Text(kv.second, "an environment value"));
+      }
+    }
+    if (Has(node, "background")) f.background = yaml::Bool(node["background"], "background");
+  }
+  if (f.args.empty()) Fail(node, "fio needs at least one argument (a job file or --name=...)");
 }
 
 void LoadAction(const YAML::Node& item, Step* st) {
   int n = 0;
-  for (const char* key : {"run", "crash", "fault", "workload"}) n += Has(item, key);
-  if (n > 1) Fail(item, "a step takes one action (run, crash, fault or workload); split it in two");
+  for (const char* key : {"run", "crash", "fault", "workload", "fio", "wait"}) n += Has(item, key);
+  if (n > 1) {
+    Fail(item,
+         "a step takes one action (run, crash, fault, workload, fio or wait); split it in two");
+  }
+  if (Has(item, "fio")) return LoadFio(item["fio"], st);
+  if (Has(item, "wait")) {
+    if (yaml::Text(item["wait"], "wait") != "fio") {
+      Fail(item["wait"], "wait: fio (every fio started with background: true) is the only wait");
+    }
+    st->action = Step::Action::kWaitFio;
+    return;
+  }
   if (Has(item, "run")) {
     st->action = Step::Action::kRun;
     st->command = yaml::Text(item["run"], "run");
@@ -291,9 +331,16 @@ void LoadExpect(const YAML::Node& node, Expectations* x) {
   x->where = yaml::WhereOf(node);
   if (Has(node, "consistent")) x->consistent = yaml::Bool(node["consistent"], "consistent");
   if (Has(node, "data")) {
-    if (yaml::Text(node["data"], "data") != "intact")
-      Fail(node["data"], "data: intact is the only data expectation");
-    x->data_intact = true;
+    const std::string data = yaml::Text(node["data"], "data");
+    if (data == "intact") {
+      x->data_intact = true;
+    } else if (data == "lost") {
+      x->data_lost = true;
+    } else {
+      Fail(node["data"], "data: '" + data +
+                             "' is not an expectation; use data: intact or data: lost" +
+                             yaml::Suggest(data, {"intact", "lost"}));
+    }
   }
   if (Has(node, "segments")) {
     yaml::RequireMap(node["segments"], "expect segments");
@@ -320,6 +367,37 @@ void LoadExpect(const YAML::Node& node, Expectations* x) {
   if (Has(node, "error")) x->error = yaml::Text(node["error"], "error");
 }
 
+// What a mounted scenario can do: it plays on the real clock through the
+// daemon, so only commands, power cuts, fio and real-time pauses.
+void CheckMountedStep(const YAML::Node& item, const Step& st) {
+  const std::string what = "step " + std::to_string(st.number) + " of a mount: true scenario";
+  switch (st.action) {
+    case Step::Action::kFault:
+      Fail(item, what + ": write the fault as a command, e.g. run: fault pv2 --fail");
+    case Step::Action::kWorkloadStart:
+    case Step::Action::kWorkloadStop:
+      Fail(item, what + ": the load is fio's; use a fio step");
+    case Step::Action::kCrash:
+      if (st.during || st.crash_after_writes >= 0) {
+        Fail(item, what + ": a live crash is immediate: crash: {lose: none|all|random}");
+      }
+      break;
+    default:
+      break;
+  }
+  if (st.condition.kind != Condition::Kind::kNone && st.condition.kind != Condition::Kind::kAfter) {
+    Fail(item, what +
+                   ": only after: (real time) applies; a foreground run: pvmove returns "
+                   "when the move is done");
+  }
+  if (!(st.expect.empty() ||
+        (st.expect.error && st.expect.lvs.empty() && st.expect.pvs.empty() &&
+         st.expect.segments.empty() && st.expect.status.empty() && st.expect.events.empty() &&
+         !st.expect.data_intact && !st.expect.consistent))) {
+    Fail(item, what + ": only expect: {error: TEXT} is checked live; verify data with fio");
+  }
+}
+
 }  // namespace
 
 void LoadSteps(const YAML::Node& node, Scenario* s) {
@@ -329,11 +407,10 @@ void LoadSteps(const YAML::Node& node, Scenario* s) {
     st.number = static_cast<int>(s->steps.size()) + 1;
     st.where = yaml::WhereOf(item);
     const std::string what = "step " + std::to_string(st.number);
-    yaml::CheckKeys(
-        item,
-        {"at", "after", "when", "timeout", "run", "crash", "fault", "workload", "expect",
-         "may_fail"},
-        what);
+    yaml::CheckKeys(item,
+                    {"at", "after", "when", "timeout", "run", "crash", "fault", "workload", "fio",
+                     "wait", "expect", "may_fail"},
+                    what);
     LoadCondition(item, &st);
     LoadAction(item, &st);
     if (Has(item, "may_fail")) {
@@ -347,6 +424,10 @@ void LoadSteps(const YAML::Node& node, Scenario* s) {
     if (st.action == Step::Action::kNone && st.expect.empty() &&
         st.condition.kind == Condition::Kind::kNone) {
       Fail(item, what + " does nothing: give it a condition, an action or expectations");
+    }
+    if (s->mount) CheckMountedStep(item, st);
+    if (!s->mount && (st.action == Step::Action::kFio || st.action == Step::Action::kWaitFio)) {
+      Fail(item, "fio and wait steps play on a mounted lab: add mount: true at the top");
     }
     s->steps.push_back(std::move(st));
   }

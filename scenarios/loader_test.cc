@@ -39,6 +39,41 @@ TEST(Loader, GeneratedScenarioKeys) {
             "t.yaml:7:27: may_fail applies to a run step");
 }
 
+TEST(Loader, MountedScenarioWithFioSteps) {
+  auto s = ParseScenario(std::string("mount: true\n") + kLab + R"(steps:
+  - fio: {args: [../fio/mixed-rw.fio], lv: vg0/lv0, env: {RUNTIME: "5"}, background: true}
+  - after: 300ms
+    run: pvmove -i 1 pv1 pv2
+  - wait: fio
+  - fio: [--name=v, --filename=vg0/lv0, --rw=read]
+  - crash: {lose: none}
+)",
+                         "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_TRUE(s->mount);
+  ASSERT_EQ(s->steps.size(), 5u);
+  EXPECT_EQ(s->steps[0].action, Step::Action::kFio);
+  EXPECT_TRUE(s->steps[0].fio.background);
+  EXPECT_EQ(s->steps[0].fio.lv, "vg0/lv0");
+  ASSERT_EQ(s->steps[0].fio.env.size(), 1u);
+  EXPECT_EQ(s->steps[0].fio.env[0], std::make_pair(std::string("RUNTIME"), std::string("5")));
+  EXPECT_EQ(s->steps[1].condition.kind, Condition::Kind::kAfter);
+  EXPECT_EQ(s->steps[2].action, Step::Action::kWaitFio);
+  EXPECT_EQ(s->steps[3].Describe(), "fio: --name=v --filename=vg0/lv0 --rw=read");
+
+  const std::string mounted = std::string("mount: true\n") + kLab + "steps:\n";
+  EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - fio: [--name=x]\n"),
+            "t.yaml:7:5: fio and wait steps play on a mounted lab: add mount: true at the top");
+  EXPECT_NE(Error(mounted + "  - {when: idle}\n").find("only after: (real time) applies"),
+            std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {fault: {pv: pv1, fail: true}}\n").find("run: fault pv2"),
+            std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {data: intact}}\n")
+                .find("only expect: {error: TEXT}"),
+            std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {wait: pvmove}\n").find("wait: fio"), std::string::npos);
+}
+
 TEST(Loader, GoodFileBecomesTheScenario) {
   auto s = ParseScenario(std::string("name: walk\nseed: 7\n") + kLab + R"(workloads:
   - {lv: vg0/lv0, pattern: random, block: 4k, iodepth: 4, write: 70%, flush_every: 32, ios: 100}
@@ -149,7 +184,8 @@ TEST(Loader, StepShapes) {
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{at: 1s, after: 2s}]\n"),
             "t.yaml:6:9: a step takes one of at, after and when, not several");
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{crash: {}, run: pvs}]\n"),
-            "t.yaml:6:9: a step takes one action (run, crash, fault or workload); split it in two");
+            "t.yaml:6:9: a step takes one action (run, crash, fault, workload, fio or wait); split "
+            "it in two");
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{crash: {}, expect: {error: x}}]\n"),
             "t.yaml:6:29: expect error applies to a run step (the command must fail)");
   EXPECT_EQ(Error(std::string(kLab) + "steps: [{when: busy}]\n"),

@@ -144,10 +144,11 @@ bool ScenarioRun::Begin() {
 bool ScenarioRun::PlayStep(const Step& step) {
   Failures failures = Wait(step);
   if (failures.empty()) {
-    Narrate("step " + std::to_string(step.number) + " (line " + std::to_string(step.where.line) +
-            "): " +
-            (step.condition.kind == Condition::Kind::kNone ? "" : step.condition.ToString() + ": ") +
-            step.Describe());
+    Narrate(
+        "step " + std::to_string(step.number) + " (line " + std::to_string(step.where.line) +
+        "): " +
+        (step.condition.kind == Condition::Kind::kNone ? "" : step.condition.ToString() + ": ") +
+        step.Describe());
     machine_.sys().trace().Emit("scenario-step", {{"n", step.number}, {"step", step.Describe()}});
     failures = Act(step);
   }
@@ -218,6 +219,13 @@ int RunScenarioFile(const std::string& path, const RunOptions& options) {
   if (!scenario.ok()) {
     out << scenario.status().message() << "\n";
     return kExitBrokenFile;
+  }
+  if (scenario->mount) {
+    if (!options.live_runner) {
+      out << path << ": a mount: true scenario plays on a live daemon: run it with lvlab run\n";
+      return kExitBrokenFile;
+    }
+    return options.live_runner(*scenario, options);
   }
   for (const Step& step : scenario->steps) {
     if (step.action != Step::Action::kRun || step.expect.error) continue;

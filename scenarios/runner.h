@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -37,7 +38,11 @@ struct RunOptions {
   // Back the PVs with sparse files in a fresh directory under this one
   // (removed afterwards) instead of memory: for large labs.
   std::string image_dir;
-  lvm::Bugs bugs;                  // catalogued bugs switched on (--bug); none by default
+  lvm::Bugs bugs;  // catalogued bugs switched on (--bug); none by default
+  // Plays a `mount: true` scenario (on the real clock, with a daemon) and
+  // returns the exit code; the live daemon sits above this library, so the
+  // CLI supplies it. Unset: such scenarios are refused.
+  std::function<int(const Scenario&, const RunOptions&)> live_runner;
 };
 
 struct RunResult {

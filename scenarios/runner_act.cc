@@ -1,9 +1,8 @@
 // Building the lab, workloads and the actions of steps.
 #include <algorithm>
-
-#include "scenarios/machine_session.h"
 #include <map>
 
+#include "scenarios/machine_session.h"
 #include "scenarios/runner_internal.h"
 #include "scenarios/yaml_util.h"
 #include "sim/base/rng.h"
@@ -58,7 +57,8 @@ Status ScenarioRun::BuildLab(Where* where) {
   for (const PvSpec& pv : s_.lab.pvs) {
     *where = pv.where;
     if (pv.model) machine_.SetDiskModel(pv.name, *pv.model);  // kept across reboots
-    LVLAB_RETURN_IF_ERROR(lvm::Pvcreate(ctx, pv.name, pv.size_bytes, lvm::kDefaultPeStartBytes));
+    LVLAB_RETURN_IF_ERROR(
+        lvm::Pvcreate(ctx, pv.name, pv.size_bytes, lvm::kDefaultPeStartBytes, pv.metadata_copies));
   }
   for (const VgSpec& vg : s_.lab.vgs) {
     *where = vg.where;
@@ -133,7 +133,8 @@ Failures ScenarioRun::Fault(const FaultSpec& fault) {
              "no PV named " + fault.pv + yaml::Suggest(fault.pv, names)}};
   }
   fault.change.ApplyTo(&pv->disk->faults(), machine_.sys().scheduler().now_ns());
-  machine_.sys().trace().Emit("fault", {{"pv", fault.pv}, {"faults", pv->disk->faults().Describe()}});
+  machine_.sys().trace().Emit("fault",
+                              {{"pv", fault.pv}, {"faults", pv->disk->faults().Describe()}});
   return {};
 }
 
@@ -173,8 +174,8 @@ Failures ScenarioRun::RunCommandStep(const Step& step) {
   const std::string said = r.out + r.err;
   DrainMachineOutput();
   if (ArmedCutHappened()) {  // the command died with the machine: no exit status
-    if (o_.narrate) out_ << "    | (power cut while running; its messages: " << said.size()
-                         << " bytes)\n";
+    if (o_.narrate)
+      out_ << "    | (power cut while running; its messages: " << said.size() << " bytes)\n";
     CompleteArmedCrash();
     return {};
   }
@@ -225,6 +226,9 @@ Failures ScenarioRun::Act(const Step& step) {
       if (st.ok()) return {};
       return {{step.Describe(), "the workload starts", st.message()}};
     }
+    case Step::Action::kFio:
+    case Step::Action::kWaitFio:  // the loader keeps these to mounted scenarios
+      return {{step.Describe(), "a mount: true scenario", "a simulated machine"}};
     case Step::Action::kWorkloadStop: {
       if (!AnyWorkloadRunning(step.stop_lv)) {
         return {{step.Describe(), "a running workload on " + step.stop_lv, "none is running"}};

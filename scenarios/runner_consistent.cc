@@ -1,8 +1,10 @@
 // expect: {consistent: true}: structural invariants that hold whatever the
 // data. The metadata read is the highest seqno any PV of the VG carries (as
 // LVM's vg_read picks it); no PV extent is mapped by two segment areas; and
-// the legs of every fully in-sync mirror device hold the same data.
+// the legs of every fully in-sync mirror device, and the images of every
+// in-sync raid1 device (all alive, idle), hold the same data.
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "scenarios/runner_internal.h"
@@ -71,6 +73,64 @@ std::string LegHealth(const std::string& status, size_t index) {
   return "";
 }
 
+// "0 8192 raid raid1 3 0 region_size 1024 2 254:3 254:4 254:5 254:6" -> its
+// data legs (an empty slot "- -" has none), as MirrorLines.
+std::vector<MirrorLine> RaidLines(const std::string& table) {
+  std::vector<MirrorLine> out;
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    uint64_t start = 0, nparams = 0, ndevs = 0;
+    std::string type, level, word;
+    MirrorLine m;
+    if (!(f >> start >> m.len >> type >> level >> nparams) || type != "raid") continue;
+    for (uint64_t i = 0; i < nparams; ++i) f >> word;
+    if (!(f >> ndevs)) continue;
+    for (uint64_t i = 0; i < ndevs; ++i) {
+      std::string meta, data;
+      if (!(f >> meta >> data)) break;
+      if (std::optional<dm::DevNo> dev = dm::DevNo::Parse(data)) m.legs.push_back({*dev, 0});
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// Whether the i-th raid line of a status text says every device is alive
+// and in sync with nothing running ("... raid raid1 2 AA 8192/8192 idle ...").
+bool RaidInSync(const std::string& status, size_t index) {
+  std::istringstream lines(status);
+  size_t seen = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream f(line);
+    std::string start, len, type, level, ndevs, health, sync, action;
+    if (!(f >> start >> len >> type >> level >> ndevs >> health >> sync >> action) ||
+        type != "raid") {
+      continue;
+    }
+    if (seen++ != index) continue;
+    const size_t slash = sync.find('/');
+    return health.find_first_not_of('A') == std::string::npos && action == "idle" &&
+           slash != std::string::npos && sync.substr(0, slash) == sync.substr(slash + 1);
+  }
+  return false;
+}
+
+// Compares every leg of `m` with its first (Corrupt findings only: a read
+// that cannot complete is no verdict).
+void CompareLegs(dm::Kernel& kernel, engine::Scheduler& scheduler, const std::string& dev,
+                 const std::string& kind, const MirrorLine& m, Failures* f) {
+  for (size_t k = 1; k < m.legs.size(); ++k) {
+    const Leg& a = m.legs[0];
+    const Leg& b = m.legs[k];
+    Status st = check::CheckLegsIdentical(kernel.Lookup(a.dev), a.offset, kernel.Lookup(b.dev),
+                                          b.offset, m.len, scheduler);
+    if (st.code() == Code::kCorrupt) {
+      f->push_back({kWhat, "the legs of in-sync " + kind + " " + dev + " identical", st.message()});
+    }
+  }
+}
+
 }  // namespace
 
 Failures ScenarioRun::CheckMetadata(const std::string& vg) {
@@ -130,15 +190,13 @@ Failures ScenarioRun::CheckMirrorLegs() {
       // A leg that saw an error (a failed PV) legitimately differs.
       const std::string health = LegHealth(*status, i);
       if (health.empty() || health.find_first_not_of('A') != std::string::npos) continue;
-      for (size_t k = 1; k < mirrors[i].legs.size(); ++k) {
-        const Leg& a = mirrors[i].legs[0];
-        const Leg& b = mirrors[i].legs[k];
-        Status st = check::CheckLegsIdentical(kernel.Lookup(a.dev), a.offset, kernel.Lookup(b.dev),
-                                              b.offset, mirrors[i].len, machine_.sys().scheduler());
-        if (st.code() == Code::kCorrupt) {
-          f.push_back(
-              {kWhat, "the legs of in-sync mirror " + d->name() + " identical", st.message()});
-        }
+      CompareLegs(kernel, machine_.sys().scheduler(), d->name(), "mirror", mirrors[i], &f);
+    }
+    // raid1: every device alive and in sync, no resync or recovery running.
+    const std::vector<MirrorLine> raids = RaidLines(*table);
+    for (size_t i = 0; i < raids.size(); ++i) {
+      if (RaidInSync(*status, i)) {
+        CompareLegs(kernel, machine_.sys().scheduler(), d->name(), "raid1", raids[i], &f);
       }
     }
   }

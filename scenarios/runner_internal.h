@@ -46,6 +46,7 @@ class ScenarioRun {
   lvm::Machine& machine() { return machine_; }
   const TraceLog& log() const { return log_; }
   bool AnyWorkloadRunning(const std::string& lv) const;
+  const check::Oracle& oracle() const { return oracle_; }
 
  private:
   // runner.cc
@@ -83,7 +84,11 @@ class ScenarioRun {
   bool RunWhile(const std::function<bool()>& done, uint64_t deadline_ns, bool reach_deadline);
   // runner_expect.cc
   Failures Check(const Expectations& x);
+  // Reads every sector of every tracked LV through the oracle, with the
+  // workloads paused; the first sector that reads wrong is a kCorrupt error.
+  Status ReadAllThroughOracle();
   Failures CheckData();
+  Failures CheckDataLost();
   Failures CheckSegments(const std::string& lv, const std::vector<std::string>& want);
   Failures CheckObject(const ObjectExpect& o, bool pv);
   Failures CheckStatus(const std::string& dev, const std::string& regex);
@@ -104,8 +109,8 @@ class ScenarioRun {
   std::vector<std::unique_ptr<check::Workload>> workloads_;
   std::vector<std::string> lost_violations_;  // of workloads stopped by crashes
   uint64_t workload_serial_ = 0;
-  uint64_t boot_ns_ = 0;       // run time when the current boot started
-  uint64_t last_step_ns_ = 0;  // run time when the previous step ended
+  uint64_t boot_ns_ = 0;                    // run time when the current boot started
+  uint64_t last_step_ns_ = 0;               // run time when the previous step ended
   std::optional<store::LossPolicy> armed_;  // an armed crash's policy
   RunResult result_;
 };

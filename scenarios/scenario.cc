@@ -145,6 +145,13 @@ std::string Step::Describe() const {
       return "workload: {start: " + workload.lv + "}";
     case Action::kWorkloadStop:
       return "workload: {stop: " + stop_lv + "}";
+    case Action::kFio: {
+      std::string words;
+      for (const std::string& a : fio.args) words += (words.empty() ? "" : " ") + a;
+      return "fio: " + words + (fio.background ? " (background)" : "");
+    }
+    case Action::kWaitFio:
+      return "wait: fio";
     case Action::kNone:
       break;
   }

@@ -43,6 +43,7 @@ struct Comparison {
 struct PvSpec {
   std::string name;
   uint64_t size_bytes = 0;
+  uint32_t metadata_copies = 1;           // 0: pvcreate --metadatacopies 0
   std::optional<store::DiskModel> model;  // per-PV timing, if given
   Where where;
 };
@@ -120,6 +121,9 @@ struct EventExpect {
 
 struct Expectations {
   bool data_intact = false;
+  // `data: lost`: some sector of a tracked LV must read other than the oracle
+  // allows (a loss the lab re-creates faithfully, e.g. an unreadable source).
+  bool data_lost = false;
   std::vector<std::pair<std::string, std::vector<std::string>>> segments;  // LV -> area names
   std::vector<ObjectExpect> lvs;
   std::vector<ObjectExpect> pvs;
@@ -131,8 +135,8 @@ struct Expectations {
   bool consistent = false;
   Where where;
   bool empty() const {
-    return !data_intact && segments.empty() && lvs.empty() && pvs.empty() && status.empty() &&
-           events.empty() && !error && !consistent;
+    return !data_intact && !data_lost && segments.empty() && lvs.empty() && pvs.empty() &&
+           status.empty() && events.empty() && !error && !consistent;
   }
 };
 
@@ -157,8 +161,28 @@ struct CrashDuring {
 bool IsIoCounter(const std::string& field);
 Result<uint64_t> IoCounter(const store::DiskStats& stats, const std::string& field);
 
+// A `fio:` step of a mounted scenario: fio's arguments (each passed as one
+// argv word, no shell), an LV whose file is LVLAB_LV in fio's environment,
+// extra environment variables (job files read ${NAME}), and whether the
+// scenario goes on while fio runs (`wait: fio` or the end waits for it).
+struct FioSpec {
+  std::vector<std::string> args;
+  std::string lv;  // "vg0/lv0" or empty
+  std::vector<std::pair<std::string, std::string>> env;
+  bool background = false;
+};
+
 struct Step {
-  enum class Action { kNone, kRun, kCrash, kFault, kWorkloadStart, kWorkloadStop };
+  enum class Action {
+    kNone,
+    kRun,
+    kCrash,
+    kFault,
+    kWorkloadStart,
+    kWorkloadStop,
+    kFio,      // mounted scenarios only
+    kWaitFio,  // mounted scenarios only: wait for every background fio
+  };
   int number = 0;  // 1-based
   Where where;
   Condition condition;
@@ -167,11 +191,12 @@ struct Step {
   Where command_where;  // of the run: value
   store::LossPolicy lose = store::LossPolicy::kRandom;
   std::optional<CrashDuring> during;  // crash only: armed instead of at once
-  int64_t crash_after_writes = -1;  // crash: cut after N more disk writes; -1 = at once
-  bool may_fail = false;            // run: a non-zero exit is not a failure
+  int64_t crash_after_writes = -1;    // crash: cut after N more disk writes; -1 = at once
+  bool may_fail = false;              // run: a non-zero exit is not a failure
   FaultSpec fault;
   WorkloadDecl workload;  // start
   std::string stop_lv;    // stop
+  FioSpec fio;            // fio
   Expectations expect;
   // "run: pvmove -i 1 pv2 pv4", "crash: {lose: random}", "expect".
   std::string Describe() const;
@@ -182,6 +207,9 @@ struct Scenario {
   std::string name;
   std::string description;
   uint64_t seed = 1;
+  // Played on the real clock against a mounted daemon (`mount: true`),
+  // with fio steps; see tools/live_scenario.h.
+  bool mount = false;
   LabSpec lab;
   std::vector<WorkloadDecl> workloads;
   std::vector<Step> steps;

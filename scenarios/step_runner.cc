@@ -21,4 +21,6 @@ bool StepRunner::WorkloadRunning(const std::string& lv) const {
   return run_->AnyWorkloadRunning(lv);
 }
 
+std::vector<std::string> StepRunner::CheckedLvs() const { return run_->oracle().tracked_lvs(); }
+
 }  // namespace lvlab::scenarios

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
@@ -43,6 +44,9 @@ class StepRunner {
   // Trace events of `type` since the start.
   uint64_t EventCount(const std::string& type) const;
   bool WorkloadRunning(const std::string& lv) const;
+  // The LVs whose data `expect: data: intact` checks (VG/LV, name order):
+  // the lab's, those a workload ran on, snapshots of those.
+  std::vector<std::string> CheckedLvs() const;
 
  private:
   std::unique_ptr<internal::ScenarioRun> run_;

@@ -15,7 +15,9 @@ void SetupReport(CLI::App& app, Runner& r, const char* verb, lvm::ReportKind kin
   auto nosuffix = std::make_shared<bool>(false);
   auto noheadings = std::make_shared<bool>(false);
   cmd->add_option("name", o->select_names, "Names to report (default: all)");
-  cmd->add_option("-o,--options", o->fields, "Fields (LVM names), comma separated; +field appends");
+  // One list per -o, as LVM: "vgs -o name vg0" reports vg0.
+  cmd->add_option("-o,--options", o->fields, "Fields (LVM names), comma separated; +field appends")
+      ->allow_extra_args(false);
   cmd->add_flag("-a,--all", o->all, "Include hidden LVs, shown as [name]");
   cmd->add_flag("--segments", o->segments, "One row per segment");
   cmd->add_option("--units", *units, "h, b, s, k, m, g, t (upper case: powers of 1000)");

@@ -1,9 +1,11 @@
-// run: play a scenario file (scenarios/README.md) in virtual time.
+// run: play a scenario file (scenarios/README.md) in virtual time, or on a
+// mounted daemon for a mount: true scenario (tools/live_scenario.h).
 #include <iostream>
 
 #include "scenarios/runner.h"
 #include "sim/lvm/bugs.h"
 #include "tools/cli.h"
+#include "tools/live_scenario.h"
 
 namespace lvlab::tools {
 
@@ -24,21 +26,23 @@ void SetupRun(CLI::App& app, Runner& r) {
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--check-determinism", o->check_determinism,
                 "Run twice and fail unless both runs give the same trace hash");
-  cmd->add_option("--bug", *bugs,
-                  "Switch on a catalogued bug (repeatable; see docs/bugs.md): " +
-                      [] {
-                        std::string all;
-                        for (const std::string& n : lvm::BugNames()) all += (all.empty() ? "" : ", ") + n;
-                        return all;
-                      }());
+  cmd->add_option(
+      "--bug", *bugs, "Switch on a catalogued bug (repeatable; see docs/bugs.md): " + [] {
+        std::string all;
+        for (const std::string& n : lvm::BugNames()) all += (all.empty() ? "" : ", ") + n;
+        return all;
+      }());
   cmd->footer(
-      "Exit status: 0 every expectation held, 1 one failed, 2 the file is broken.\n"
+      "Exit status: 0 every expectation held, 1 one failed, 2 the file is broken,\n"
+      "77 a mount: true scenario was skipped (no /dev/fuse, or no fio).\n"
       "Examples:\n  lvlab run scenarios/seed-walkthrough.yaml\n"
       "  lvlab run scenarios/crash-mid-segment-random.yaml --seed 8 --narrate\n"
       "  lvlab run my.yaml --trace run.jsonl --check-determinism\n"
-      "  lvlab run fuzz-out/case-7.yaml --bug checkpoint-before-sync");
+      "  lvlab run fuzz-out/case-7.yaml --bug checkpoint-before-sync\n"
+      "  lvlab run scenarios/mount/fio-verify-during-pvmove.yaml --narrate");
   cmd->callback([&r, file, seed, seed_opt, o, bugs] {
     if (seed_opt->count()) o->seed = *seed;
+    o->live_runner = RunLiveScenario;
     for (const std::string& name : *bugs) {
       if (Status st = lvm::EnableBug(&o->bugs, name); !st.ok()) {
         std::cerr << "  " << st.message() << "\n";

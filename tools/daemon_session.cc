@@ -142,7 +142,11 @@ void RunOnEngine(Daemon& d, std::shared_ptr<CallGuard> guard, const fuse::Contro
       m.out().Push([fd](std::string_view s) { (void)fuse::WriteFrame(fd, fuse::kFrameOut, s); });
   const int err_id =
       m.err().Push([fd](std::string_view s) { (void)fuse::WriteFrame(fd, fuse::kFrameErr, s); });
+  // A command may inject faults, cut the power or change tables: FUSE
+  // workers' direct I/O stops while it runs and is planned again after.
+  m.PauseDirectIo();
   const int code = ParseAndRun(d, req.args);
+  if (!m.power_cut_pending()) m.ResumeDirectIo();
   (void)::chdir("/");
   d.command_running = false;
   if (code == 0 && d.defer_wait && !m.power_cut_pending()) {

@@ -26,7 +26,9 @@ inline constexpr uint64_t kCheckChunkSectors = 1024;
 Status ReadSync(dm::BlockDevice* dev, uint64_t sector, uint64_t n, uint8_t* out,
                 engine::Scheduler& scheduler);
 
-// Compares nsectors of a from a_off with nsectors of b from b_off. On a
+// Compares nsectors of a from a_off with nsectors of b from b_off (chunks
+// that both devices report as holes, BlockDevice::NextData, are equal
+// unread). On a
 // difference, Corrupt naming both devices and the first differing sector
 // (on each device and as an offset into the range) and what each holds.
 Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,

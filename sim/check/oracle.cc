@@ -55,6 +55,12 @@ void Oracle::Track(const std::string& lv, uint64_t nsectors) {
 
 bool Oracle::tracked(std::string_view lv) const { return lvs_.find(lv) != lvs_.end(); }
 
+std::vector<std::string> Oracle::tracked_lvs() const {
+  std::vector<std::string> out;
+  for (const auto& [name, l] : lvs_) out.push_back(name);
+  return out;
+}
+
 void Oracle::Copy(const std::string& from, const std::string& to) {
   const Lv copy = Get(from, "Copy");
   lvs_[to] = copy;
@@ -296,6 +302,48 @@ Status Oracle::CheckAll(const ReadFn& read_fn) {
                               ", +" + std::to_string(n) + ")");
       }
       LVLAB_RETURN_IF_ERROR(CheckRead(name, s, n, buf.data()));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Oracle::CheckAll(const ReadFn& read_fn, const DataFn& data_fn) {
+  std::vector<uint8_t> buf;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& [name, l] : lvs_) {
+    // What the oracle holds anything for, then what the device has data in.
+    ranges.clear();
+    for (const auto& [start, run] : l.runs.runs()) ranges.emplace_back(start, run.end);
+    for (const auto& [first, w] : l.in_flight) ranges.emplace_back(w.sector, w.sector + w.n);
+    for (uint64_t s = 0; s < l.nsectors;) {
+      const std::optional<std::pair<uint64_t, uint64_t>> d = data_fn(name, s, l.nsectors);
+      if (!d) break;
+      LVLAB_CHECK(d->first >= s && d->second > d->first && d->second <= l.nsectors)
+          << "Oracle::CheckAll: data_fn(" << name << ", " << s << ", " << l.nsectors
+          << ") answered [" << d->first << ", " << d->second << ")";
+      ranges.push_back(*d);
+      s = d->second;
+    }
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t done = 0;  // every sector below it was read (or needs no read)
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      uint64_t a = std::max(ranges[i].first, done);
+      uint64_t b = std::min(ranges[i].second, l.nsectors);
+      // Merge the overlapping and touching ones that follow.
+      while (i + 1 < ranges.size() && ranges[i + 1].first <= b) {
+        b = std::max(b, std::min(ranges[++i].second, l.nsectors));
+      }
+      for (uint64_t s = a; s < b; s += kCheckAllChunk) {
+        const uint64_t n = std::min(kCheckAllChunk, b - s);
+        buf.resize(n * kSectorSize);  // read_fn fills all of it
+        Status st = read_fn(name, s, n, buf.data());
+        if (!st.ok()) {
+          return st.WithContext("checking " + name + ": read of sectors [" + std::to_string(s) +
+                                ", +" + std::to_string(n) + ")");
+        }
+        LVLAB_RETURN_IF_ERROR(CheckRead(name, s, n, buf.data()));
+      }
+      done = std::max(done, b);
     }
   }
   return Status::Ok();

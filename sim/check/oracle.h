@@ -31,9 +31,11 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/base/rng.h"
@@ -71,6 +73,8 @@ class Oracle {
   // beyond a smaller size).
   void Track(const std::string& lv, uint64_t nsectors);
   bool tracked(std::string_view lv) const;
+  // The tracked LVs, in name order.
+  std::vector<std::string> tracked_lvs() const;
   // `to` becomes a copy of `from` (a snapshot taken, a snapshot merged back
   // into its origin): the same durable, pending and in-flight values.
   // REQUIRES: tracked(from).
@@ -112,6 +116,19 @@ class Oracle {
   // kCheckAllChunk sectors) through read_fn and checks it.
   Status CheckAll(const ReadFn& read_fn);
   static constexpr uint64_t kCheckAllChunk = 1024;
+
+  // Where an LV may hold data, as BlockDevice::NextData: the first range at
+  // or after `sector` and below `end` that may not read as zeros, nullopt if
+  // all of [sector, end) does. It may over-report data, never under-report.
+  using DataFn = std::function<std::optional<std::pair<uint64_t, uint64_t>>(
+      const std::string& lv, uint64_t sector, uint64_t end)>;
+  // CheckAll with the same verdicts, reading only what can tell: sectors
+  // the oracle holds anything for (written, discarded, possible after a
+  // power loss, in flight) and sectors data_fn says may hold data. The rest
+  // has no value here (zeros expected) and reads as zeros (a hole): it
+  // passes unread. A stale or misdirected copy over a never-written range
+  // is data to data_fn, so it is read and caught.
+  Status CheckAll(const ReadFn& read_fn, const DataFn& data_fn);
 
   // The values a read of `sector` may return now (in-flight writes
   // included), sorted.

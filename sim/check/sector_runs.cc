@@ -79,15 +79,14 @@ bool Cell::Observe(uint64_t token, uint64_t seq) {
   return true;
 }
 
-void SectorRuns::SplitAt(uint64_t at) {
-  auto it = map_.upper_bound(at);
-  if (it == map_.begin()) return;
+SectorRuns::Map::iterator SectorRuns::SplitAt(uint64_t at) {
+  auto it = map_.lower_bound(at);
+  if ((it != map_.end() && it->first == at) || it == map_.begin()) return it;
   auto prev = std::prev(it);
-  if (prev->first < at && prev->second.end > at) {
-    Run tail{prev->second.end, prev->second.cell};
-    prev->second.end = at;
-    map_.emplace_hint(it, at, std::move(tail));
-  }
+  if (prev->second.end <= at) return it;
+  Run tail{prev->second.end, prev->second.cell};
+  prev->second.end = at;
+  return map_.emplace_hint(it, at, std::move(tail));
 }
 
 SectorRuns::Map::iterator SectorRuns::FirstOverlap(uint64_t start) {
@@ -103,11 +102,9 @@ SectorRuns::Map::const_iterator SectorRuns::FirstOverlap(uint64_t start) const {
 }
 
 void SectorRuns::Settle(uint64_t start, uint64_t end, uint64_t token) {
-  SplitAt(start);
   SplitAt(end);
-  auto first = map_.lower_bound(start);
-  auto last = map_.lower_bound(end);
-  auto hint = map_.erase(first, last);
+  SplitAt(start);
+  auto hint = map_.erase(map_.lower_bound(start), map_.lower_bound(end));
   if (token != 0) {
     map_.emplace_hint(hint, start, Run{end, Cell{TokenSet(token), {}}});
   }
@@ -125,7 +122,7 @@ void SectorRuns::Compact(uint64_t start, uint64_t end) {
         next->second.cell.settled() &&
         next->second.cell.durable.first() == it->second.cell.durable.first()) {
       it->second.end = next->second.end;
-      map_.erase(next);
+      it = std::prev(map_.erase(next));  // erasing invalidates `it`: the run before
       continue;
     }
     it = next;

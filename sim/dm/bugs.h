@@ -37,6 +37,18 @@ struct MirrorBugs {
   // chunks twice over: the origin reverts to its old data and the exception
   // that could have recopied it is gone.
   bool merge_clear_before_flush = false;
+
+  // raid1: a write while a slot is empty (an image split off with
+  // --trackchanges, "- -" in the table) is not marked in the write-intent
+  // bitmap. MD marks every write before it is issued (raid1_write_request
+  // calls md_bitmap_startwrite for its range whether or not every member is
+  // present), and a write that missed a member keeps its bit set until that
+  // member is recovered. The failure it re-creates is a write path that
+  // skips the bitmap when it judges the write "complete" on the members it
+  // has: when the image is merged back, recovery copies only the dirty
+  // regions, so the region written meanwhile is never copied and the
+  // returning image holds stale data while the array reports in sync.
+  bool trackchanges_missed_write = false;
 };
 
 }  // namespace lvlab::dm

@@ -74,6 +74,8 @@ class Device : public BlockDevice {
 
   const std::string& uuid() const { return uuid_; }
   bool suspended() const { return suspended_; }
+  // True from the start of a suspend (new bios are deferred) until resume.
+  bool io_blocked() const { return block_io_ || suspended_; }
   // True from the start of a noflush suspend until in-flight I/O drained.
   bool noflush_suspending() const { return noflush_suspending_; }
   // Null when the slot is empty.

@@ -103,6 +103,7 @@ Status Kernel::ClearInactive(const std::string& name) {
 }
 
 Status Kernel::DrainAndSuspend(Device* d, bool noflush) {
+  if (before_suspend_) before_suspend_(*d);
   d->BeginSuspend(noflush);
   const bool drained = scheduler_.RunUntil([d] { return d->in_flight() == 0; });
   if (!drained) {

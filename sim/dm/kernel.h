@@ -23,11 +23,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sim/base/status.h"
@@ -102,6 +104,13 @@ class Kernel {
   Status Resume(const std::string& name);
   // Refuses (Busy) a device that is open or used by another device's table.
   Status Remove(const std::string& name);
+  // Runs `hook` on the engine thread whenever a device begins to suspend,
+  // including the suspend before a table swap or a removal: the last moment
+  // at which the device's live table and state are still the ones I/O saw.
+  // The live daemon stops its direct I/O here (fuse/direct_io.h).
+  void set_before_suspend(std::function<void(const Device&)> hook) {
+    before_suspend_ = std::move(hook);
+  }
 
   Result<std::string> Table(const std::string& name, bool inactive = false) const;
   Result<std::string> StatusLines(const std::string& name, bool inactive = false) const;
@@ -146,6 +155,7 @@ class Kernel {
   std::map<uint32_t, std::unique_ptr<DiskDevice>> disks_;                // by minor
   std::map<std::string, std::unique_ptr<Device>, std::less<>> devices_;  // by name
   std::map<DevNo, BlockDevice*> by_devno_;
+  std::function<void(const Device&)> before_suspend_;
 };
 
 }  // namespace lvlab::dm

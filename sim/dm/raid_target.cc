@@ -76,6 +76,13 @@ class RaidTarget final : public Target {
            "/" + std::to_string(len_) + " " + action + " 0 0 -";
   }
 
+  // Reads come from the leg ReadLeg picks: its data is the array's.
+  std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override {
+    const Leg* src = ReadLeg(0);
+    if (!src) return Target::NextData(offset, end);
+    return src->data->NextData(offset, end);
+  }
+
   std::vector<DeviceArea> Areas() const override {
     std::vector<DeviceArea> out;
     for (const Leg& l : legs_) {
@@ -115,6 +122,9 @@ class RaidTarget final : public Target {
       return;
     }
     ++pending_[r];
+    if (kernel_->bugs().trackchanges_missed_write && HasEmptySlot()) {
+      return Write(std::move(bio), r);  // the bug: the region is not marked
+    }
     bits_[r] = true;
     if (ondisk_[r] && !bm_busy_) return Write(std::move(bio), r);
     auto shared = std::make_shared<Bio>(std::move(bio));
@@ -208,6 +218,9 @@ class RaidTarget final : public Target {
     });
   }
 
+  bool HasEmptySlot() const {
+    return std::any_of(legs_.begin(), legs_.end(), [](const Leg& l) { return !l.data; });
+  }
   bool Degraded() const {
     return std::any_of(legs_.begin(), legs_.end(),
                        [](const Leg& l) { return !l.data || !l.in_sync || l.failed; });
@@ -402,6 +415,7 @@ class RaidTarget final : public Target {
     if (pending_[r] > 0) {  // writes in flight to it finish first
       return scheduler_.After(1000, [this] {
         copying_ = false;
+        ReleaseHeld();  // or a suspend meanwhile would wait for them forever
         RecoverNext();
       });
     }
@@ -431,14 +445,19 @@ class RaidTarget final : public Target {
         trace_->Emit("raid-region-recovered", {{"dev", device_->name()}, {"region", r}});
       }
       ++recover_next_;
-      auto held = std::move(held_);
-      held_.clear();
-      for (Bio& b : held) {
-        const uint64_t off = b.sector;
-        Map(std::move(b), off);
-      }
+      ReleaseHeld();
       RecoverNext();
     });
+  }
+
+  // Writes held while their region was being copied go on.
+  void ReleaseHeld() {
+    auto held = std::move(held_);
+    held_.clear();
+    for (Bio& b : held) {
+      const uint64_t off = b.sector;
+      Map(std::move(b), off);
+    }
   }
 
   bool NeedsCopy(uint64_t r) const {

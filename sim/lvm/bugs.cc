@@ -17,6 +17,8 @@ const Entry kCatalogue[] = {
     {"clean-before-flush", [](Bugs* b) { return &b->mirror.clean_before_flush; }},
     {"finish-before-flush", [](Bugs* b) { return &b->lvm.finish_before_flush; }},
     {"stale-seqno-wins", [](Bugs* b) { return &b->lvm.stale_seqno_wins; }},
+    {"trackchanges-missed-write", [](Bugs* b) { return &b->mirror.trackchanges_missed_write; }},
+    {"merge-clear-before-flush", [](Bugs* b) { return &b->mirror.merge_clear_before_flush; }},
 };
 
 }  // namespace

@@ -55,17 +55,6 @@ void MarkMissing(VolumeGroup& vg, const PvSet& failed) {
   }
 }
 
-void EraseLv(VolumeGroup& vg, const std::string& name) {
-  std::erase_if(vg.lvs, [&](const LogicalVolume& l) { return l.name == name; });
-}
-
-void RemoveDevices(Context& ctx, const VolumeGroup& vg, const std::vector<std::string>& lvs) {
-  for (const std::string& n : lvs) {
-    const std::string dm = DmName(vg.name, n);
-    if (ctx.sys.kernel().Find(dm)) (void)ctx.sys.kernel().Remove(dm);
-  }
-}
-
 LogicalVolume NewSubLv(Context& ctx, const std::string& name, const std::string& id = "") {
   LogicalVolume lv;
   lv.name = name;

@@ -48,8 +48,9 @@ PhysicalVolume PvEntry(const VolumeGroup& vg, const LabPv& lp) {
 
 }  // namespace
 
-Status Pvcreate(Context& ctx, const std::string& name, uint64_t size, uint64_t pe_start) {
-  LVLAB_RETURN_IF_ERROR(ctx.lab().CreatePv(name, size, pe_start));
+Status Pvcreate(Context& ctx, const std::string& name, uint64_t size, uint64_t pe_start,
+                uint32_t metadata_copies) {
+  LVLAB_RETURN_IF_ERROR(ctx.lab().CreatePv(name, size, pe_start, "", metadata_copies));
   ctx.out << "  Physical volume \"" << name << "\" successfully created.\n";
   return Status::Ok();
 }

@@ -1,6 +1,7 @@
 #include "sim/lvm/lab.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "sim/lvm/vg_text.h"
 
@@ -47,7 +48,25 @@ Result<std::unique_ptr<Lab>> Lab::Open(std::unique_ptr<ImageStore> images, LabOp
 Status Lab::Scan() {
   pvs_.clear();
   for (const std::string& name : images_->List()) LoadPv(name);
+  FindVgsOfMdaLessPvs();
   return Status::Ok();
+}
+
+void Lab::FindVgsOfMdaLessPvs() {
+  std::map<std::string, const LabPv*> newest;  // VG name -> PV with its newest text
+  for (const auto& p : pvs_) {
+    if (!p->text) continue;
+    const LabPv*& best = newest[p->vg_name];
+    if (!best || p->seqno > best->seqno) best = p.get();
+  }
+  for (auto& p : pvs_) {
+    if (!p->state.ok() || p->label.has_mda()) continue;
+    p->vg_name.clear();
+    const std::string id = "id = \"" + DashedUuid(p->label.uuid) + "\"";
+    for (const auto& [vg, holder] : newest) {
+      if (holder->text->find(id) != std::string::npos) p->vg_name = vg;
+    }
+  }
 }
 
 void Lab::LoadPv(const std::string& name) {
@@ -148,8 +167,13 @@ std::string Lab::NewId() {
 }
 
 Status Lab::CreatePv(const std::string& name, uint64_t size_bytes, uint64_t pe_start_bytes,
-                     const std::string& uuid32) {
+                     const std::string& uuid32, uint32_t metadata_copies) {
   LVLAB_RETURN_IF_ERROR(CheckPvName(name));
+  if (metadata_copies > 1) {
+    return InvalidArgument("PV " + name + ": --metadatacopies " + std::to_string(metadata_copies) +
+                           " is not supported by the lab (a second metadata area at the end "
+                           "of the device is not built); use 0 or 1");
+  }
   if (FindPv(name)) {
     return AlreadyExists("PV " + name + " already exists (" + images_->Describe(name) +
                          "); choose another name or pvremove it first");
@@ -173,8 +197,8 @@ Status Lab::CreatePv(const std::string& name, uint64_t size_bytes, uint64_t pe_s
   label.uuid = uuid32.empty() ? UndashedUuid(NewId()) : uuid32;
   label.device_size_bytes = size_bytes;
   label.pe_start_bytes = pe_start_bytes;
-  label.mda_offset_bytes = kMdaOffsetBytes;
-  label.mda_size_bytes = pe_start_bytes - kMdaOffsetBytes;
+  label.mda_offset_bytes = metadata_copies ? kMdaOffsetBytes : 0;
+  label.mda_size_bytes = metadata_copies ? pe_start_bytes - kMdaOffsetBytes : 0;
   Status st = MetadataArea(&disk).Format(label, minor);
   if (st.ok()) st = disk.Flush();
   if (!st.ok()) {
@@ -210,22 +234,41 @@ std::vector<std::string> Lab::VgNames() const {
   return names;
 }
 
+namespace {
+
+// Parsing is most of a read, and the fuzzer reads the VG after every step:
+// the last text parsed (per thread) and its result, reused while the text
+// is the same. Parsing is a pure function of the text.
+Result<ParsedVg> ParseVgTextCached(const std::string& text) {
+  thread_local std::string last_text;
+  thread_local std::optional<ParsedVg> last;
+  if (last && text == last_text) return *last;
+  Result<ParsedVg> parsed = ParseVgText(text);
+  if (parsed.ok()) {
+    last_text = text;
+    last = *parsed;
+  }
+  return parsed;
+}
+
+}  // namespace
+
 Result<VgRead> Lab::ReadVg(const std::string& name) {
   LabPv* best = nullptr;
   for (auto& p : pvs_) {
-    if (p->vg_name != name) continue;
+    if (p->vg_name != name || !p->text) continue;
     // Bug stale-seqno-wins: the first PV's copy is taken as it is, as a
     // vg_read that trusted the first metadata area it parsed would.
     if (options_.bugs.lvm.stale_seqno_wins && best) continue;
     if (!best || p->seqno > best->seqno) best = p.get();
   }
   if (!best) return NotFound("Volume group \"" + name + "\" not found");
-  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgText(*best->text));
+  LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgTextCached(*best->text));
   VgRead r;
   r.vg = std::move(parsed.vg);
   bool inconsistent = false;
   for (auto& p : pvs_) {
-    if (p->vg_name == name && p->seqno != best->seqno) {
+    if (p->vg_name == name && p->text && p->seqno != best->seqno) {
       r.warnings.push_back("WARNING: Ignoring metadata seqno " + std::to_string(p->seqno) + " on " +
                            p->name + " for seqno " + std::to_string(best->seqno) + " on " +
                            best->name + " for VG " + name + ".");
@@ -239,7 +282,7 @@ Result<VgRead> Lab::ReadVg(const std::string& name) {
       r.warnings.push_back("WARNING: Couldn't find device with uuid " + pv.id + ".");
       continue;
     }
-    if (lp->vg_name != name) {
+    if (lp->vg_name != name && lp->label.has_mda()) {
       // A PV that lost its copy (wiped or never committed) still belongs by id.
       inconsistent = true;
       r.warnings.push_back("WARNING: PV " + lp->name + " has no metadata for VG " + name + ".");
@@ -280,7 +323,13 @@ Status Lab::VgWrite(const VolumeGroup& vg) {
       return FailedPrecondition("Cannot change VG " + vg.name + " while PVs are missing.\n" +
                                 "See vgreduce --removemissing and vgextend --restoremissing.");
     }
-    p.members.push_back(lp);
+    if (lp->label.has_mda()) p.members.push_back(lp);
+  }
+  if (p.members.empty()) {
+    // LVM's vg_write: "Aborting vg_write: No metadata areas to write to!"
+    return FailedPrecondition("Aborting vg_write: No metadata areas to write to! VG " + vg.name +
+                              " needs at least one PV made with a metadata area "
+                              "(pvcreate --metadatacopies 1)");
   }
   p.vg = vg;
   PutVisibleLvsFirst(&p.vg);
@@ -333,6 +382,10 @@ Status Lab::VgCommit(VolumeGroup& vg) {
   }
   if (committed == 0) return last.WithContext("Failed to commit VG " + vg.name + " metadata");
   vg = std::move(p.vg);
+  for (const PhysicalVolume& pv : vg.pvs) {
+    LabPv* lp = PvFor(pv);
+    if (lp && !lp->label.has_mda()) lp->vg_name = vg.name;
+  }
   if (options_.archive) {
     options_.archive(vg, FormatVgFile(vg, MakeHeader("Created *after* executing '" +
                                                      options_.command_line + "'")));
@@ -349,7 +402,9 @@ void Lab::VgRevert(const std::string& vg) {
 
 Status Lab::WipePvs(const std::vector<LabPv*>& pvs) {
   for (LabPv* lp : pvs) {
-    LVLAB_RETURN_IF_ERROR(MetadataArea(lp->disk.get()).Wipe().WithContext(lp->name));
+    if (lp->label.has_mda()) {
+      LVLAB_RETURN_IF_ERROR(MetadataArea(lp->disk.get()).Wipe().WithContext(lp->name));
+    }
     lp->text.reset();
     lp->vg_name.clear();
     lp->seqno = 0;

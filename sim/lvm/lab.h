@@ -36,8 +36,10 @@ struct LabPv {
   PvLabel label;
   uint32_t minor = 0;
   std::optional<std::string> text;  // committed metadata text, if any
-  std::string vg_name;              // VG the committed text belongs to
-  uint64_t seqno = 0;
+  // The VG the committed text belongs to; for a PV without a metadata area
+  // (--metadatacopies 0), the VG whose newest metadata lists its UUID.
+  std::string vg_name;
+  uint64_t seqno = 0;  // of `text`; 0 without one
 };
 
 struct LabOptions {
@@ -85,18 +87,19 @@ class Lab {
   // The lab PV that a VG's PV entry refers to (by id), or null.
   LabPv* PvFor(const PhysicalVolume& pv);
 
-  // pvcreate: a sparse image with label, lab block and empty metadata area.
-  // `uuid32` empty = a new random UUID.
+  // pvcreate: a sparse image with label, lab block and an empty metadata
+  // area (none with metadata_copies 0). `uuid32` empty = a new random UUID.
   Status CreatePv(const std::string& name, uint64_t size_bytes, uint64_t pe_start_bytes,
-                  const std::string& uuid32 = "");
+                  const std::string& uuid32 = "", uint32_t metadata_copies = 1);
   // pvremove: the image is deleted. REQUIRES: the PV is in no VG.
   Status RemovePv(const std::string& name);
 
   // VG names found on PVs, sorted.
   std::vector<std::string> VgNames() const;
   Result<VgRead> ReadVg(const std::string& name);
-  // Commits `vg` (seqno + 1) to every PV of the VG and to `extra_wipe`d PVs'
-  // removal. On failure the VG keeps its old committed version and seqno.
+  // Commits `vg` (seqno + 1) to every PV of the VG that has a metadata area
+  // (PVs without one only follow the VG by UUID). On failure the VG keeps its
+  // old committed version and seqno.
   Status WriteVg(VolumeGroup& vg);
   // The two halves of WriteVg, as LVM's lv_update_and_reload uses them
   // around a suspend: VgWrite precommits `vg` (seqno + 1) on every PV;
@@ -123,6 +126,9 @@ class Lab {
   Lab(std::unique_ptr<ImageStore> images, LabOptions options);
   Status Scan();
   void LoadPv(const std::string& name);
+  // Sets vg_name of the PVs without a metadata area from the newest copy of
+  // each VG's metadata, as LVM learns them from the PVs that have one.
+  void FindVgsOfMdaLessPvs();
 
   std::unique_ptr<ImageStore> images_;
   LabOptions options_;

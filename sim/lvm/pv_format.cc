@@ -47,9 +47,12 @@ std::array<uint8_t, 512> EncodeLabel(const PvLabel& label) {
   Put64(l, label.pe_start_bytes);  // data area: offset, size 0 = to the end
   Put64(l + 8, 0);
   l += 32;  // and its {0,0} terminator
-  Put64(l, label.mda_offset_bytes);
-  Put64(l + 8, label.mda_size_bytes);
-  l += 32;  // and its {0,0} terminator
+  if (label.has_mda()) {
+    Put64(l, label.mda_offset_bytes);
+    Put64(l + 8, label.mda_size_bytes);
+    l += 16;
+  }
+  l += 16;          // the metadata area list's {0,0} terminator
   Put32(l, 2);      // pv_header_extension version
   Put32(l + 4, 0);  // flags
   // bootloader area list: only the {0,0} terminator.
@@ -74,9 +77,11 @@ Result<PvLabel> DecodeLabel(const uint8_t* p) {
   l += 16;
   while (Get64(l) != 0 || Get64(l + 8) != 0) l += 16;  // further data areas
   l += 16;
-  label.mda_offset_bytes = Get64(l);
+  label.mda_offset_bytes = Get64(l);  // {0,0}: no metadata area
   label.mda_size_bytes = Get64(l + 8);
-  if (label.mda_offset_bytes == 0) return Corrupt("PV has no metadata area");
+  if (label.has_mda() != (label.mda_offset_bytes != 0)) {
+    return Corrupt("LVM2 label has a metadata area of size 0");
+  }
   return label;
 }
 
@@ -159,6 +164,7 @@ Status MetadataArea::Format(const PvLabel& label, uint32_t minor) {
   auto b = EncodeLabBlock(minor);
   LVLAB_RETURN_IF_ERROR(disk_->Write(kLabelSector, 1, l.data(), false));
   LVLAB_RETURN_IF_ERROR(disk_->Write(kLabBlockSector, 1, b.data(), false));
+  if (!label.has_mda()) return Status::Ok();
   MdaHeader h;
   h.start = label.mda_offset_bytes;
   h.size = label.mda_size_bytes;
@@ -180,11 +186,16 @@ Result<uint32_t> MetadataArea::ReadMinor() {
 Result<MdaHeader> MetadataArea::ReadHeader() {
   uint8_t s[512];
   LVLAB_ASSIGN_OR_RETURN(PvLabel label, ReadLabel());
+  if (!label.has_mda()) {
+    return FailedPrecondition("the PV has no metadata area (made with --metadatacopies 0)");
+  }
   LVLAB_RETURN_IF_ERROR(disk_->Read(label.mda_offset_bytes / 512, 1, s));
   return DecodeMdaHeader(s);
 }
 
 Result<std::optional<std::string>> MetadataArea::ReadCommitted() {
+  LVLAB_ASSIGN_OR_RETURN(PvLabel label, ReadLabel());
+  if (!label.has_mda()) return std::optional<std::string>();
   LVLAB_ASSIGN_OR_RETURN(MdaHeader h, ReadHeader());
   const RawLocn& loc = h.committed;
   if (loc.empty()) return std::optional<std::string>();

@@ -36,8 +36,11 @@ struct PvLabel {
   std::string uuid;  // 32 characters, no dashes
   uint64_t device_size_bytes = 0;
   uint64_t pe_start_bytes = kDefaultPeStartBytes;  // data area offset
+  // The metadata area; both 0 for a PV made with --metadatacopies 0, whose
+  // label lists no metadata area and which never carries VG metadata.
   uint64_t mda_offset_bytes = kMdaOffsetBytes;
   uint64_t mda_size_bytes = kDefaultPeStartBytes - kMdaOffsetBytes;
+  bool has_mda() const { return mda_size_bytes != 0; }
 };
 
 struct RawLocn {
@@ -79,12 +82,14 @@ class MetadataArea {
   explicit MetadataArea(store::Disk* disk, bool preflush = true)
       : disk_(disk), preflush_(preflush) {}
 
-  // Writes a fresh label, lab block and empty mda header.
+  // Writes a fresh label, lab block and empty mda header (no header for a
+  // label without a metadata area).
   Status Format(const PvLabel& label, uint32_t minor);
   Result<PvLabel> ReadLabel();
   Result<uint32_t> ReadMinor();
   Result<MdaHeader> ReadHeader();
-  // The committed text (without its NUL), or nullopt for an orphan PV.
+  // The committed text (without its NUL), or nullopt for an orphan PV and
+  // for a PV without a metadata area. The other calls below need one.
   Result<std::optional<std::string>> ReadCommitted();
   // Metadata text as it is written: NUL-terminated, padded to whole
   // sectors, with its checksum; prepared once for every PV of a VG.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sim/base/hash.h"
 
 namespace lvlab::lvm {
@@ -32,6 +34,32 @@ TEST(PvFormat, LabelRoundTripsAndIsLvmShaped) {
   EXPECT_EQ(l->mda_size_bytes, (1u << 20) - 4096);
   s[100] ^= 1;
   EXPECT_EQ(DecodeLabel(s.data()).status().message(), "LVM2 label checksum mismatch");
+}
+
+TEST(PvFormat, LabelWithoutMetadataAreaRoundTrips) {
+  PvLabel none = Label();
+  none.mda_offset_bytes = 0;
+  none.mda_size_bytes = 0;
+  auto s = EncodeLabel(none);
+  // pv_header: uuid, size, data area {pe_start, 0}, {0,0}, then at once the
+  // metadata area list's {0,0} terminator, as LVM writes a 0-mda PV.
+  const uint8_t* mda_list = s.data() + 32 + 40 + 32;
+  EXPECT_EQ(std::count(mda_list, mda_list + 16, 0), 16);
+  auto l = DecodeLabel(s.data());
+  ASSERT_TRUE(l.ok()) << l.status().message();
+  EXPECT_FALSE(l->has_mda());
+  EXPECT_EQ(l->pe_start_bytes, 1u << 20);
+  EXPECT_TRUE(DecodeLabel(EncodeLabel(Label()).data())->has_mda());
+
+  auto disk = NewDisk();
+  MetadataArea mda(disk.get());
+  ASSERT_TRUE(mda.Format(none, 2).ok());
+  ASSERT_TRUE(mda.ReadCommitted().ok());
+  EXPECT_FALSE(mda.ReadCommitted()->has_value());
+  EXPECT_FALSE(mda.Precommit("vg0 { seqno = 1 }").ok()) << "no area to write metadata to";
+  uint8_t sector[512];
+  ASSERT_TRUE(disk->Read(kMdaOffsetBytes / 512, 1, sector).ok());
+  EXPECT_EQ(std::count(sector, sector + 512, 0), 512) << "no mda header written";
 }
 
 TEST(PvFormat, MdaHeaderChecksumCoversEverythingAfterIt) {

@@ -37,6 +37,7 @@ struct ReportPv {
   uint64_t pe_start_sectors = 0;
   std::string devno;  // "7:1"
   bool missing = false;
+  uint32_t mda_count = 0;  // metadata areas on the device (0 or 1)
 };
 
 struct ReportLvState {

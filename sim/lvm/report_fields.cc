@@ -33,6 +33,7 @@ std::string PvTags(const Ctx&, const Row& r) {
 }
 std::string DevSize(const Ctx& c, const Row& r) { return Sectors(c, r.pv->dev_size_sectors); }
 std::string PeStart(const Ctx& c, const Row& r) { return Sectors(c, r.pv->pe_start_sectors); }
+std::string PvMdaCount(const Ctx&, const Row& r) { return std::to_string(r.pv->mda_count); }
 
 bool RowPvMissing(const Ctx& c, const Row& r) {
   if (r.pv->missing) return true;
@@ -86,6 +87,13 @@ std::string VgFmt(const Ctx&, const Row& r) { return r.vg->format; }
 std::string VgUuid(const Ctx&, const Row& r) { return r.vg->id; }
 std::string VgTags(const Ctx&, const Row& r) { return Join(r.vg->tags, ","); }
 std::string VgSeqno(const Ctx&, const Row& r) { return std::to_string(r.vg->seqno); }
+std::string VgMdaCount(const Ctx& c, const Row& r) {
+  uint32_t n = 0;
+  for (const ReportPv& pv : c.in.pvs) {
+    if (pv.vg_name == r.vg->name) n += pv.mda_count;
+  }
+  return std::to_string(n);
+}
 std::string MaxLv(const Ctx&, const Row& r) { return std::to_string(r.vg->max_lv); }
 std::string MaxPv(const Ctx&, const Row& r) { return std::to_string(r.vg->max_pv); }
 std::string PvCount(const Ctx&, const Row& r) { return std::to_string(r.vg->pvs.size()); }
@@ -164,9 +172,16 @@ std::string SegTags(const Ctx&, const Row& r) { return Join(r.seg->tags, ","); }
 
 // LVM's _format_pvsegs(): a PV area is "pv(pe)" / "pv:first-last"; an LV area
 // is shown from extent 0 over the whole sub-LV, as LVM2 2.02.133+ prints it.
-std::vector<std::string> AreaStrings(const Ctx& c, const Row& r, bool ranges) {
+// A raid segment's `raids` list pairs metadata and data sub-LVs (rmeta_N,
+// rimage_N): devices and seg_pe_ranges show the data areas, as LVM's
+// seg->areas, and metadata_devices the others (seg->meta_areas).
+std::vector<std::string> AreaStrings(const Ctx& c, const Row& r, bool ranges, bool meta = false) {
   std::vector<std::string> out;
-  for (const Area& a : r.seg->areas) {
+  const bool raid = r.seg->type.rfind("raid", 0) == 0;
+  if (meta && !raid) return out;
+  for (size_t i = 0; i < r.seg->areas.size(); ++i) {
+    if (raid && (i % 2 == 0) != meta) continue;
+    const Area& a = r.seg->areas[i];
     std::string name;
     uint64_t first = 0, len = 0;
     if (a.kind == Area::Kind::kPv) {
@@ -188,6 +203,9 @@ std::vector<std::string> AreaStrings(const Ctx& c, const Row& r, bool ranges) {
   return out;
 }
 std::string Devices(const Ctx& c, const Row& r) { return Join(AreaStrings(c, r, false), ","); }
+std::string MetadataDevices(const Ctx& c, const Row& r) {
+  return Join(AreaStrings(c, r, false, true), ",");
+}
 std::string PeRanges(const Ctx& c, const Row& r) { return Join(AreaStrings(c, r, true), " "); }
 
 // ---- PV segment fields.
@@ -217,6 +235,7 @@ constexpr FieldDef kOtherFields[] = {
     {"pv_pe_count", "PE", Obj::kPv, N, 3, PeCount},
     {"pv_pe_alloc_count", "Alloc", Obj::kPv, N, 0, PeAllocCount},
     {"pv_tags", "PV Tags", Obj::kPv, L, 0, PvTags},
+    {"pv_mda_count", "#PMda", Obj::kPv, N, 0, PvMdaCount},
     {"vg_fmt", "Fmt", Obj::kVg, S, 0, VgFmt},
     {"vg_uuid", "VG UUID", Obj::kVg, S, 38, VgUuid},
     {"vg_name", "VG", Obj::kVg, S, 0, VgName},
@@ -234,6 +253,7 @@ constexpr FieldDef kOtherFields[] = {
     {"snap_count", "#SN", Obj::kVg, N, 0, SnapCount},
     {"vg_seqno", "Seq", Obj::kVg, N, 0, VgSeqno},
     {"vg_tags", "VG Tags", Obj::kVg, L, 0, VgTags},
+    {"vg_mda_count", "#VMda", Obj::kVg, N, 0, VgMdaCount},
     {"segtype", "Type", Obj::kSeg, S, 0, SegType},
     {"stripes", "#Str", Obj::kSeg, N, 0, Stripes},
     {"stripe_size", "Stripe", Obj::kSeg, Z, 0, StripeSize},
@@ -245,6 +265,7 @@ constexpr FieldDef kOtherFields[] = {
     {"seg_tags", "Seg Tags", Obj::kSeg, L, 0, SegTags},
     {"seg_pe_ranges", "PE Ranges", Obj::kSeg, L, 0, PeRanges},
     {"devices", "Devices", Obj::kSeg, L, 0, Devices},
+    {"metadata_devices", "Metadata Devs", Obj::kSeg, L, 0, MetadataDevices},
     {"pvseg_start", "Start", Obj::kPvSeg, N, 0, PvSegStart},
     {"pvseg_size", "SSize", Obj::kPvSeg, N, 0, PvSegSize},
 };

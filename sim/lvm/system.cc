@@ -335,6 +335,16 @@ namespace lvlab::lvm {
 
 Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& lvs,
                                const std::function<Status()>& before_commit) {
+  // A command holds the VG's lock from its metadata write to its commit: a
+  // suspend in between runs the scheduler, and a poller must not write the
+  // VG meanwhile (it waits and retries). A poller calling this holds it.
+  struct Unlock {
+    System* sys;
+    std::string vg;
+    ~Unlock() {
+      if (sys) sys->UnlockVg(vg);
+    }
+  } unlock{TryLockVg(vg.name) ? this : nullptr, vg.name};
   PlugDisks();
   LVLAB_RETURN_IF_ERROR(lab_->VgWrite(vg));
   const VolumeGroup& next = *lab_->Precommitted(vg.name);

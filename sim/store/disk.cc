@@ -115,6 +115,7 @@ Status Disk::WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data)
 }
 
 Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
+  std::lock_guard<std::mutex> lock(mu_);
   LVLAB_RETURN_IF_ERROR(CheckRange("read", sector, nsectors));
   LVLAB_RETURN_IF_ERROR(Admit(FaultOp::kRead, sector, nsectors).status());
   if (options_.volatile_cache) {
@@ -130,6 +131,7 @@ Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
 }
 
 Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua) {
+  std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
@@ -161,6 +163,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
 }
 
 Status Disk::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, 0, 0));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
@@ -173,6 +176,7 @@ Status Disk::Flush() {
 }
 
 Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
+  std::lock_guard<std::mutex> lock(mu_);
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
@@ -185,6 +189,7 @@ Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
 }
 
 void Disk::Crash(LossPolicy policy, Rng& rng) {
+  std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   Status st;
   switch (policy) {
@@ -235,6 +240,7 @@ std::optional<Disk::SectorRange> Disk::CacheNextData(uint64_t sector, uint64_t e
 }
 
 Result<std::optional<Disk::SectorRange>> Disk::NextData(uint64_t sector, uint64_t end) {
+  std::lock_guard<std::mutex> lock(mu_);
   end = std::min(end, size_sectors_);
   if (sector >= end) return std::optional<SectorRange>();
   LVLAB_ASSIGN_OR_RETURN(std::optional<SectorRange> image, ImageNextData(sector, end));

@@ -18,13 +18,19 @@
 // (a simplification). With volatile_cache=false every write goes straight to
 // the image and a crash loses nothing.
 //
-// Not thread-safe: one engine thread drives all disks. A Disk owns its image;
-// it shares its PowerDomain, if any, with the other disks of its machine.
+// Thread-safety: Read, Write, Flush, Discard, NextData and Crash hold the
+// disk's mutex, so the live daemon's FUSE workers may move data through a
+// Disk beside the engine thread (fuse/direct_io.h). Everything else (fault
+// state, options, stats, the timing model) belongs to the engine thread,
+// which must stop such direct I/O before changing the fault state. A Disk
+// owns its image; it shares its PowerDomain, if any, with the other disks of
+// its machine.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -152,6 +158,7 @@ class Disk {
   std::optional<SectorRange> CacheNextData(uint64_t sector, uint64_t end) const;
 
   const std::string name_;
+  std::mutex mu_;  // held by the data operations
   const std::unique_ptr<ImageFile> image_;
   const DiskOptions options_;
   const uint64_t size_sectors_;

@@ -11,12 +11,15 @@
 // Restore() turns the power back on; the caller then calls Disk::Crash on
 // every disk of the domain to decide what the cut left durable.
 //
-// Shared through std::shared_ptr by the disks; not thread-safe (one engine
-// thread).
+// Shared through std::shared_ptr by the disks. Thread-safe, so that disks
+// driven from several threads (the live daemon's direct I/O) count their
+// writes in one place; rng() belongs to the caller that got kCut.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string_view>
 
 #include "sim/base/rng.h"
@@ -42,11 +45,14 @@ class PowerDomain {
   // Turns the power on again and cancels any pending cut.
   void Restore();
 
-  bool off() const { return off_; }
+  bool off() const { return off_.load(std::memory_order_acquire); }
 
   // Write and Flush calls admitted so far, including the one that cut the
   // power; calls made while the power is off are not counted.
-  int64_t writes_seen() const { return writes_seen_; }
+  int64_t writes_seen() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return writes_seen_;
+  }
 
   // For Disk. kOn: the call proceeds. kCut: this call cut the power (tear
   // it). kOff: the power was already off.
@@ -57,11 +63,12 @@ class PowerDomain {
   Rng& rng() { return rng_; }
 
  private:
+  mutable std::mutex mu_;  // guards everything below but rng_
   Rng rng_;
   int64_t writes_seen_ = 0;
   int64_t cut_at_ = -1;  // writes_seen_ value at which the next call cuts; -1: none
-  bool off_ = false;
-  WriteMatch match_;      // CutAtMatchingWrite's filter, or empty
+  std::atomic<bool> off_{false};
+  WriteMatch match_;  // CutAtMatchingWrite's filter, or empty
   int64_t match_left_ = 0;
 };
 

@@ -1,0 +1,340 @@
+#include "tools/live_scenario.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+extern char** environ;
+
+namespace lvlab::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using scenarios::Step;
+
+struct Child {
+  int code = -1;  // exit status; -1: did not start or was killed
+  std::string output;
+};
+
+// The absolute path of `program` along PATH, or "".
+std::string FindProgram(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+// Forks and execve's argv[0] (an absolute path) with the environment plus
+// `env`, stdout and stderr into `out_fd`, in directory `cwd` if given (fio
+// leaves its verify state files there). Returns the pid, or -1.
+pid_t Spawn(const std::vector<std::string>& argv,
+            const std::vector<std::pair<std::string, std::string>>& env, int out_fd,
+            const std::string& cwd = "") {
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  for (const auto& [k, v] : env) envs.push_back(k + "=" + v);
+  std::vector<char*> args, envp;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (const std::string& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
+  args.push_back(nullptr);
+  envp.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  ::dup2(out_fd, 1);
+  ::dup2(out_fd, 2);
+  if (const int null = ::open("/dev/null", O_RDONLY); null >= 0) ::dup2(null, 0);
+  if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
+  ::execve(args[0], args.data(), envp.data());
+  ::_exit(127);
+}
+
+int WaitFor(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Runs to completion, capturing the output.
+Child Run(const std::vector<std::string>& argv,
+          const std::vector<std::pair<std::string, std::string>>& env = {},
+          const std::string& cwd = "") {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return {};
+  const pid_t pid = Spawn(argv, env, fds[1], cwd);
+  ::close(fds[1]);
+  Child c;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    c.output.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  if (pid > 0) c.code = WaitFor(pid);
+  return c;
+}
+
+class LiveRun {
+ public:
+  LiveRun(const scenarios::Scenario& s, const scenarios::RunOptions& o)
+      : s_(s), o_(o), out_(o.out ? *o.out : std::cout) {}
+
+  int Play();
+
+ private:
+  struct Background {
+    const Step* step;
+    pid_t pid;
+    std::string log;
+  };
+
+  Child Lvlab(std::vector<std::string> words) {
+    words.insert(words.begin(), {self_, "--lab", lab_});
+    Child c = Run(words);
+    if (o_.narrate && !c.output.empty()) out_ << c.output;
+    return c;
+  }
+  bool Setup();
+  bool BuildLab();
+  // "" when the step passed, else what was seen.
+  std::string Act(const Step& step);
+  std::vector<std::string> FioArgs(const scenarios::FioSpec& f) const;
+  std::string Rewrite(const std::string& arg) const;
+  std::string WaitFio();
+  void Teardown(bool failed);
+  int Fail(const Step* step, const std::string& expected, const std::string& seen);
+
+  const scenarios::Scenario& s_;
+  const scenarios::RunOptions& o_;
+  std::ostream& out_;
+  std::string self_, dir_, lab_, mnt_, fio_;
+  bool mounted_ = false;
+  std::vector<Background> background_;
+  int logs_ = 0;
+};
+
+bool LiveRun::Setup() {
+  std::error_code ec;
+  self_ = fs::read_symlink("/proc/self/exe", ec).string();
+  std::string tmpl =
+      (std::getenv("TMPDIR") ? std::string(std::getenv("TMPDIR")) : "/tmp") + "/lvlab-live-XXXXXX";
+  if (ec || ::mkdtemp(tmpl.data()) == nullptr) return false;
+  dir_ = tmpl;
+  lab_ = dir_ + "/lab";
+  mnt_ = dir_ + "/mnt";
+  return fs::create_directories(lab_, ec) && fs::create_directories(mnt_, ec);
+}
+
+bool LiveRun::BuildLab() {
+  const scenarios::LabSpec& lab = s_.lab;
+  auto bytes = [](uint64_t b) { return std::to_string(b) + "b"; };
+  for (const scenarios::PvSpec& pv : lab.pvs) {
+    if (Lvlab({"pvcreate", pv.name, "--size", bytes(pv.size_bytes)}).code != 0) return false;
+  }
+  for (const scenarios::VgSpec& vg : lab.vgs) {
+    std::vector<std::string> w = {"vgcreate", "-s", bytes(lab.extent_size_bytes), vg.name};
+    w.insert(w.end(), vg.pvs.begin(), vg.pvs.end());
+    if (Lvlab(w).code != 0) return false;
+  }
+  for (const scenarios::LvSpec& lv : lab.lvs) {
+    std::vector<std::string> w = {"lvcreate", "-n", lv.name, lv.vg};
+    if (lv.size_bytes) {
+      w.insert(w.end(), {"-L", bytes(*lv.size_bytes)});
+    } else {
+      w.insert(w.end(), {"-l", std::to_string(lv.extents)});
+      w.insert(w.end(), lv.ranges.begin(), lv.ranges.end());
+    }
+    if (Lvlab(w).code != 0) return false;
+  }
+  if (Lvlab({"mount", mnt_}).code != 0) return false;
+  mounted_ = true;
+  return true;
+}
+
+// An argument naming a mounted LV (vg0/lv0), possibly as an option's value
+// (--filename=vg0/lv0, several joined by ':'), becomes the file's path; a
+// relative job file missing here is looked for next to the scenario.
+std::string LiveRun::Rewrite(const std::string& arg) const {
+  const size_t eq = arg.find('=');
+  const std::string prefix = eq == std::string::npos ? "" : arg.substr(0, eq + 1);
+  std::string value = eq == std::string::npos ? arg : arg.substr(eq + 1);
+  if (prefix.empty() && value.size() > 4 && value.compare(value.size() - 4, 4, ".fio") == 0 &&
+      value[0] != '/') {
+    // fio runs in the run's directory: relative job files become absolute.
+    if (fs::exists(value)) return fs::absolute(value).string();
+    const fs::path beside = fs::path(s_.file).parent_path() / value;
+    if (fs::exists(beside)) return fs::absolute(beside).string();
+  }
+  if (!prefix.empty() || value.empty() || value[0] != '-') {
+    std::string rewritten;
+    std::stringstream parts(value);
+    bool any = false;
+    for (std::string part; std::getline(parts, part, ':');) {
+      const bool lv = !part.empty() && part[0] != '/' && part.find('/') != std::string::npos &&
+                      fs::is_regular_file(mnt_ + "/" + part);
+      rewritten += (rewritten.empty() ? "" : ":") + (lv ? mnt_ + "/" + part : part);
+      any |= lv;
+    }
+    if (any) return prefix + rewritten;
+  }
+  return arg;
+}
+
+std::vector<std::string> LiveRun::FioArgs(const scenarios::FioSpec& f) const {
+  std::vector<std::string> argv = {fio_};
+  for (const std::string& a : f.args) argv.push_back(Rewrite(a));
+  return argv;
+}
+
+std::string LiveRun::WaitFio() {
+  std::string seen;
+  for (Background& b : background_) {
+    const int code = WaitFor(b.pid);
+    if (code != 0 && seen.empty()) {
+      std::string log;
+      if (FILE* f = std::fopen(b.log.c_str(), "r")) {
+        char buf[4096];
+        for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) log.append(buf, n);
+        std::fclose(f);
+      }
+      if (log.size() > 2000) log = "..." + log.substr(log.size() - 2000);
+      seen = "step " + std::to_string(b.step->number) + "'s fio exited " + std::to_string(code) +
+             ":\n" + log;
+    }
+  }
+  background_.clear();
+  return seen;
+}
+
+std::string LiveRun::Act(const Step& step) {
+  if (step.condition.kind == scenarios::Condition::Kind::kAfter) {
+    std::this_thread::sleep_for(std::chrono::nanoseconds(step.condition.time_ns));
+  }
+  switch (step.action) {
+    case Step::Action::kRun:
+    case Step::Action::kCrash: {
+      std::vector<std::string> words;
+      if (step.action == Step::Action::kCrash) {
+        words = {"crash", "--lose", store::LossPolicyName(step.lose)};
+      } else {
+        std::stringstream ss(step.command);
+        for (std::string w; ss >> w;) words.push_back(w);
+      }
+      const Child c = Lvlab(words);
+      if (step.expect.error) {
+        if (c.code != 0 && c.output.find(*step.expect.error) != std::string::npos) return "";
+        return "exit " + std::to_string(c.code) + ": " + c.output;
+      }
+      if (c.code == 0 || step.may_fail) return "";
+      return "exit " + std::to_string(c.code) + ": " + c.output;
+    }
+    case Step::Action::kFio: {
+      std::vector<std::pair<std::string, std::string>> env = step.fio.env;
+      env.emplace_back("LVLAB_MNT", mnt_);
+      if (!step.fio.lv.empty()) env.emplace_back("LVLAB_LV", mnt_ + "/" + step.fio.lv);
+      const std::vector<std::string> argv = FioArgs(step.fio);
+      if (!step.fio.background) {
+        const Child c = Run(argv, env, dir_);
+        if (o_.narrate) out_ << c.output;
+        if (c.code == 0) return "";
+        return "fio exited " + std::to_string(c.code) + ":\n" + c.output;
+      }
+      const std::string log = dir_ + "/fio-" + std::to_string(++logs_) + ".log";
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      const pid_t pid = fd < 0 ? -1 : Spawn(argv, env, fd, dir_);
+      if (fd >= 0) ::close(fd);
+      if (pid < 0) return "fio could not start";
+      background_.push_back(Background{&step, pid, log});
+      return "";
+    }
+    case Step::Action::kWaitFio:
+      return WaitFio();
+    default:
+      return "";  // the loader lets nothing else through
+  }
+}
+
+void LiveRun::Teardown(bool failed) {
+  (void)WaitFio();
+  if (mounted_ && Lvlab({"umount", mnt_}).code != 0) {
+    if (std::string f = FindProgram("fusermount3"); !f.empty()) Run({f, "-u", "-z", mnt_});
+  }
+  if (failed && o_.narrate) {
+    out_ << "  the lab is kept in " << lab_ << "\n";
+    return;
+  }
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+int LiveRun::Fail(const Step* step, const std::string& expected, const std::string& seen) {
+  out_ << "FAIL " << s_.name << " (live)\n";
+  if (step) {
+    out_ << "  step " << step->number << " (" << s_.file << ":" << step->where.line
+         << "): " << step->Describe() << "\n";
+  }
+  out_ << "  expected: " << expected << "\n  seen:     " << seen << "\n"
+       << "  rerun:    lvlab run " << s_.file << " --narrate\n";
+  Teardown(true);
+  return scenarios::kExitFailed;
+}
+
+int LiveRun::Play() {
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+    out_ << "SKIP " << s_.name << ": /dev/fuse is missing or not usable here; a mount: true "
+         << "scenario needs it\n";
+    return kExitSkipped;
+  }
+  bool needs_fio = false;
+  for (const Step& st : s_.steps) needs_fio |= st.action == Step::Action::kFio;
+  fio_ = FindProgram("fio");
+  if (needs_fio && fio_.empty()) {
+    out_ << "SKIP " << s_.name << ": fio is not installed (not on PATH)\n";
+    return kExitSkipped;
+  }
+  if (o_.check_determinism) {
+    out_ << "  note: a mount: true scenario plays on the real clock; --check-determinism is "
+         << "ignored\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  if (!Setup()) return Fail(nullptr, "a temporary lab directory", "cannot create one");
+  if (!BuildLab())
+    return Fail(nullptr, "the lab built and mounted", "a command failed (--narrate)");
+  for (const Step& step : s_.steps) {
+    if (o_.narrate) out_ << "-- step " << step.number << ": " << step.Describe() << "\n";
+    if (std::string seen = Act(step); !seen.empty()) {
+      return Fail(&step, step.expect.error ? "fails with '" + *step.expect.error + "'" : "exit 0",
+                  seen);
+    }
+  }
+  if (std::string seen = WaitFio(); !seen.empty()) return Fail(nullptr, "every fio exits 0", seen);
+  Teardown(false);
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out_ << "PASS " << s_.name << ": " << s_.steps.size() << " steps (live, "
+       << static_cast<int>(secs * 10) / 10.0 << " s)\n";
+  return scenarios::kExitPass;
+}
+
+}  // namespace
+
+int RunLiveScenario(const scenarios::Scenario& scenario, const scenarios::RunOptions& options) {
+  return LiveRun(scenario, options).Play();
+}
+
+}  // namespace lvlab::tools
