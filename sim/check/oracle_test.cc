@@ -364,7 +364,9 @@ TEST_F(OracleTest, HundredThousandWritesAreCheap) {
   EXPECT_EQ(o_.stats().violations, 0u);
   EXPECT_LE(o_.runs("vg0/big"), kWrites);
   EXPECT_LE(o_.pending_ops("vg0/big"), 64u);
-  EXPECT_LT(wsec, 5.0);
+  // No time limit: speed is measured by the benchmarks (a sanitizer build
+  // of abseil's btree is several times slower); the bounds above on runs
+  // and pending ops are what keeps the oracle cheap.
 }
 
 }  // namespace
