@@ -44,7 +44,8 @@ class RaidTarget final : public Target {
         regions_((len_ + region_ - 1) / region_),
         bits_(regions_, false),
         ondisk_(regions_, false),
-        pending_(regions_, 0) {}
+        pending_(regions_, 0),
+        has_meta_(std::any_of(legs_.begin(), legs_.end(), [](const Leg& l) { return l.meta; })) {}
 
   std::string type() const override { return "raid"; }
   uint64_t max_io_len() const override { return region_; }
@@ -108,7 +109,8 @@ class RaidTarget final : public Target {
 
   void Presuspend() override { stop_ = true; }
   void Postsuspend() override {
-    scheduler_.RunUntil([this] { return !recovering_ && !bm_busy_ && !daemon_posted_; });
+    scheduler_.RunUntil(
+        [this] { return !recovering_ && !bm_busy_ && !daemon_posted_ && !sb_busy_; });
   }
 
   void Map(Bio bio, uint64_t offset) override {
@@ -164,6 +166,8 @@ class RaidTarget final : public Target {
   }
 
   // md_error: the leg is Faulty from now on; dmeventd sees 'D' in status.
+  // The superblocks are rewritten to list it (MD_SB_CHANGE_DEVS), and
+  // writes and flushes are acknowledged only once they do (Ack).
   void Fail(size_t i, const char* op) {
     if (legs_[i].failed) return;
     legs_[i].failed = true;
@@ -171,6 +175,91 @@ class RaidTarget final : public Target {
       trace_->Emit("raid-leg-failed", {{"dev", device_->name()}, {"leg", i}, {"op", op}});
     }
     if (device_) device_->RaiseEvent();
+    if (loaded_) UpdateSuperblocks();
+  }
+
+  // The legs the superblocks must list as failed: missing ("- -"), Faulty,
+  // or not in sync (being recovered). dm-raid lists only the first two in
+  // failed_devices and keeps a recovering device's progress in its
+  // disk_recovery_offset; this model folds the third in, so that a power cut
+  // during a recovery leaves the leg recovering, never in sync and read.
+  uint64_t FailedMask() const {
+    uint64_t mask = 0;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      const Leg& l = legs_[i];
+      if (!Usable(l) || !l.in_sync || l.full) mask |= uint64_t{1} << i;
+    }
+    return mask;
+  }
+
+  // A write or flush completes once the superblocks on disk list every leg
+  // that is failed now: MD holds a write that a leg failed until the
+  // superblock update is written (raid1's bio_end_io_list,
+  // MD_SB_CHANGE_PENDING), so that after a power cut the stale leg is never
+  // taken as in sync and resynced over the one that holds the data. If no
+  // superblock could be written, the write fails.
+  void Ack(std::function<void(Status)> done, Status st) {
+    if (!has_meta_ || FailedMask() == recorded_failed_) return done(std::move(st));
+    sb_waiters_.push_back(
+        [done = std::move(done), st = std::move(st)](Status sb) { done(sb.ok() ? st : sb); });
+    UpdateSuperblocks();
+  }
+
+  std::vector<uint8_t> SuperblockImage(size_t i, uint64_t failed) const {
+    std::vector<uint8_t> out(kSectorSize, 0);
+    PutLe(out.data(), kRaidMagic, 4);
+    PutLe(out.data() + 8, legs_.size(), 4);
+    PutLe(out.data() + 12, i, 4);
+    PutLe(out.data() + 16, events_, 8);
+    PutLe(out.data() + 24, failed, 8);
+    PutLe(out.data() + 48, 1, 4);  // level
+    return out;
+  }
+
+  // Writes the superblocks (events + 1, FUA) of the usable legs with the
+  // current failed mask; then releases the waiting acknowledgements, or
+  // goes again if the mask changed meanwhile.
+  void UpdateSuperblocks() {
+    if (sb_busy_) return;
+    sb_busy_ = true;
+    ++events_;
+    const uint64_t mask = FailedMask();
+    std::vector<size_t> metas;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (legs_[i].meta && Usable(legs_[i])) metas.push_back(i);
+    }
+    auto written = std::make_shared<size_t>(0);
+    auto finish = [this, mask, written](Status) {
+      sb_busy_ = false;
+      if (*written == 0) {
+        auto waiters = std::move(sb_waiters_);
+        sb_waiters_.clear();
+        for (auto& w : waiters) w(IOError("raid1: no superblock could record the failed legs"));
+        return;
+      }
+      recorded_failed_ = mask;
+      if (trace_ && device_) {
+        trace_->Emit("raid-superblocks", {{"dev", device_->name()}, {"failed", mask}});
+      }
+      if (mask != FailedMask()) return UpdateSuperblocks();
+      auto waiters = std::move(sb_waiters_);
+      sb_waiters_.clear();
+      for (auto& w : waiters) w(Status::Ok());
+    };
+    if (metas.empty()) return scheduler_.Post([finish] { finish(Status::Ok()); });
+    auto join = JoinCompletions(metas.size(), finish);
+    for (size_t i : metas) {
+      auto image = std::make_shared<std::vector<uint8_t>>(SuperblockImage(i, mask));
+      legs_[i].meta->Submit(Bio{Bio::Op::kWrite, 0, 1, Bio::kFua, image->data(),
+                                [this, i, image, join, written](Status st) {
+                                  if (st.ok()) {
+                                    ++*written;
+                                  } else {
+                                    Fail(i, "metadata");
+                                  }
+                                  join(Status::Ok());
+                                }});
+    }
   }
 
   // Sends one bio per usable leg; a leg whose part fails is failed, and the
@@ -206,7 +295,7 @@ class RaidTarget final : public Target {
   void ToAllLegs(Bio bio, uint64_t offset) {
     if (bio.op == Bio::Op::kDiscard) return CompleteLater(scheduler_, std::move(bio), Status::Ok());
     bio.sector = bio.op == Bio::Op::kFlush ? 0 : offset;
-    ToLegs(bio, std::move(bio.done));
+    ToLegs(bio, [this, done = std::move(bio.done)](Status st) { Ack(done, std::move(st)); });
   }
 
   void Write(Bio bio, uint64_t r) {
@@ -214,7 +303,7 @@ class RaidTarget final : public Target {
     ToLegs(bio, [this, r, done = std::move(done)](Status st) {
       --pending_[r];
       if (pending_[r] == 0 && CanClear()) ScheduleClear();
-      done(std::move(st));
+      Ack(done, std::move(st));
     });
   }
 
@@ -377,19 +466,12 @@ class RaidTarget final : public Target {
       }
     }
     ondisk_ = bits_;
-    uint64_t now_failed = 0;
-    for (size_t i = 0; i < legs_.size(); ++i) {
-      if (!Usable(legs_[i]) || legs_[i].full) now_failed |= uint64_t{1} << i;
-    }
+    // A leg being recovered stays listed until its recovery is done.
+    const uint64_t now_failed = FailedMask();
+    recorded_failed_ = now_failed;
     for (size_t i = 0; i < legs_.size(); ++i) {
       if (!legs_[i].meta || legs_[i].failed) continue;
-      std::vector<uint8_t> out(kSectorSize, 0);
-      PutLe(out.data(), kRaidMagic, 4);
-      PutLe(out.data() + 8, legs_.size(), 4);
-      PutLe(out.data() + 12, i, 4);
-      PutLe(out.data() + 16, events_, 8);
-      PutLe(out.data() + 24, now_failed, 8);
-      PutLe(out.data() + 48, 1, 4);  // level
+      std::vector<uint8_t> out = SuperblockImage(i, now_failed);
       LVLAB_RETURN_IF_ERROR(Blocking(legs_[i].meta, Bio::Op::kWrite, 0, 1, out.data(), Bio::kFua));
       std::vector<uint8_t> bm = BitmapImage();
       LVLAB_RETURN_IF_ERROR(Blocking(legs_[i].meta, Bio::Op::kWrite,
@@ -426,10 +508,14 @@ class RaidTarget final : public Target {
         break;
       }
     }
+    // Every other leg gets the region: a recovery copies a dirty region to
+    // the in-sync legs too, which a power cut may have left different.
     std::vector<Copier::Dest> dests;
-    for (const Leg& l : legs_) {
-      if (Usable(l) && &l != src && (action_ == Action::kResync || !l.in_sync)) {
-        dests.emplace_back(l.data, r * region_);
+    std::vector<size_t> dest_legs;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (Usable(legs_[i]) && &legs_[i] != src) {
+        dests.emplace_back(legs_[i].data, r * region_);
+        dest_legs.push_back(i);
       }
     }
     const uint64_t n = std::min(region_, len_ - r * region_);
@@ -439,15 +525,26 @@ class RaidTarget final : public Target {
       return scheduler_.Post([this] { RecoverNext(); });
     }
     ++regions_copied_;
-    kernel_->copier().Copy(src->data, r * region_, dests, n, 0, [this, r](Status, uint64_t) {
-      copying_ = false;
-      if (trace_ && device_) {
-        trace_->Emit("raid-region-recovered", {{"dev", device_->name()}, {"region", r}});
-      }
-      ++recover_next_;
-      ReleaseHeld();
-      RecoverNext();
-    });
+    const size_t src_leg = static_cast<size_t>(src - legs_.data());
+    kernel_->copier().Copy(
+        src->data, r * region_, dests, n, 0,
+        [this, r, src_leg, dest_legs](Status read_err, uint64_t write_errs) {
+          // A leg the copy could not read or write is Faulty (MD's
+          // end_sync_read / end_sync_write call md_error).
+          if (!read_err.ok()) Fail(src_leg, "read");
+          for (size_t k = 0; k < dest_legs.size() && k < 64; ++k) {
+            if ((write_errs >> k) & 1) Fail(dest_legs[k], "write");
+          }
+          copying_ = false;
+          if (read_err.ok()) {  // else the region is copied again from another leg
+            if (trace_ && device_) {
+              trace_->Emit("raid-region-recovered", {{"dev", device_->name()}, {"region", r}});
+            }
+            ++recover_next_;
+          }
+          ReleaseHeld();
+          RecoverNext();
+        });
   }
 
   // Writes held while their region was being copied go on.
@@ -468,16 +565,22 @@ class RaidTarget final : public Target {
     return bits_[r];
   }
 
+  // The recovered legs are flushed before the superblocks stop listing them
+  // (as MD's superblock write has REQ_PREFLUSH): otherwise a power cut could
+  // leave a leg taken as in sync without its copied data.
   void RecoveryDone() {
-    recovering_ = false;
-    for (Leg& l : legs_) {
-      if (Usable(l)) l.in_sync = true, l.full = false;
-    }
-    action_ = Action::kIdle;
-    recover_next_ = 0;
-    if (trace_ && device_) trace_->Emit("raid-in-sync", {{"dev", device_->name()}});
-    if (device_) device_->RaiseEvent();
-    if (CanClear()) ScheduleClear();
+    ToLegs(Bio{Bio::Op::kFlush, 0, 0, 0, nullptr, {}}, [this](Status) {
+      recovering_ = false;
+      for (Leg& l : legs_) {
+        if (Usable(l)) l.in_sync = true, l.full = false;
+      }
+      action_ = Action::kIdle;
+      recover_next_ = 0;
+      if (has_meta_) UpdateSuperblocks();
+      if (trace_ && device_) trace_->Emit("raid-in-sync", {{"dev", device_->name()}});
+      if (device_) device_->RaiseEvent();
+      if (CanClear()) ScheduleClear();
+    });
   }
 
   Kernel* const kernel_;
@@ -506,6 +609,10 @@ class RaidTarget final : public Target {
   std::vector<std::function<void()>> bm_waiting_;
   bool daemon_posted_ = false;
   uint64_t regions_copied_ = 0;  // for traces and debugging
+  const bool has_meta_;          // no meta device at all: no superblocks, no bitmap
+  uint64_t recorded_failed_ = 0;  // the failed mask the superblocks on disk hold
+  bool sb_busy_ = false;
+  std::vector<std::function<void(Status)>> sb_waiters_;  // acknowledgements held (Ack)
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/rng.h"
 #include "sim/dm/raid_target.h"
 #include "sim/dm/test_util.h"
 
@@ -82,6 +83,41 @@ TEST_F(RaidFaultTest, AnUnreadableSuperblockStartsTheArrayDegraded) {
   disks_[0]->faults().failed = true;
   ASSERT_TRUE(kernel_.Load("r", "0 1024 raid raid1 3 0 region_size 128 2 7:1 7:2 7:3 7:4").ok());
   EXPECT_FALSE(kernel_.Resume("r").ok());
+}
+
+// The fuzzer's raid1-split-crash-merge-crash, reduced: a write that leg 0
+// failed and leg 1 took is acknowledged; the power goes. Leg 0 must come
+// back as recovering from leg 1 (the superblocks list it), not as in sync
+// with a dirty region that a resync from leg 0 overwrites leg 1 with; and a
+// second power cut before that recovery ends must not change that.
+TEST_F(RaidFaultTest, ALegFailedUnderAnAcknowledgedWriteIsRecoveredNotResyncedOverTheData) {
+  const std::string table = "0 1024 raid raid1 3 0 region_size 128 2 7:1 7:2 7:3 7:4";
+  Activate("r", "0 1024 raid raid1 4 0 nosync region_size 128 2 7:1 7:2 7:3 7:4");
+  disks_[1]->faults().failed = true;  // leg 0's data
+  ASSERT_TRUE(Write("r", 8, Pattern(12, 8), Bio::kFua).ok());
+  Rng rng(7);
+  auto power_cut = [&] {
+    ASSERT_TRUE(kernel_.Suspend("r").ok());
+    for (auto& d : disks_) d->Crash(store::LossPolicy::kAll, rng);
+    disks_[1]->faults().failed = false;  // the drive is back after the reboot
+    ASSERT_TRUE(kernel_.Load("r", table).ok());
+    ASSERT_TRUE(kernel_.Resume("r").ok());
+  };
+  power_cut();
+  // Cut again before the recovery copies anything.
+  power_cut();
+  EXPECT_NE(DmStatus().find("aA"), std::string::npos) << DmStatus();
+  std::vector<uint8_t> out;
+  ASSERT_TRUE(Read("r", 8, 8, &out).ok());
+  EXPECT_EQ(out, Pattern(12, 8));
+  sched_.RunUntilIdle();
+  EXPECT_EQ(DmStatus(), "0 1024 raid raid1 2 AA 1024/1024 idle 0 0 -");
+  EXPECT_EQ(DiskSectors(1, 8, 8), Pattern(12, 8));
+  // In sync now, and the superblocks say so: a power cut changes nothing.
+  power_cut();
+  EXPECT_EQ(DmStatus(), "0 1024 raid raid1 2 AA 1024/1024 idle 0 0 -");
+  ASSERT_TRUE(Read("r", 8, 8, &out).ok());
+  EXPECT_EQ(out, Pattern(12, 8));
 }
 
 TEST_F(RaidFaultTest, AReadOnlyDeviceRefusesWritesWithEROFS) {
