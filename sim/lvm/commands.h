@@ -57,6 +57,16 @@ Status Vgcreate(Context& ctx, const VgcreateArgs& args);
 Status Vgremove(Context& ctx, const std::vector<std::string>& vgs, bool force);
 Status Vgextend(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
 Status Vgreduce(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
+// vgreduce --removemissing [--force] (LVM's tools/vgreduce.c): drops the
+// VG's missing PVs (not found, drive failed, or flagged MISSING). Without
+// --force, LVs with extents on them (partial LVs) stay, with LVM's
+// warnings, and so do the PVs they use: the command fails. With --force the
+// partial LVs, the LVs stacked on them and their sub-LVs are deactivated and
+// removed (a snapshot's origin is deactivated), then the PVs.
+Status VgreduceRemoveMissing(Context& ctx, const std::string& vg, bool force);
+// vgextend --restoremissing PV...: clears MISSING on PVs whose drive is back.
+Status VgextendRestoreMissing(Context& ctx, const std::string& vg,
+                              const std::vector<std::string>& pvs);
 // vgchange -ay|-an. Activation also starts polling every unfinished pvmove
 // of the VG (as LVM's _poll_lvs_in_vg) unless `poll` is false (--poll n).
 Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate,

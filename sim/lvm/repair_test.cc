@@ -189,5 +189,51 @@ TEST_F(RepairTest, ATrackedSplitImageIsReadOnlyUntilMergedBack) {
   EXPECT_FALSE(m_.sys().kernel().Info("vg0-r0_rimage_1")->read_only);
 }
 
+TEST_F(RepairTest, VgextendRestoreMissingTakesBackAPvWhoseDriveIsBack) {
+  ASSERT_TRUE(Create("mirror", {"pv1", "pv2", "pv3"}).ok()) << m_.TakeErr();
+  Fail("pv2");
+  ASSERT_TRUE(Repair("vg0/m0", true).ok()) << m_.TakeErr();
+  ASSERT_TRUE(Vg().pvs[1].Has(kMissing));
+  m_.TakeOut(), m_.TakeErr();
+  EXPECT_FALSE(VgextendRestoreMissing(m_.ctx(), "vg0", {"pv2"}).ok());  // still failed
+  EXPECT_NE(m_.TakeErr().find("WARNING: The PV pv2 is still missing."), std::string::npos);
+  m_.lab().FindPv("pv2")->disk->faults().failed = false;
+  ASSERT_TRUE(VgextendRestoreMissing(m_.ctx(), "vg0", {"pv2"}).ok()) << m_.TakeErr();
+  EXPECT_NE(m_.TakeOut().find("Volume group \"vg0\" successfully extended"), std::string::npos);
+  EXPECT_FALSE(Vg().pvs[1].Has(kMissing));
+  const Status again = VgextendRestoreMissing(m_.ctx(), "vg0", {"pv2"});
+  EXPECT_EQ(again.message(), "No PV has been restored.");
+  EXPECT_NE(m_.TakeErr().find("WARNING: PV pv2 was not missing in VG vg0"), std::string::npos);
+}
+
+TEST_F(RepairTest, VgreduceRemoveMissingKeepsPartialLvsUnlessForced) {
+  ASSERT_TRUE(Create("raid1", {"pv1", "pv2"}).ok()) << m_.TakeErr();
+  Fail("pv2");  // under r0
+  Fail("pv4");  // empty
+  m_.TakeOut(), m_.TakeErr();
+  EXPECT_FALSE(VgreduceRemoveMissing(m_.ctx(), "vg0", false).ok());
+  const std::string err = m_.TakeErr();
+  EXPECT_NE(err.find("WARNING: Partial LV r0 needs to be repaired or removed."), std::string::npos)
+      << err;
+  EXPECT_NE(err.find("To remove them unconditionally use: vgreduce --removemissing --force."),
+            std::string::npos);
+  VolumeGroup vg = Vg();
+  ASSERT_EQ(vg.pvs.size(), 3u);  // pv4 went, pv2 stays flagged MISSING
+  EXPECT_TRUE(vg.pvs[1].Has(kMissing));
+  EXPECT_NE(vg.FindLv("r0"), nullptr);
+  ASSERT_TRUE(VgreduceRemoveMissing(m_.ctx(), "vg0", true).ok()) << m_.TakeErr();
+  EXPECT_NE(m_.TakeOut().find("Wrote out consistent volume group vg0."), std::string::npos);
+  vg = Vg();
+  EXPECT_EQ(vg.pvs.size(), 2u);
+  EXPECT_EQ(vg.FindLv("r0"), nullptr);
+  EXPECT_EQ(vg.FindLv("r0_rimage_0"), nullptr);
+  EXPECT_EQ(vg.FindLv("r0_rmeta_1"), nullptr);
+  EXPECT_EQ(m_.sys().kernel().Find("vg0-r0"), nullptr);
+  EXPECT_EQ(m_.sys().kernel().Find("vg0-r0_rimage_0"), nullptr);
+  // Nothing missing any more.
+  ASSERT_TRUE(VgreduceRemoveMissing(m_.ctx(), "vg0", false).ok());
+  EXPECT_NE(m_.TakeErr().find("Volume group \"vg0\" is already consistent."), std::string::npos);
+}
+
 }  // namespace
 }  // namespace lvlab::lvm
