@@ -53,6 +53,8 @@ int ErrnoOf(const Status& st) {
       return EBUSY;
     case Code::kUnsupported:
       return EOPNOTSUPP;
+    case Code::kReadOnly:
+      return EROFS;
     default:
       return EIO;
   }

@@ -155,7 +155,14 @@ void LoadLvs(const YAML::Node& node, LabSpec* lab) {
 }
 
 void LoadLab(const YAML::Node& node, LabSpec* lab) {
-  yaml::CheckKeys(node, {"extent_size", "disk", "pvs", "vgs", "lvs"}, "lab");
+  yaml::CheckKeys(node, {"extent_size", "disk", "pvs", "vgs", "lvs", "config"}, "lab");
+  if (yaml::Has(node, "config")) {
+    yaml::RequireMap(node["config"], "lab.config");
+    for (const auto& kv : node["config"]) {
+      const std::string line = kv.first.as<std::string>() + "=" + kv.second.as<std::string>();
+      if (Status st = lab->config.Apply(line); !st.ok()) Fail(kv.first, st.message());
+    }
+  }
   if (yaml::Has(node, "extent_size"))
     lab->extent_size_bytes = yaml::Size(node["extent_size"], "lab.extent_size");
   if (yaml::Has(node, "disk")) {

@@ -39,6 +39,7 @@ lvm::MachineOptions MachineFor(const Scenario& s, const RunOptions& o, uint64_t 
   m.bugs = o.bugs;
   m.disk.model = s.lab.disk;
   m.image_dir = o.image_dir;
+  m.config = s.lab.config;
   return m;
 }
 

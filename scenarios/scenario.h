@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/check/workload.h"
+#include "sim/lvm/lvm_config.h"
 #include "sim/store/disk.h"
 #include "sim/store/disk_faults.h"
 
@@ -72,6 +73,9 @@ struct LabSpec {
   std::vector<PvSpec> pvs;
   std::vector<VgSpec> vgs;
   std::vector<LvSpec> lvs;
+  // lab.config: lvm.conf settings (the fault policies), as
+  // "activation/raid_fault_policy: allocate".
+  lvm::LvmConfig config;
 };
 
 struct WorkloadDecl {

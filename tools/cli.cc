@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "sim/base/units.h"
+#include "sim/lvm/dmeventd.h"
 
 namespace lvlab::tools {
 
@@ -15,7 +16,11 @@ void Runner::Run(const std::function<Status(Session&)>& fn, bool create) {
   auto session = open ? open(create)
                       : LabSession::Open(ResolveLabDir(lab_flag), command_line, create);
   if (!session.ok()) return Fail(session.status(), kCommandFailed);
+  // While the command runs, dmeventd's repairs wait (dmeventd.h).
+  lvm::System& sys = (*session)->sys();
+  const bool locked = sys.TryLockVg(lvm::kCommandLock);
   Status st = fn(**session);
+  if (locked) sys.UnlockVg(lvm::kCommandLock);
   Status closed = (*session)->Close();
   if (!st.ok()) return Fail(st, kCommandFailed);
   if (!closed.ok()) Fail(closed, kCommandFailed);

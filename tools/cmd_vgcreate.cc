@@ -36,20 +36,44 @@ void SetupVgextend(CLI::App& app, Runner& r) {
   auto* cmd = app.add_subcommand("vgextend", "Add orphan PVs to a volume group");
   auto vg = std::make_shared<std::string>();
   auto pvs = std::make_shared<std::vector<std::string>>();
+  auto restore = std::make_shared<bool>(false);
   cmd->add_option("vg", *vg, "Volume group")->required();
   cmd->add_option("pv", *pvs, "Physical volumes")->required();
-  cmd->footer("Example:\n  lvlab vgextend vg0 pv4");
-  cmd->callback([&r, vg, pvs] { r.Run([&](Session& s) { return lvm::Vgextend(s.ctx(), *vg, *pvs); }); });
+  cmd->add_flag("--restoremissing", *restore,
+                "Take back PVs flagged MISSING whose drive is back (no new PVs)");
+  cmd->footer("Examples:\n  lvlab vgextend vg0 pv4\n  lvlab vgextend --restoremissing vg0 pv2");
+  cmd->callback([&r, vg, pvs, restore] {
+    r.Run([&](Session& s) {
+      return *restore ? lvm::VgextendRestoreMissing(s.ctx(), *vg, *pvs)
+                      : lvm::Vgextend(s.ctx(), *vg, *pvs);
+    });
+  });
 }
 
 void SetupVgreduce(CLI::App& app, Runner& r) {
   auto* cmd = app.add_subcommand("vgreduce", "Remove unused PVs from a volume group");
   auto vg = std::make_shared<std::string>();
   auto pvs = std::make_shared<std::vector<std::string>>();
+  auto missing = std::make_shared<bool>(false);
+  auto force = std::make_shared<bool>(false);
   cmd->add_option("vg", *vg, "Volume group")->required();
-  cmd->add_option("pv", *pvs, "Physical volumes")->required();
-  cmd->footer("Example:\n  lvlab vgreduce vg0 pv4");
-  cmd->callback([&r, vg, pvs] { r.Run([&](Session& s) { return lvm::Vgreduce(s.ctx(), *vg, *pvs); }); });
+  cmd->add_option("pv", *pvs, "Physical volumes (none with --removemissing)");
+  cmd->add_flag("--removemissing", *missing,
+                "Remove the VG's missing PVs (with --force, the LVs on them too)");
+  cmd->add_flag("-f,--force", *force, "With --removemissing: remove partial LVs");
+  cmd->footer("Examples:\n  lvlab vgreduce vg0 pv4\n  lvlab vgreduce --removemissing --force vg0");
+  cmd->callback([&r, vg, pvs, missing, force] {
+    if (*missing && !pvs->empty()) {
+      return r.Fail(InvalidArgument("Please only specify the volume group"));
+    }
+    if (!*missing && pvs->empty()) {
+      return r.Fail(InvalidArgument("Please enter physical volume paths"));
+    }
+    r.Run([&](Session& s) {
+      return *missing ? lvm::VgreduceRemoveMissing(s.ctx(), *vg, *force)
+                      : lvm::Vgreduce(s.ctx(), *vg, *pvs);
+    });
+  });
 }
 
 void SetupVgck(CLI::App& app, Runner& r) {

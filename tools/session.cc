@@ -75,6 +75,15 @@ lvm::LabOptions RealLabOptions(const std::string& dir, const std::string& comman
     }
     return *f;
   };
+  // lvm.conf settings (the fault policies) live in LAB/lvm.conf.
+  if (std::ifstream conf(fs::path(dir) / "lvm.conf"); conf) {
+    std::stringstream buf;
+    buf << conf.rdbuf();
+    if (Status st = opt.config.Apply(buf.str()); !st.ok()) {
+      std::cerr << "  WARNING: ignoring " << fs::path(dir) / "lvm.conf"
+                << ": " << st.message() << "\n";
+    }
+  }
   const std::string archive = (fs::path(dir) / "archive").string();
   opt.archive = [archive](const lvm::VolumeGroup& vg, const std::string& text) {
     char name[64];

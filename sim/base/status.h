@@ -26,6 +26,7 @@ enum class Code {
   kBusy,             // the object is locked, open or in use
   kFailedPrecondition,
   kUnsupported,
+  kReadOnly,  // a write to a read-only device (EROFS)
 };
 
 class [[nodiscard]] Status {
@@ -60,6 +61,7 @@ inline Status FailedPrecondition(std::string m) {
   return Status(Code::kFailedPrecondition, std::move(m));
 }
 inline Status Unsupported(std::string m) { return Status(Code::kUnsupported, std::move(m)); }
+inline Status ReadOnly(std::string m) { return Status(Code::kReadOnly, std::move(m)); }
 
 // Result<T> holds either a T or a non-OK Status.
 template <typename T>

@@ -77,6 +77,7 @@ uint64_t Device::size_sectors() const {
 void Device::RaiseEvent() {
   ++event_nr_;
   if (trace_) trace_->Emit("dm-event", {{"dev", name_}, {"event_nr", event_nr_}});
+  if (on_event_) on_event_(*this);
 }
 
 void Device::Close() {
@@ -90,6 +91,10 @@ void Device::Emit(std::string_view type) {
 
 void Device::Submit(Bio bio) {
   LVLAB_CHECK(bio.done != nullptr) << name_ << ": bio without completion";
+  if (read_only_ && (bio.op == Bio::Op::kDiscard || (bio.op == Bio::Op::kWrite && bio.nsectors))) {
+    return CompleteLater(scheduler_, std::move(bio),
+                         ReadOnly(name_ + ": write to a read-only device"));
+  }
   if (block_io_) {
     deferred_.push_back(std::move(bio));
     return;

@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,15 @@ class Device : public BlockDevice {
   // waiter should see (mirror in sync, a stripe error...).
   uint32_t event_nr() const { return event_nr_; }
   void RaiseEvent();
+  // Called with the device after each RaiseEvent (dmeventd's wait; the
+  // Kernel's event hook). May be empty.
+  void set_on_event(std::function<void(Device&)> fn) { on_event_ = std::move(fn); }
+
+  // A read-only device (dm's DM_READONLY_FLAG, as LVM activates an LV
+  // without WRITE permission): writes and discards fail with ReadOnly
+  // (EROFS); reads and empty flushes pass.
+  bool read_only() const { return read_only_; }
+  void set_read_only(bool on) { read_only_ = on; }
 
   // Opens by users (a mounted LV); tables referencing the device are counted
   // by the Kernel.
@@ -147,6 +157,8 @@ class Device : public BlockDevice {
   std::deque<engine::Bio> deferred_;
   size_t requeued_ = 0;  // bios requeued at the head of deferred_ this suspend
   uint32_t event_nr_ = 0;
+  std::function<void(Device&)> on_event_;
+  bool read_only_ = false;
   uint32_t opens_ = 0;
 };
 

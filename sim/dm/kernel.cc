@@ -21,7 +21,9 @@ std::string JoinNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-std::string DeviceInfo::State() const { return suspended ? "SUSPENDED" : "ACTIVE"; }
+std::string DeviceInfo::State() const {
+  return std::string(suspended ? "SUSPENDED" : "ACTIVE") + (read_only ? " (READ-ONLY)" : "");
+}
 
 std::string DeviceInfo::TablesPresent() const {
   if (live_table && inactive_table) return "LIVE & INACTIVE";

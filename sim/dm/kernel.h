@@ -51,13 +51,14 @@ struct DeviceInfo {
   std::string uuid;
   DevNo devno;
   bool suspended = false;
+  bool read_only = false;
   bool live_table = false;
   bool inactive_table = false;
   uint32_t open_count = 0;  // user opens + tables holding the device
   uint32_t event_nr = 0;
   uint32_t target_count = 0;  // of the live table
 
-  // "ACTIVE" or "SUSPENDED".
+  // "ACTIVE" or "SUSPENDED", with " (READ-ONLY)" as dmsetup info shows it.
   std::string State() const;
   // "LIVE", "INACTIVE", "LIVE & INACTIVE" or "None".
   std::string TablesPresent() const;

@@ -147,6 +147,7 @@ Result<DeviceInfo> Kernel::Info(const std::string& name) const {
   info.uuid = d->uuid();
   info.devno = d->devno();
   info.suspended = d->suspended();
+  info.read_only = d->read_only();
   info.live_table = d->live_table() != nullptr;
   info.inactive_table = d->inactive_table() != nullptr;
   info.open_count = d->opens() + TableHolds(d);

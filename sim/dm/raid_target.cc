@@ -25,7 +25,9 @@ class RaidTarget final : public Target {
     BlockDevice* meta = nullptr;
     BlockDevice* data = nullptr;
     bool in_sync = true;
-    bool full = false;  // new device: every region is recovered
+    bool full = false;     // new device: every region is recovered
+    bool failed = false;   // an I/O error made MD mark it Faulty ('D')
+    bool rebuild = false;  // "rebuild <idx>": recovered in full
   };
 
   RaidTarget(const TargetArgs& args, std::vector<std::string> params, uint64_t region, bool nosync,
@@ -42,7 +44,8 @@ class RaidTarget final : public Target {
         regions_((len_ + region_ - 1) / region_),
         bits_(regions_, false),
         ondisk_(regions_, false),
-        pending_(regions_, 0) {}
+        pending_(regions_, 0),
+        has_meta_(std::any_of(legs_.begin(), legs_.end(), [](const Leg& l) { return l.meta; })) {}
 
   std::string type() const override { return "raid"; }
   uint64_t max_io_len() const override { return region_; }
@@ -61,7 +64,10 @@ class RaidTarget final : public Target {
   std::string StatusInfo() const override {
     std::string health;
     for (const Leg& l : legs_) {
-      health += !l.data ? '-' : (action_ == Action::kResync || !l.in_sync) ? 'a' : 'A';
+      health += !l.data                                      ? '-'
+                : l.failed                                   ? 'D'
+                : (action_ == Action::kResync || !l.in_sync) ? 'a'
+                                                             : 'A';
     }
     const uint64_t cur = action_ == Action::kIdle ? len_ : std::min(len_, recover_next_ * region_);
     const char* action = action_ == Action::kResync    ? "resync"
@@ -103,7 +109,8 @@ class RaidTarget final : public Target {
 
   void Presuspend() override { stop_ = true; }
   void Postsuspend() override {
-    scheduler_.RunUntil([this] { return !recovering_ && !bm_busy_ && !daemon_posted_; });
+    scheduler_.RunUntil(
+        [this] { return !recovering_ && !bm_busy_ && !daemon_posted_ && !sb_busy_; });
   }
 
   void Map(Bio bio, uint64_t offset) override {
@@ -111,12 +118,7 @@ class RaidTarget final : public Target {
       return ToAllLegs(std::move(bio), offset);
     const uint64_t r = offset / region_;
     bio.sector = offset;
-    if (bio.op == Bio::Op::kRead) {
-      const Leg* src = ReadLeg(r);
-      if (!src) return CompleteLater(scheduler_, std::move(bio), IOError("raid1: no leg to read"));
-      src->data->Submit(std::move(bio));
-      return;
-    }
+    if (bio.op == Bio::Op::kRead) return Read(std::move(bio), r);
     if (copying_ && r == copying_region_) {
       held_.push_back(std::move(bio));
       return;
@@ -137,39 +139,172 @@ class RaidTarget final : public Target {
   const Leg* ReadLeg(uint64_t r) const {
     (void)r;
     for (const Leg& l : legs_) {
-      if (l.data && l.in_sync && action_ != Action::kResync) return &l;
+      if (Usable(l) && l.in_sync && action_ != Action::kResync) return &l;
     }
-    return legs_[0].data ? &legs_[0] : nullptr;
+    return Usable(legs_[0]) ? &legs_[0] : nullptr;
+  }
+
+  static bool Usable(const Leg& l) { return l.data && !l.failed; }
+
+  // A failed read marks the leg Faulty and is retried on another leg, as
+  // MD's raid1 read error path does.
+  void Read(Bio bio, uint64_t r) {
+    const Leg* src = ReadLeg(r);
+    if (!src) return CompleteLater(scheduler_, std::move(bio), IOError("raid1: no leg to read"));
+    const size_t i = static_cast<size_t>(src - legs_.data());
+    auto done = std::make_shared<std::function<void(Status)>>(std::move(bio.done));
+    auto retry =
+        std::make_shared<Bio>(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data, {}});
+    src->data->Submit(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data,
+                          [this, i, r, done, retry](Status st) {
+                            if (st.ok() || st.code() == Code::kReadOnly) return (*done)(st);
+                            Fail(i, "read");
+                            if (!ReadLeg(r)) return (*done)(st);
+                            retry->done = std::move(*done);
+                            Read(std::move(*retry), r);
+                          }});
+  }
+
+  // md_error: the leg is Faulty from now on; dmeventd sees 'D' in status.
+  // The superblocks are rewritten to list it (MD_SB_CHANGE_DEVS), and
+  // writes and flushes are acknowledged only once they do (Ack).
+  void Fail(size_t i, const char* op) {
+    if (legs_[i].failed) return;
+    legs_[i].failed = true;
+    if (trace_ && device_) {
+      trace_->Emit("raid-leg-failed", {{"dev", device_->name()}, {"leg", i}, {"op", op}});
+    }
+    if (device_) device_->RaiseEvent();
+    if (loaded_) UpdateSuperblocks();
+  }
+
+  // The legs the superblocks must list as failed: missing ("- -"), Faulty,
+  // or not in sync (being recovered). dm-raid lists only the first two in
+  // failed_devices and keeps a recovering device's progress in its
+  // disk_recovery_offset; this model folds the third in, so that a power cut
+  // during a recovery leaves the leg recovering, never in sync and read.
+  uint64_t FailedMask() const {
+    uint64_t mask = 0;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      const Leg& l = legs_[i];
+      if (!Usable(l) || !l.in_sync || l.full) mask |= uint64_t{1} << i;
+    }
+    return mask;
+  }
+
+  // A write or flush completes once the superblocks on disk list every leg
+  // that is failed now: MD holds a write that a leg failed until the
+  // superblock update is written (raid1's bio_end_io_list,
+  // MD_SB_CHANGE_PENDING), so that after a power cut the stale leg is never
+  // taken as in sync and resynced over the one that holds the data. If no
+  // superblock could be written, the write fails.
+  void Ack(std::function<void(Status)> done, Status st) {
+    if (!has_meta_ || FailedMask() == recorded_failed_) return done(std::move(st));
+    sb_waiters_.push_back(
+        [done = std::move(done), st = std::move(st)](Status sb) { done(sb.ok() ? st : sb); });
+    UpdateSuperblocks();
+  }
+
+  std::vector<uint8_t> SuperblockImage(size_t i, uint64_t failed) const {
+    std::vector<uint8_t> out(kSectorSize, 0);
+    PutLe(out.data(), kRaidMagic, 4);
+    PutLe(out.data() + 8, legs_.size(), 4);
+    PutLe(out.data() + 12, i, 4);
+    PutLe(out.data() + 16, events_, 8);
+    PutLe(out.data() + 24, failed, 8);
+    PutLe(out.data() + 48, 1, 4);  // level
+    return out;
+  }
+
+  // Writes the superblocks (events + 1, FUA) of the usable legs with the
+  // current failed mask; then releases the waiting acknowledgements, or
+  // goes again if the mask changed meanwhile.
+  void UpdateSuperblocks() {
+    if (sb_busy_) return;
+    sb_busy_ = true;
+    ++events_;
+    const uint64_t mask = FailedMask();
+    std::vector<size_t> metas;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (legs_[i].meta && Usable(legs_[i])) metas.push_back(i);
+    }
+    auto written = std::make_shared<size_t>(0);
+    auto finish = [this, mask, written](Status) {
+      sb_busy_ = false;
+      if (*written == 0) {
+        auto waiters = std::move(sb_waiters_);
+        sb_waiters_.clear();
+        for (auto& w : waiters) w(IOError("raid1: no superblock could record the failed legs"));
+        return;
+      }
+      recorded_failed_ = mask;
+      if (trace_ && device_) {
+        trace_->Emit("raid-superblocks", {{"dev", device_->name()}, {"failed", mask}});
+      }
+      if (mask != FailedMask()) return UpdateSuperblocks();
+      auto waiters = std::move(sb_waiters_);
+      sb_waiters_.clear();
+      for (auto& w : waiters) w(Status::Ok());
+    };
+    if (metas.empty()) return scheduler_.Post([finish] { finish(Status::Ok()); });
+    auto join = JoinCompletions(metas.size(), finish);
+    for (size_t i : metas) {
+      auto image = std::make_shared<std::vector<uint8_t>>(SuperblockImage(i, mask));
+      legs_[i].meta->Submit(Bio{Bio::Op::kWrite, 0, 1, Bio::kFua, image->data(),
+                                [this, i, image, join, written](Status st) {
+                                  if (st.ok()) {
+                                    ++*written;
+                                  } else {
+                                    Fail(i, "metadata");
+                                  }
+                                  join(Status::Ok());
+                                }});
+    }
+  }
+
+  // Sends one bio per usable leg; a leg whose part fails is failed, and the
+  // bio fails only if no leg took it.
+  void ToLegs(const Bio& bio, std::function<void(Status)> done) {
+    std::vector<size_t> legs;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (Usable(legs_[i])) legs.push_back(i);
+    }
+    if (legs.empty()) return scheduler_.Post([done] { done(IOError("raid1: no leg left")); });
+    struct Join {
+      size_t left;
+      size_t ok = 0;
+      Status first_error;
+    };
+    auto join = std::make_shared<Join>(Join{legs.size(), 0, Status::Ok()});
+    const char* op = bio.op == Bio::Op::kFlush ? "flush" : "write";
+    for (size_t i : legs) {
+      legs_[i].data->Submit(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data,
+                                [this, i, join, done, op](Status st) {
+                                  if (st.ok()) {
+                                    ++join->ok;
+                                  } else {
+                                    if (join->first_error.ok()) join->first_error = st;
+                                    Fail(i, op);
+                                  }
+                                  if (--join->left > 0) return;
+                                  done(join->ok > 0 ? Status::Ok() : join->first_error);
+                                }});
+    }
   }
 
   void ToAllLegs(Bio bio, uint64_t offset) {
-    std::vector<BlockDevice*> devs;
-    for (const Leg& l : legs_) {
-      if (l.data) devs.push_back(l.data);
-    }
-    if (devs.empty() || bio.op == Bio::Op::kDiscard) {
-      return CompleteLater(scheduler_, std::move(bio), Status::Ok());
-    }
-    auto join = JoinCompletions(devs.size(), std::move(bio.done));
-    for (BlockDevice* d : devs) {
-      d->Submit(Bio{bio.op, bio.op == Bio::Op::kFlush ? 0 : offset, bio.nsectors, bio.flags,
-                    bio.data, join});
-    }
+    if (bio.op == Bio::Op::kDiscard) return CompleteLater(scheduler_, std::move(bio), Status::Ok());
+    bio.sector = bio.op == Bio::Op::kFlush ? 0 : offset;
+    ToLegs(bio, [this, done = std::move(bio.done)](Status st) { Ack(done, std::move(st)); });
   }
 
   void Write(Bio bio, uint64_t r) {
-    std::vector<BlockDevice*> devs;
-    for (const Leg& l : legs_) {
-      if (l.data) devs.push_back(l.data);
-    }
     auto done = std::move(bio.done);
-    auto join = JoinCompletions(devs.size(), [this, r, done = std::move(done)](Status st) {
+    ToLegs(bio, [this, r, done = std::move(done)](Status st) {
       --pending_[r];
       if (pending_[r] == 0 && CanClear()) ScheduleClear();
-      done(std::move(st));
+      Ack(done, std::move(st));
     });
-    for (BlockDevice* d : devs)
-      d->Submit(Bio{bio.op, bio.sector, bio.nsectors, bio.flags, bio.data, join});
   }
 
   bool HasEmptySlot() const {
@@ -177,7 +312,7 @@ class RaidTarget final : public Target {
   }
   bool Degraded() const {
     return std::any_of(legs_.begin(), legs_.end(),
-                       [](const Leg& l) { return !l.data || !l.in_sync; });
+                       [](const Leg& l) { return !l.data || !l.in_sync || l.failed; });
   }
   bool CanClear() const { return !Degraded() && action_ == Action::kIdle; }
 
@@ -235,9 +370,9 @@ class RaidTarget final : public Target {
     bm_waiting_.clear();
     auto image = std::make_shared<std::vector<uint8_t>>(BitmapImage());
     auto snapshot = std::make_shared<std::vector<bool>>(bits_);
-    std::vector<BlockDevice*> metas;
-    for (const Leg& l : legs_) {
-      if (l.meta) metas.push_back(l.meta);
+    std::vector<size_t> metas;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (legs_[i].meta && !legs_[i].failed) metas.push_back(i);
     }
     auto finish = [this, waiters, snapshot](Status) {
       ondisk_ = *snapshot;
@@ -248,9 +383,13 @@ class RaidTarget final : public Target {
     };
     if (metas.empty()) return scheduler_.Post([finish] { finish(Status::Ok()); });
     auto join = JoinCompletions(metas.size(), finish);
-    for (BlockDevice* m : metas) {
-      m->Submit(Bio{Bio::Op::kWrite, kBitmapOffsetBytes / kSectorSize, image->size() / kSectorSize,
-                    Bio::kFua, image->data(), [image, join](Status st) { join(st); }});
+    for (size_t i : metas) {
+      legs_[i].meta->Submit(Bio{Bio::Op::kWrite, kBitmapOffsetBytes / kSectorSize,
+                                image->size() / kSectorSize, Bio::kFua, image->data(),
+                                [this, i, image, join](Status st) {
+                                  if (!st.ok()) Fail(i, "metadata");
+                                  join(Status::Ok());
+                                }});
     }
   }
 
@@ -269,15 +408,30 @@ class RaidTarget final : public Target {
     uint64_t freshest = 0, failed = 0;
     int fresh_leg = -1;
     std::vector<bool> has_sb(legs_.size(), false);
+    // A device whose superblock cannot be read is Faulty and the array
+    // starts degraded without it (dm-raid's analyse_superblocks), unless no
+    // superblock can be read at all.
+    Status unreadable;
+    size_t readable = 0;
+    std::vector<bool> bad(legs_.size(), false);
     for (size_t i = 0; i < legs_.size(); ++i) {
       if (!legs_[i].meta) continue;
-      LVLAB_RETURN_IF_ERROR(Blocking(legs_[i].meta, Bio::Op::kRead, 0, 1, sb.data(), 0));
+      if (Status st = Blocking(legs_[i].meta, Bio::Op::kRead, 0, 1, sb.data(), 0); !st.ok()) {
+        unreadable = st;
+        bad[i] = true;
+        continue;
+      }
+      ++readable;
       if (GetLe(sb.data(), 4) != kRaidMagic) continue;
       has_sb[i] = true;
       const uint64_t events = GetLe(sb.data() + 16, 8);
       if (fresh_leg < 0 || events > freshest) {
         freshest = events, failed = GetLe(sb.data() + 24, 8), fresh_leg = static_cast<int>(i);
       }
+    }
+    if (readable == 0 && !unreadable.ok()) return unreadable;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (bad[i]) Fail(i, "superblock");
     }
     events_ = freshest + 1;
     if (fresh_leg < 0) {  // a new array
@@ -293,12 +447,18 @@ class RaidTarget final : public Target {
       }
       for (size_t i = 0; i < legs_.size(); ++i) {
         Leg& l = legs_[i];
-        if (!l.data) continue;
-        if ((failed >> i) & 1 || (l.meta && !has_sb[i])) {
+        if (!Usable(l)) continue;
+        if ((failed >> i) & 1 || (l.meta && !has_sb[i]) || l.rebuild) {
           l.in_sync = false;
-          l.full = l.meta && !has_sb[i];
+          l.full = (l.meta && !has_sb[i]) || l.rebuild;
           action_ = Action::kRecover;
         }
+      }
+      // A device recovered in full: every region is dirty, and the
+      // superblocks list it as failed until then, so that a reload before
+      // the end (without "rebuild") goes on recovering it.
+      if (std::any_of(legs_.begin(), legs_.end(), [](const Leg& l) { return l.full; })) {
+        std::fill(bits_.begin(), bits_.end(), true);
       }
       if (action_ == Action::kIdle &&
           std::any_of(bits_.begin(), bits_.end(), [](bool b) { return b; }) && !Degraded()) {
@@ -306,19 +466,12 @@ class RaidTarget final : public Target {
       }
     }
     ondisk_ = bits_;
-    uint64_t now_failed = 0;
+    // A leg being recovered stays listed until its recovery is done.
+    const uint64_t now_failed = FailedMask();
+    recorded_failed_ = now_failed;
     for (size_t i = 0; i < legs_.size(); ++i) {
-      if (!legs_[i].data) now_failed |= uint64_t{1} << i;
-    }
-    for (size_t i = 0; i < legs_.size(); ++i) {
-      if (!legs_[i].meta) continue;
-      std::vector<uint8_t> out(kSectorSize, 0);
-      PutLe(out.data(), kRaidMagic, 4);
-      PutLe(out.data() + 8, legs_.size(), 4);
-      PutLe(out.data() + 12, i, 4);
-      PutLe(out.data() + 16, events_, 8);
-      PutLe(out.data() + 24, now_failed, 8);
-      PutLe(out.data() + 48, 1, 4);  // level
+      if (!legs_[i].meta || legs_[i].failed) continue;
+      std::vector<uint8_t> out = SuperblockImage(i, now_failed);
       LVLAB_RETURN_IF_ERROR(Blocking(legs_[i].meta, Bio::Op::kWrite, 0, 1, out.data(), Bio::kFua));
       std::vector<uint8_t> bm = BitmapImage();
       LVLAB_RETURN_IF_ERROR(Blocking(legs_[i].meta, Bio::Op::kWrite,
@@ -350,15 +503,19 @@ class RaidTarget final : public Target {
     }
     const Leg* src = nullptr;
     for (const Leg& l : legs_) {
-      if (l.data && (action_ == Action::kResync || l.in_sync)) {
+      if (Usable(l) && (action_ == Action::kResync || l.in_sync)) {
         src = &l;
         break;
       }
     }
+    // Every other leg gets the region: a recovery copies a dirty region to
+    // the in-sync legs too, which a power cut may have left different.
     std::vector<Copier::Dest> dests;
-    for (const Leg& l : legs_) {
-      if (l.data && &l != src && (action_ == Action::kResync || !l.in_sync)) {
-        dests.emplace_back(l.data, r * region_);
+    std::vector<size_t> dest_legs;
+    for (size_t i = 0; i < legs_.size(); ++i) {
+      if (Usable(legs_[i]) && &legs_[i] != src) {
+        dests.emplace_back(legs_[i].data, r * region_);
+        dest_legs.push_back(i);
       }
     }
     const uint64_t n = std::min(region_, len_ - r * region_);
@@ -368,15 +525,26 @@ class RaidTarget final : public Target {
       return scheduler_.Post([this] { RecoverNext(); });
     }
     ++regions_copied_;
-    kernel_->copier().Copy(src->data, r * region_, dests, n, 0, [this, r](Status, uint64_t) {
-      copying_ = false;
-      if (trace_ && device_) {
-        trace_->Emit("raid-region-recovered", {{"dev", device_->name()}, {"region", r}});
-      }
-      ++recover_next_;
-      ReleaseHeld();
-      RecoverNext();
-    });
+    const size_t src_leg = static_cast<size_t>(src - legs_.data());
+    kernel_->copier().Copy(
+        src->data, r * region_, dests, n, 0,
+        [this, r, src_leg, dest_legs](Status read_err, uint64_t write_errs) {
+          // A leg the copy could not read or write is Faulty (MD's
+          // end_sync_read / end_sync_write call md_error).
+          if (!read_err.ok()) Fail(src_leg, "read");
+          for (size_t k = 0; k < dest_legs.size() && k < 64; ++k) {
+            if ((write_errs >> k) & 1) Fail(dest_legs[k], "write");
+          }
+          copying_ = false;
+          if (read_err.ok()) {  // else the region is copied again from another leg
+            if (trace_ && device_) {
+              trace_->Emit("raid-region-recovered", {{"dev", device_->name()}, {"region", r}});
+            }
+            ++recover_next_;
+          }
+          ReleaseHeld();
+          RecoverNext();
+        });
   }
 
   // Writes held while their region was being copied go on.
@@ -397,16 +565,22 @@ class RaidTarget final : public Target {
     return bits_[r];
   }
 
+  // The recovered legs are flushed before the superblocks stop listing them
+  // (as MD's superblock write has REQ_PREFLUSH): otherwise a power cut could
+  // leave a leg taken as in sync without its copied data.
   void RecoveryDone() {
-    recovering_ = false;
-    for (Leg& l : legs_) {
-      if (l.data) l.in_sync = true, l.full = false;
-    }
-    action_ = Action::kIdle;
-    recover_next_ = 0;
-    if (trace_ && device_) trace_->Emit("raid-in-sync", {{"dev", device_->name()}});
-    if (device_) device_->RaiseEvent();
-    if (CanClear()) ScheduleClear();
+    ToLegs(Bio{Bio::Op::kFlush, 0, 0, 0, nullptr, {}}, [this](Status) {
+      recovering_ = false;
+      for (Leg& l : legs_) {
+        if (Usable(l)) l.in_sync = true, l.full = false;
+      }
+      action_ = Action::kIdle;
+      recover_next_ = 0;
+      if (has_meta_) UpdateSuperblocks();
+      if (trace_ && device_) trace_->Emit("raid-in-sync", {{"dev", device_->name()}});
+      if (device_) device_->RaiseEvent();
+      if (CanClear()) ScheduleClear();
+    });
   }
 
   Kernel* const kernel_;
@@ -435,6 +609,10 @@ class RaidTarget final : public Target {
   std::vector<std::function<void()>> bm_waiting_;
   bool daemon_posted_ = false;
   uint64_t regions_copied_ = 0;  // for traces and debugging
+  const bool has_meta_;          // no meta device at all: no superblocks, no bitmap
+  uint64_t recorded_failed_ = 0;  // the failed mask the superblocks on disk hold
+  bool sb_busy_ = false;
+  std::vector<std::function<void(Status)>> sb_waiters_;  // acknowledgements held (Ack)
 };
 
 }  // namespace
@@ -452,6 +630,7 @@ Result<std::unique_ptr<Target>> NewRaidTarget(const TargetArgs& args) {
   std::vector<std::string> params(v.begin() + 2, v.begin() + 2 + static_cast<long>(nparams));
   uint64_t region = 0;
   bool sync = false, nosync = false;
+  std::vector<uint64_t> rebuilds;
   for (size_t i = 1; i < params.size(); ++i) {
     if (params[i] == "sync") {
       sync = true;
@@ -463,6 +642,7 @@ Result<std::unique_ptr<Target>> NewRaidTarget(const TargetArgs& args) {
         return InvalidArgument("raid: bad value for " + params[i]);
       }
       if (params[i] == "region_size") region = value;
+      if (params[i] == "rebuild") rebuilds.push_back(value);
       ++i;
     } else {
       return InvalidArgument("raid: parameter " + params[i] + " needs a value");
@@ -499,6 +679,13 @@ Result<std::unique_ptr<Target>> NewRaidTarget(const TargetArgs& args) {
     legs.push_back(leg);
   }
   if (!legs[0].data) return InvalidArgument("raid: device 0 cannot be an empty slot");
+  for (uint64_t k : rebuilds) {
+    if (k >= legs.size() || !legs[k].data) {
+      return InvalidArgument("raid: rebuild " + std::to_string(k) +
+                             " is not a device of the array");
+    }
+    legs[k].rebuild = true;
+  }
   return std::unique_ptr<Target>(
       std::make_unique<RaidTarget>(args, std::move(params), region, nosync, std::move(legs)));
 }

@@ -20,9 +20,29 @@
 //
 // Resume reads the superblocks. All new: a full resync from leg 0 (action
 // "resync", all legs 'a') unless nosync. A device that the freshest
-// superblock lists as failed (it was a "- -" slot) comes back not in sync
-// and is recovered from an in-sync leg, only the bitmap-dirty regions
-// (action "recover", that leg 'a'). Writes to the region being copied wait.
+// superblock lists as failed (a "- -" slot, a Faulty leg, or one being
+// recovered) comes back not in sync and is recovered from an in-sync leg,
+// only the bitmap-dirty regions (action "recover", that leg 'a'). Writes
+// to the region being copied wait. "rebuild <idx>" (LVM's LV_REBUILD, a
+// replacement image) recovers that device in full: every bitmap bit set,
+// and the superblocks list it as failed, so that a reload before the end
+// goes on with it.
+//
+// A leg whose I/O fails is Faulty (MD's md_error): health 'D', no more I/O
+// goes to it, a failed read is retried on another leg, a write succeeds if
+// one leg took it, the array runs degraded (bits stay set) and the device
+// raises an event (dmeventd's raid plugin acts on it). Trace event
+// "raid-leg-failed" (dev, leg, op). The superblocks of the other legs are
+// rewritten (events + 1) to list it, and every write or flush completing
+// meanwhile is acknowledged only once they are on disk (MD holds such bios
+// until the superblock update, MD_SB_CHANGE_PENDING); if no superblock can
+// be written, they fail. So after a power cut the stale leg comes back as
+// recovering from the others, never as in sync. Simplification: the
+// superblocks' failed_devices also lists the legs being recovered (dm-raid
+// keeps that in each device's disk_recovery_offset), until the recovery
+// ends, the recovered legs are flushed and the superblocks rewritten; a
+// recovery copies each dirty region to every other leg. Trace event
+// "raid-superblocks" (dev, failed).
 // Status: "raid1 <#devs> <health> <cur>/<dev_sectors> <action> 0 0 -".
 //
 // Not thread-safe: one engine thread. Owned by its table; does not own the

@@ -79,10 +79,21 @@ Result<std::string> BuildTable(const VolumeGroup& vg, const LogicalVolume& lv,
     } else if (seg.type == "raid1") {
       // lvm2 raid: a VISIBLE, read-only image is split off with its
       // changes tracked: "- -" holds its slot.
+      // A REBUILD image (a replacement, lvconvert --repair) is rebuilt in
+      // full: "rebuild <idx>", as LVM's raid target line has it.
       const bool nosync = lv.Has("NOTSYNCED");
       const uint64_t region = seg.region_size ? seg.region_size : 1024;
-      line += "raid raid1 " + std::string(nosync ? "4 0 nosync" : "3 0") + " region_size " +
-              std::to_string(region) + " " + std::to_string(seg.areas.size() / 2);
+      std::string rebuilds;
+      uint32_t params = nosync ? 4 : 3;
+      for (size_t k = 0; k + 1 < seg.areas.size(); k += 2) {
+        const LogicalVolume* image = vg.FindLv(seg.areas[k + 1].name);
+        if (image && image->Has("REBUILD")) {
+          rebuilds += " rebuild " + std::to_string(k / 2);
+          params += 2;
+        }
+      }
+      line += "raid raid1 " + std::to_string(params) + (nosync ? " 0 nosync" : " 0") + rebuilds +
+              " region_size " + std::to_string(region) + " " + std::to_string(seg.areas.size() / 2);
       for (size_t k = 0; k + 1 < seg.areas.size(); k += 2) {
         const LogicalVolume* image = vg.FindLv(seg.areas[k + 1].name);
         if (image && image->visible() && !image->Has(kWrite)) {

@@ -38,6 +38,12 @@ Result<std::vector<PeRange>> ParsePvArgs(Context& ctx, const VolumeGroup& vg,
 
 // metadata_copies: 1, or 0 for a PV without a metadata area (LVM's
 // --metadatacopies 0); 2 is refused (no second area at the device's end).
+// Drops the LV called `name` from the VG's metadata (not from any PV).
+void EraseLv(VolumeGroup& vg, const std::string& name);
+// Removes the kernel devices of `lvs` that exist, ignoring errors: the
+// devices of sub-LVs a command has just taken out of the metadata.
+void RemoveDevices(Context& ctx, const VolumeGroup& vg, const std::vector<std::string>& lvs);
+
 Status Pvcreate(Context& ctx, const std::string& name, uint64_t size_bytes, uint64_t pe_start_bytes,
                 uint32_t metadata_copies = 1);
 Status Pvremove(Context& ctx, const std::vector<std::string>& names);
@@ -51,6 +57,16 @@ Status Vgcreate(Context& ctx, const VgcreateArgs& args);
 Status Vgremove(Context& ctx, const std::vector<std::string>& vgs, bool force);
 Status Vgextend(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
 Status Vgreduce(Context& ctx, const std::string& vg, const std::vector<std::string>& pvs);
+// vgreduce --removemissing [--force] (LVM's tools/vgreduce.c): drops the
+// VG's missing PVs (not found, drive failed, or flagged MISSING). Without
+// --force, LVs with extents on them (partial LVs) stay, with LVM's
+// warnings, and so do the PVs they use: the command fails. With --force the
+// partial LVs, the LVs stacked on them and their sub-LVs are deactivated and
+// removed (a snapshot's origin is deactivated), then the PVs.
+Status VgreduceRemoveMissing(Context& ctx, const std::string& vg, bool force);
+// vgextend --restoremissing PV...: clears MISSING on PVs whose drive is back.
+Status VgextendRestoreMissing(Context& ctx, const std::string& vg,
+                              const std::vector<std::string>& pvs);
 // vgchange -ay|-an. Activation also starts polling every unfinished pvmove
 // of the VG (as LVM's _poll_lvs_in_vg) unless `poll` is false (--poll n).
 Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate,

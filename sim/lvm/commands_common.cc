@@ -40,6 +40,17 @@ Result<std::pair<std::string, std::string>> SplitLvPath(const std::string& path)
   return std::make_pair(p.substr(0, slash), p.substr(slash + 1));
 }
 
+void EraseLv(VolumeGroup& vg, const std::string& name) {
+  std::erase_if(vg.lvs, [&](const LogicalVolume& l) { return l.name == name; });
+}
+
+void RemoveDevices(Context& ctx, const VolumeGroup& vg, const std::vector<std::string>& lvs) {
+  for (const std::string& n : lvs) {
+    const std::string dm = DmName(vg.name, n);
+    if (ctx.sys.kernel().Find(dm)) (void)ctx.sys.kernel().Remove(dm);
+  }
+}
+
 namespace {
 
 Result<uint64_t> ParseNumber(const std::string& s, const std::string& arg) {

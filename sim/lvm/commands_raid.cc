@@ -32,17 +32,6 @@ void InsertVisible(VolumeGroup& vg, LogicalVolume lv) {
   vg.lvs.insert(pos, std::move(lv));
 }
 
-void EraseLv(VolumeGroup& vg, const std::string& name) {
-  std::erase_if(vg.lvs, [&](const LogicalVolume& l) { return l.name == name; });
-}
-
-void RemoveDevices(Context& ctx, const VolumeGroup& vg, const std::vector<std::string>& lvs) {
-  for (const std::string& n : lvs) {
-    const std::string dm = DmName(vg.name, n);
-    if (ctx.sys.kernel().Find(dm)) (void)ctx.sys.kernel().Remove(dm);
-  }
-}
-
 // Checks and sizes a new multi-image LV: its extents and `need` PVs with
 // room for extents + 1 each (PV arguments first, else the VG's).
 Status PlanImages(Context& ctx, VolumeGroup& vg, const LvcreateArgs& a, uint32_t need,

@@ -1,5 +1,6 @@
 // pvcreate, pvremove, vgcreate, vgremove, vgextend, vgreduce, vgchange, vgck.
 #include <algorithm>
+#include <set>
 
 #include "sim/base/units.h"
 #include "sim/lvm/commands.h"
@@ -185,6 +186,169 @@ Status Vgreduce(Context& ctx, const std::string& name, const std::vector<std::st
   for (LabPv* lp : gone) {
     ctx.out << "  Removed \"" << lp->name << "\" from volume group \"" << name << "\"\n";
   }
+  return Status::Ok();
+}
+
+namespace {
+
+// PVs of the VG that are missing: not found, their drive failed, or flagged
+// MISSING by a repair (LVM's is_missing_pv).
+std::vector<std::string> MissingPvKeys(const VgRead& r) {
+  std::vector<std::string> out;
+  for (const PhysicalVolume& pv : r.vg.pvs) {
+    const auto it = r.members.find(pv.key);
+    const bool gone = std::find(r.missing.begin(), r.missing.end(), pv.key) != r.missing.end() ||
+                      it == r.members.end() || !it->second ||
+                      (it->second->disk && it->second->disk->failed());
+    if (gone || pv.Has(kMissing)) out.push_back(pv.key);
+  }
+  return out;
+}
+
+// LVs with an extent on one of `missing` (PARTIAL_LV), and every LV that
+// stacks on one (a raid or mirror LV on a partial image, a snapshot of a
+// partial origin or COW store).
+std::set<std::string> PartialLvs(const VolumeGroup& vg, const std::vector<std::string>& missing) {
+  std::set<std::string> out;
+  auto on_missing = [&](const Area& a) {
+    return a.kind == Area::Kind::kPv &&
+           std::find(missing.begin(), missing.end(), a.name) != missing.end();
+  };
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (const LogicalVolume& lv : vg.lvs) {
+      if (out.count(lv.name)) continue;
+      bool partial = false;
+      for (const Segment& seg : lv.segments) {
+        for (const Area& a : seg.areas) {
+          if (on_missing(a) || (a.kind == Area::Kind::kLv && out.count(a.name))) partial = true;
+        }
+        if (!seg.mirror_log.empty() && out.count(seg.mirror_log)) partial = true;
+        if (!seg.origin.empty() && out.count(seg.origin)) partial = true;
+        if (!seg.cow_store.empty() && out.count(seg.cow_store)) partial = true;
+      }
+      if (partial) out.insert(lv.name), grew = true;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status VgreduceRemoveMissing(Context& ctx, const std::string& name, bool force) {
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForReport(ctx, name));
+  VolumeGroup& vg = r.vg;
+  const std::vector<std::string> missing = MissingPvKeys(r);
+  if (missing.empty()) {
+    ctx.err << "  Volume group \"" << name << "\" is already consistent.\n";
+    return Status::Ok();
+  }
+  const std::set<std::string> partial = PartialLvs(vg, missing);
+  std::set<std::string> doomed;  // the partial LVs and what they are made of
+  if (!partial.empty() && !force) {
+    for (const std::string& lv : partial) {
+      if (vg.FindLv(lv)->visible()) {
+        ctx.err << "  WARNING: Partial LV " << lv << " needs to be repaired or removed.\n";
+      }
+    }
+    ctx.err << "  WARNING: There are still partial LVs in VG " << name << ".\n"
+            << "  To remove them unconditionally use: vgreduce --removemissing --force.\n"
+            << "  WARNING: Proceeding to remove empty missing PVs.\n";
+  } else {
+    doomed = partial;
+    bool grew = true;
+    while (grew) {  // the images, logs, metadata and COW LVs under them
+      grew = false;
+      for (const LogicalVolume& lv : vg.lvs) {
+        if (!doomed.count(lv.name)) continue;
+        for (const Segment& seg : lv.segments) {
+          std::vector<std::string> under = {seg.mirror_log, seg.cow_store};
+          for (const Area& a : seg.areas) {
+            if (a.kind == Area::Kind::kLv) under.push_back(a.name);
+          }
+          for (const std::string& u : under) {
+            if (!u.empty() && vg.FindLv(u) && doomed.insert(u).second) grew = true;
+          }
+        }
+      }
+    }
+    // Deactivated with the old metadata (an origin whose snapshot goes too),
+    // then removed.
+    for (const std::string& lv : doomed) {
+      const LogicalVolume* l = vg.FindLv(lv);
+      if (!l->visible()) continue;
+      if (const dm::Device* dev = ctx.sys.kernel().Find(DmName(vg.name, lv)); dev && dev->opens()) {
+        return Busy("Logical volume " + name + "/" + lv + " in use.");
+      }
+      LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(vg, lv));
+    }
+    for (const LogicalVolume& l : vg.lvs) {
+      for (const Segment& seg : l.segments) {
+        if (doomed.count(l.name) && !seg.origin.empty() && !doomed.count(seg.origin)) {
+          LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(vg, seg.origin));
+        }
+      }
+    }
+    std::erase_if(vg.lvs, [&](const LogicalVolume& l) { return doomed.count(l.name) > 0; });
+  }
+  // A missing PV that still holds extents stays (only without --force).
+  std::vector<std::string> removed;
+  std::erase_if(vg.pvs, [&](const PhysicalVolume& pv) {
+    if (std::find(missing.begin(), missing.end(), pv.key) == missing.end()) return false;
+    if (vg.AllocatedExtents(pv) > 0) return false;
+    removed.push_back(pv.key);
+    return true;
+  });
+  if (vg.pvs.empty())
+    return FailedPrecondition("Volume Groups must always contain at least one PV");
+  // Those that stay are written flagged MISSING, as LVM's vg_write does.
+  for (PhysicalVolume& pv : vg.pvs) {
+    if (std::find(missing.begin(), missing.end(), pv.key) != missing.end() && !pv.Has(kMissing)) {
+      pv.status.push_back(kMissing);
+    }
+  }
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  for (const std::string& lv : doomed) {
+    if (ctx.sys.kernel().Find(DmName(vg.name, lv)))
+      (void)ctx.sys.kernel().Remove(DmName(vg.name, lv));
+  }
+  if (!partial.empty() && !force) {
+    return FailedPrecondition("Failed to remove every missing PV of " + name +
+                              ": partial LVs use them");
+  }
+  ctx.out << "  Wrote out consistent volume group " << name << ".\n";
+  return Status::Ok();
+}
+
+Status VgextendRestoreMissing(Context& ctx, const std::string& name,
+                              const std::vector<std::string>& pv_names) {
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForReport(ctx, name));
+  VolumeGroup& vg = r.vg;
+  size_t fixed = 0;
+  for (const std::string& pvname : pv_names) {
+    auto it = std::find_if(r.members.begin(), r.members.end(),
+                           [&](const auto& m) { return m.second && m.second->name == pvname; });
+    PhysicalVolume* pv = it == r.members.end() ? nullptr : vg.FindPv(it->first);
+    if (!pv) {
+      ctx.err << "  WARNING: PV " << pvname << " not found in VG " << name << "\n";
+      continue;
+    }
+    if (!pv->Has(kMissing)) {
+      ctx.err << "  WARNING: PV " << pvname << " was not missing in VG " << name << "\n";
+      continue;
+    }
+    LabPv* lp = it->second;
+    if (!lp->state.ok() || (lp->disk && lp->disk->failed())) {
+      ctx.err << "  WARNING: The PV " << pvname << " is still missing.\n";
+      continue;
+    }
+    std::erase(pv->status, std::string(kMissing));
+    ++fixed;
+  }
+  if (fixed == 0) return FailedPrecondition("No PV has been restored.");
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  ctx.out << "  Volume group \"" << name << "\" successfully extended\n";
   return Status::Ok();
 }
 

@@ -324,6 +324,9 @@ Status Lab::VgWrite(const VolumeGroup& vg) {
   LVLAB_RETURN_IF_ERROR(ValidateVg(vg).WithContext("internal error: invalid metadata"));
   Pending p;
   for (const PhysicalVolume& pv : vg.pvs) {
+    // A PV the VG flags MISSING (lvconvert --repair wrote around it) is
+    // not written, as LVM writes only the PVs it has.
+    if (pv.Has(kMissing)) continue;
     LabPv* lp = PvFor(pv);
     if (!lp || !lp->state.ok() || (lp->disk && lp->disk->failed())) {
       return FailedPrecondition("Cannot change VG " + vg.name + " while PVs are missing.\n" +

@@ -22,6 +22,7 @@
 #include "sim/base/status.h"
 #include "sim/lvm/bugs.h"
 #include "sim/lvm/image_store.h"
+#include "sim/lvm/lvm_config.h"
 #include "sim/lvm/metadata.h"
 #include "sim/lvm/pv_format.h"
 #include "sim/store/disk.h"
@@ -58,6 +59,9 @@ struct LabOptions {
   // models); nullopt keeps disk.model.
   std::function<std::optional<store::DiskModel>(const std::string& pv)> model_for;
   Bugs bugs;                 // the catalogue's switches (bugs.h); all off by default
+  // lvm.conf (LAB/lvm.conf, a scenario's `lab: config:`, --config): the
+  // fault policies of dmeventd and lvconvert --repair --use-policies.
+  LvmConfig config;
 };
 
 struct VgRead {

@@ -58,6 +58,7 @@ void Machine::Reboot() {
     return it == faults.end() ? store::DiskFaults{} : it->second;
   };
   o.bugs = options_.bugs;
+  o.config = options_.config;
   lab_ = std::move(Lab::Open(NewImageStoreView(images_.get()), o)).value();
   sys_ = std::make_unique<System>(lab_.get(), nullptr);
   ctx_ = std::make_unique<Context>(Context{*sys_, out_, err_});

@@ -24,6 +24,7 @@ struct MachineOptions {
   // exist), or memory when empty.
   std::string image_dir;
   Bugs bugs;                // the catalogue's switches (bugs.h), for every boot
+  LvmConfig config;         // lvm.conf, for every boot
 };
 
 class Machine {

@@ -14,7 +14,8 @@
 // makes it hidden and writable again; the reloaded array recovers only the
 // dirty regions. --name NEW completes a split: the image becomes the
 // independent LV NEW (a 2-way raid1 becomes linear on its first image).
-// The lab does not make a split image's device read-only; LVM does.
+// Like LVM, the lab activates a split image read-only (no WRITE status):
+// writes to its device fail with EROFS until it is merged back.
 // Single-threaded.
 #pragma once
 
@@ -27,8 +28,8 @@ namespace lvlab::lvm {
 Status LvcreateRaid1(Context& ctx, const LvcreateArgs& a);
 // lvcreate --type mirror -m N [--mirrorlog core|disk]: LV_mimage_N on
 // distinct PVs, a disk log LV_mlog (one extent, wiped) on yet another PV;
-// activated as the mirror target with handle_errors. Fault policies
-// (mirror_image_fault_policy, mirror_log_fault_policy) are not built.
+// activated as the mirror target with handle_errors. A failed leg or log is
+// handled by dmeventd and lvconvert --repair (dmeventd.h, repair.h).
 Status LvcreateMirror(Context& ctx, const LvcreateArgs& a);
 
 struct LvconvertSplitArgs {

@@ -106,6 +106,9 @@ std::unique_ptr<ReportData> GatherReport(Context& ctx) {
     pv.dev_size_sectors = lp->label.device_size_bytes / 512;
     pv.pe_start_sectors = lp->label.pe_start_bytes / 512;
     pv.mda_count = lp->label.has_mda() ? 1 : 0;
+    // A failed drive cannot be read: LVM reports its PV missing (pv_attr
+    // 'm', LVs on it partial).
+    pv.missing = lp->disk && lp->disk->failed();
     for (const auto& r : data->vgs) {
       for (const auto& [key, member] : r->members) {
         if (member == lp) {

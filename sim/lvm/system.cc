@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "sim/lvm/activation.h"
+#include "sim/lvm/dmeventd.h"
 #include "sim/lvm/names.h"
 #include "sim/lvm/pvmove_poll.h"
 #include "sim/lvm/snapshot_layout.h"
@@ -15,6 +16,25 @@ namespace {
 
 std::string Chomp(const std::string& s) {
   return !s.empty() && s.back() == '\n' ? s.substr(0, s.size() - 1) : s;
+}
+
+// LVM activates an LV without WRITE permission read-only (a raid1 image
+// split off with --trackchanges); layers and pvmove LVs stay writable.
+bool ReadOnlyNode(const VolumeGroup& vg, const std::string& node) {
+  const auto [name, layer] = SplitNode(node);
+  const LogicalVolume* lv = vg.FindLv(name);
+  return layer.empty() && lv && !lv->Has(kWrite) && !lv->Has(kPvmove);
+}
+
+// A mirror LV (its live table a mirror) is suspended with noflush, so that
+// writes its mirror target holds after a leg failure go to the new table
+// (LVM: "Mirror repair requires noflush for proper repair!").
+bool NoflushNode(const VolumeGroup& vg, const std::string& node, const dm::Kernel& kernel) {
+  const auto [name, layer] = SplitNode(node);
+  const LogicalVolume* lv = vg.FindLv(name);
+  if (!layer.empty() || !lv || lv->Has(kPvmove)) return false;
+  auto live = kernel.Table(DmName(vg.name, node));
+  return live.ok() && live->find(" mirror ") != std::string::npos;
 }
 
 }  // namespace
@@ -63,7 +83,8 @@ System::System(Lab* lab, std::unique_ptr<engine::Clock> clock)
       scheduler_(std::make_unique<engine::Scheduler>(std::move(clock))),
       trace_(std::make_unique<engine::Trace>(scheduler_.get())),
       kernel_(std::make_unique<dm::Kernel>(*scheduler_, trace_.get())),
-      pollers_(std::make_unique<PollerSet>()) {
+      pollers_(std::make_unique<PollerSet>()),
+      dmeventd_(std::make_unique<Dmeventd>(this)) {
   kernel_->bugs() = lab_->options().bugs.mirror;
   PlugDisks();
 }
@@ -216,6 +237,7 @@ Status System::ActivateWithMinor(const VolumeGroup& vg, const std::string& name,
       devno = *created;
     }
     Status st = kernel_->Load(dm, *table);
+    kernel_->Find(dm)->set_read_only(ReadOnlyNode(vg, n));
     if (st.ok()) st = kernel_->Resume(dm);
     if (!st.ok()) {
       (void)kernel_->Remove(dm);
@@ -224,6 +246,7 @@ Status System::ActivateWithMinor(const VolumeGroup& vg, const std::string& name,
     }
     Narrate("activate " + vg.name + "/" + n + " as " + dm + " (" + devno.ToString() + "): " +
             Chomp(*table));
+    Monitor(vg, n);
     TraceMergeStart(vg, n, *table);
   }
   return Status::Ok();
@@ -278,6 +301,13 @@ void System::TraceMergeStart(const VolumeGroup& vg, const std::string& node,
   const LogicalVolume* cow = s ? vg.FindLv(s->cow_store) : nullptr;
   if (!cow || !merge_traced_.insert(DmName(vg.name, node) + " " + cow->id).second) return;
   trace_->Emit("snapshot-merge-started", {{"vg", vg.name}, {"lv", s->cow_store}, {"origin", node}});
+}
+
+void System::Monitor(const VolumeGroup& vg, const std::string& node) {
+  const LogicalVolume* lv = vg.FindLv(node);
+  if (!lv || lv->Has(kPvmove) || lv->segments.size() != 1) return;
+  const std::string& type = lv->segments[0].type;
+  if (type == "mirror" || type == "raid1") dmeventd_->Register(vg.name, node);
 }
 
 Status System::Reload(const VolumeGroup& vg, const std::string& name) {
@@ -362,7 +392,9 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
   // Suspend holders first.
   for (auto it = changed.rbegin(); it != changed.rend(); ++it) {
     const std::string dm = DmName(vg.name, *it);
-    if (Status st = kernel_->Suspend(dm, false); !st.ok()) return undo(st);
+    if (Status st = kernel_->Suspend(dm, NoflushNode(next, *it, *kernel_)); !st.ok()) {
+      return undo(st);
+    }
     suspended.push_back(*it);
     Narrate("suspend " + dm + " (" + DevNoOf(next, *it) + ")");
   }
@@ -380,6 +412,9 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
     return st;
   }
   Narrate("commit metadata of " + vg.name + " at seqno " + std::to_string(seqno));
+  for (const std::string& n : order) {
+    if (dm::Device* d = kernel_->Find(DmName(vg.name, n))) d->set_read_only(ReadOnlyNode(vg, n));
+  }
   trace_->Emit("metadata-commit", {{"vg", vg.name}, {"seqno", seqno}});
   // Resume dependencies first: new devices go live, then the new tables.
   for (const std::string& n : resume) {
@@ -388,6 +423,7 @@ Status System::UpdateAndReload(VolumeGroup& vg, const std::vector<std::string>& 
     Narrate("resume " + dm + " (" + DevNoOf(vg, n) + ")");
     if (auto live = kernel_->Table(dm); live.ok()) TraceMergeStart(vg, n, *live);
   }
+  for (const std::string& n : order) Monitor(vg, n);
   return Status::Ok();
 }
 

@@ -28,6 +28,7 @@
 namespace lvlab::lvm {
 
 class PollerSet;
+class Dmeventd;
 
 // The kernel's device list as saved between commands (LAB/run/kernel).
 struct SavedDevice {
@@ -103,11 +104,15 @@ class System {
   std::unique_ptr<dm::Kernel> kernel_;
   std::unique_ptr<PollerSet> pollers_;
   std::set<std::string> locked_vgs_;
+  // dmeventd's mirror and raid plugins (dmeventd.h); Monitor registers a
+  // node's device if it is a mirror or raid1 LV.
+  void Monitor(const VolumeGroup& vg, const std::string& node);
   // Emits "snapshot-merge-started" (vg, lv: the snapshot, origin) when an
   // origin's device first goes live as snapshot-merge in this boot.
   void TraceMergeStart(const VolumeGroup& vg, const std::string& node, const std::string& table);
   std::set<std::string> merge_traced_;  // dm names already traced
   std::ostream* narrate_ = nullptr;
+  std::unique_ptr<Dmeventd> dmeventd_;  // last: destroyed first
 };
 
 }  // namespace lvlab::lvm
