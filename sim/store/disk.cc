@@ -286,6 +286,7 @@ Status Disk::WriteFromPin(uint64_t sector, DiskPin& pin, bool fua) {
   }
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
+  NoteChange(changed_, changed_all_, sector, nsectors);
   LVLAB_RETURN_IF_ERROR(CheckUp());
   LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
   if (power_) {
