@@ -322,6 +322,23 @@ Status Lab::WriteVg(VolumeGroup& vg) {
 Status Lab::VgWrite(const VolumeGroup& vg) {
   LVLAB_CHECK(!pending_.count(vg.name)) << "VgWrite twice without commit: " << vg.name;
   LVLAB_RETURN_IF_ERROR(ValidateVg(vg).WithContext("internal error: invalid metadata"));
+  // A write of a VG older than one committed since it was read would undo
+  // that commit (a lost update: a pvmove poller committing inside a command
+  // that runs the scheduler between its read and its write). LVM's VG lock
+  // makes the command wait instead; the lab refuses the write and writes
+  // nothing. The bug stale-seqno-wins writes old copies on purpose.
+  if (!options_.bugs.lvm.stale_seqno_wins) {
+    uint64_t newest = 0;
+    for (const auto& lp : pvs_) {
+      if (lp->vg_name == vg.name && lp->text) newest = std::max(newest, lp->seqno);
+    }
+    if (vg.seqno < newest) {
+      return Busy("VG " + vg.name + " changed while this command ran: it read metadata seqno " +
+                  std::to_string(vg.seqno) + ", and seqno " + std::to_string(newest) +
+                  " was committed since (by a pvmove poller or another command). Nothing "
+                  "was written; run the command again.");
+    }
+  }
   Pending p;
   for (const PhysicalVolume& pv : vg.pvs) {
     // A PV the VG flags MISSING (lvconvert --repair wrote around it) is
