@@ -354,27 +354,36 @@ Status VgextendRestoreMissing(Context& ctx, const std::string& name,
 
 Status Vgchange(Context& ctx, const std::vector<std::string>& vgs, bool activate, bool poll) {
   std::vector<std::string> names = vgs.empty() ? ctx.lab().VgNames() : vgs;
-  std::vector<VgRead> reads;
   for (const std::string& name : names) {
-    LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForReport(ctx, name));
-    reads.push_back(std::move(r));
+    LVLAB_RETURN_IF_ERROR(ctx.lab().ReadVg(name).status());  // every VG exists, or nothing is done
   }
   Status first_error;
-  for (VgRead& r : reads) {
+  for (const std::string& name : names) {
+    // LVM's vgchange holds the VG lock while it (de)activates, so a poller
+    // that would commit meanwhile (an abort finishing inside this command's
+    // suspends) waits, and every LV comes from the metadata read here, under
+    // the lock. Without it a pvmove0 removed meanwhile was activated again.
+    const bool locked = ctx.sys.TryLockVg(name);
+    Result<VgRead> r = ReadVgForReport(ctx, name);
     size_t active = 0;
-    for (const LogicalVolume& lv : r.vg.lvs) {
-      if (!lv.visible()) continue;
-      Status st = activate ? ctx.sys.Activate(r.vg, lv.name) : ctx.sys.Deactivate(r.vg, lv.name);
-      if (!st.ok()) {
-        ctx.err << "  " << st.message() << "\n";
-        if (first_error.ok()) first_error = st;
+    if (r.ok()) {
+      for (const LogicalVolume& lv : r->vg.lvs) {
+        if (!lv.visible()) continue;
+        Status st =
+            activate ? ctx.sys.Activate(r->vg, lv.name) : ctx.sys.Deactivate(r->vg, lv.name);
+        if (!st.ok()) {
+          ctx.err << "  " << st.message() << "\n";
+          if (first_error.ok()) first_error = st;
+        }
+        if (ctx.sys.IsActive(r->vg, lv.name)) ++active;
       }
-      if (ctx.sys.IsActive(r.vg, lv.name)) ++active;
     }
-    ctx.out << "  " << active << " logical volume(s) in volume group \"" << r.vg.name
+    if (locked) ctx.sys.UnlockVg(name);
+    LVLAB_RETURN_IF_ERROR(r.status());
+    ctx.out << "  " << active << " logical volume(s) in volume group \"" << name
             << "\" now active\n";
-    if (activate && poll) PollActivePvmoves(ctx, r.vg.name, kDefaultPollingInterval);
-    if (activate && poll) PollMerges(ctx, r.vg.name, kDefaultPollingInterval);
+    if (activate && poll) PollActivePvmoves(ctx, name, kDefaultPollingInterval);
+    if (activate && poll) PollMerges(ctx, name, kDefaultPollingInterval);
   }
   return first_error;
 }
