@@ -55,17 +55,16 @@ DiskPin::~DiskPin() {
 }
 
 Status DiskPin::Data(std::vector<uint8_t>& out) {
-  if (disk_ == nullptr) {
-    if (saved_valid_) {
-      out = saved_;
-      return Status::Ok();
-    }
+  std::unique_lock<std::mutex> lock;
+  if (disk_ != nullptr) {
+    lock = std::unique_lock<std::mutex>(disk_->mu_);
+  } else if (!saved_valid_) {
     return IOError("the disk of a pinned range is gone");
   }
-  std::lock_guard<std::mutex> lock(disk_->mu_);
   return DataLocked(out);
 }
 
+// REQUIRES: disk_->mu_ held, or saved_valid_.
 Status DiskPin::DataLocked(std::vector<uint8_t>& out) {
   if (saved_valid_) {
     out = saved_;
@@ -339,7 +338,6 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
   cached_.clear();
 }
-
 
 bool Disk::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   std::lock_guard<std::mutex> lock(mu_);

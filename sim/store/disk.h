@@ -30,9 +30,10 @@
 // Writes made straight to image() are not seen by pins.
 //
 // Thread-safety: Read, Write, Flush, Discard, NextData, Crash, Pin and
-// WriteFromPin hold the disk's mutex (WriteFromPin both disks'), so the live daemon's FUSE workers
-// may move data through a Disk beside the engine thread (fuse/direct_io.h). Everything else (fault
-// state, options, stats, the timing model) belongs to the engine thread,
+// WriteFromPin hold the disk's mutex (WriteFromPin both disks'), so the live
+// daemon's FUSE workers may move data through a Disk beside the engine
+// thread (fuse/direct_io.h). Everything else (fault state, options, stats,
+// the timing model) belongs to the engine thread,
 // which must stop such direct I/O before changing the fault state. A Disk
 // owns its image; it shares its PowerDomain, if any, with the other disks of
 // its machine.
@@ -111,7 +112,7 @@ class DiskPin {
   friend class Disk;
   DiskPin(Disk* disk, uint64_t sector, uint32_t nsectors)
       : disk_(disk), sector_(sector), nsectors_(nsectors) {}
-  Status DataLocked(std::vector<uint8_t>& out);  // REQUIRES: disk_->mu_ held
+  Status DataLocked(std::vector<uint8_t>& out);  // REQUIRES: disk_->mu_ held, or saved_valid_
 
   Disk* disk_;  // null once the Disk is destroyed
   const uint64_t sector_;

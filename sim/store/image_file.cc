@@ -13,6 +13,21 @@
 namespace lvlab::store {
 namespace {
 
+// The copy CopyFrom falls back to: a read into a buffer and a write.
+Status CopyThroughBuffer(ImageFile& src, uint64_t src_offset, ImageFile& dst, uint64_t dst_offset,
+                         size_t len) {
+  std::vector<uint8_t> buf(std::min<size_t>(len, 1 << 20));
+  while (len > 0) {
+    const size_t n = std::min(len, buf.size());
+    LVLAB_RETURN_IF_ERROR(src.Read(src_offset, buf.data(), n));
+    LVLAB_RETURN_IF_ERROR(dst.Write(dst_offset, buf.data(), n));
+    src_offset += n;
+    dst_offset += n;
+    len -= n;
+  }
+  return Status::Ok();
+}
+
 std::string ErrnoText(int err) { return std::strerror(err); }
 
 Status RangeError(const std::string& path, const char* op, uint64_t offset, uint64_t len,
@@ -222,20 +237,6 @@ Result<std::unique_ptr<ImageFile>> OpenFileImage(const std::string& path, bool r
 
 Status ImageFile::CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len) {
   return CopyThroughBuffer(src, src_offset, *this, dst_offset, len);
-}
-
-Status CopyThroughBuffer(ImageFile& src, uint64_t src_offset, ImageFile& dst, uint64_t dst_offset,
-                         size_t len) {
-  std::vector<uint8_t> buf(std::min<size_t>(len, 1 << 20));
-  while (len > 0) {
-    const size_t n = std::min(len, buf.size());
-    LVLAB_RETURN_IF_ERROR(src.Read(src_offset, buf.data(), n));
-    LVLAB_RETURN_IF_ERROR(dst.Write(dst_offset, buf.data(), n));
-    src_offset += n;
-    dst_offset += n;
-    len -= n;
-  }
-  return Status::Ok();
 }
 
 }  // namespace lvlab::store

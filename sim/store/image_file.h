@@ -61,10 +61,6 @@ class ImageFile {
   virtual Status CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len);
 };
 
-// The buffered copy CopyFrom falls back to.
-Status CopyThroughBuffer(ImageFile& src, uint64_t src_offset, ImageFile& dst, uint64_t dst_offset,
-                         size_t len);
-
 // Creates a new sparse image file of `size` bytes at `path`. Fails with
 // AlreadyExists if the path exists: an image is never silently overwritten.
 Result<std::unique_ptr<ImageFile>> CreateFileImage(const std::string& path, uint64_t size);
