@@ -3,6 +3,7 @@
 
 #include "fuse/lv_fs.h"
 #include "fuse/lv_fs_ops.h"
+#include "fuse/open_flags.h"
 
 namespace lvlab::fuse {
 
@@ -30,6 +31,7 @@ Status LvFs::Mount() {
                    "; is it an existing empty directory you own, and is /dev/fuse usable?");
   }
   mounted_ = true;
+  if (InstallOpenFlagIo(se_) != 0) return IOError("cannot set up the FUSE session's I/O");
   // Now, not in Loop: a SIGTERM right after the mount reports ready must
   // end the loop cleanly, not kill the process.
   if (fuse_set_signal_handlers(se_) != 0) return IOError("cannot install the signal handlers");

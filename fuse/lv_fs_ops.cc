@@ -19,6 +19,7 @@
 
 #include "fuse/lv_fs.h"
 #include "fuse/lv_io.h"
+#include "fuse/open_flags.h"
 #include "sim/base/units.h"
 
 namespace lvlab::fuse {
@@ -194,6 +195,8 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fi->direct_io = h->direct;
   fi->keep_cache = !h->direct;
   fi->fh = reinterpret_cast<uint64_t>(h.release());
+  // Direct writes of one LV in parallel, as a block device takes them.
+  if (fi->direct_io) MarkParallelDirectWrites(fi->fh);
   if (fuse_reply_open(req, fi) != 0) delete &H(fi);
 }
 

@@ -13,6 +13,19 @@
 namespace lvlab::store {
 namespace {
 
+// The host's page cache under an image holds small folios only, because
+// the drives write it back piece by piece, 4 KiB at random once their cache
+// is full. A small buffered write into a large folio costs as much as the
+// folio is long (ext4 walks all its buffers, 17-34 us for a 4 KiB write in
+// a 1-2 MiB folio on Linux 6.18, against 3 us in a 4 KiB one). Large folios
+// come from large writes, whose size sets the folio's, and from readahead;
+// so writes go to the file in pieces of at most kWritePiece bytes, and
+// every image is opened POSIX_FADV_RANDOM (no readahead: a read still reads
+// all it asks for in one call).
+constexpr size_t kWritePiece = 64 << 10;
+
+void AdviseRandom(int fd) { (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM); }
+
 // The copy CopyFrom falls back to: a read into a buffer and a write.
 Status CopyThroughBuffer(ImageFile& src, uint64_t src_offset, ImageFile& dst, uint64_t dst_offset,
                          size_t len) {
@@ -76,7 +89,7 @@ class FileImage final : public ImageFile {
     }
     const auto* p = static_cast<const uint8_t*>(data);
     while (len > 0) {
-      ssize_t n = ::pwrite(fd_, p, len, static_cast<off_t>(offset));
+      ssize_t n = ::pwrite(fd_, p, std::min(len, kWritePiece), static_cast<off_t>(offset));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         return IOError(path_ + ": write failed at offset " + std::to_string(offset) + ": " +
@@ -209,6 +222,7 @@ Result<std::unique_ptr<ImageFile>> CreateFileImage(const std::string& path, uint
     return IOError(path + ": cannot size image file to " + std::to_string(size) +
                    " bytes: " + ErrnoText(err) + "; check the file system's file size limit");
   }
+  AdviseRandom(fd);
   return std::unique_ptr<ImageFile>(std::make_unique<FileImage>(path, fd, size, false));
 }
 
@@ -231,6 +245,7 @@ Result<std::unique_ptr<ImageFile>> OpenFileImage(const std::string& path, bool r
     ::close(fd);
     return InvalidArgument(path + ": not a regular file; an image must be a regular file");
   }
+  AdviseRandom(fd);
   return std::unique_ptr<ImageFile>(
       std::make_unique<FileImage>(path, fd, static_cast<uint64_t>(st.st_size), read_only));
 }

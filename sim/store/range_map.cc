@@ -26,7 +26,7 @@ RangeMap::Map::iterator RangeMap::EraseRange(uint64_t start, uint64_t end) {
       // prev starts at or before `start` and reaches into the range.
       const Span old = prev->second;
       if (prev->first == start) {
-        map_.erase(prev);
+        it = map_.erase(prev);  // the entry after it: where `it` was
       } else {
         prev->second.end = start;
       }
@@ -50,7 +50,7 @@ void RangeMap::EraseValue(uint64_t start, uint64_t end, uint64_t value) {
     if (prev->second.end > start && prev->second.value == value) {
       const Span old = prev->second;
       if (prev->first == start) {
-        map_.erase(prev);
+        it = map_.erase(prev);
       } else {
         prev->second.end = start;
       }

@@ -4,17 +4,19 @@
 // write cache uses two of them: sector -> newest pending record, and sector ->
 // durability floor.
 //
-// Iteration is in key order. Nodes come from the map's own pool, so that a
-// big map stays dense in memory instead of spread between the cache's data
-// buffers (lookups are then cache misses rather than TLB misses). Not
-// copyable; not thread-safe.
+// Iteration is in key order. The entries live in a B-tree (abseil's
+// btree_map): a drive cache full of random 4 KiB writes keeps 16384 entries
+// per map, and a red-black tree's pointer chasing over them was a tenth of
+// the live daemon's time under 4 KiB random writes. Inserting or erasing
+// invalidates iterators, so every loop re-takes its iterator from the call
+// that changed the map. Not copyable; not thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
-#include <memory_resource>
 #include <vector>
+
+#include "absl/container/btree_map.h"
 
 namespace lvlab::store {
 
@@ -56,14 +58,13 @@ class RangeMap {
     uint64_t end;
     uint64_t value;
   };
-  using Map = std::pmr::map<uint64_t, Span>;  // start -> span
+  using Map = absl::btree_map<uint64_t, Span>;  // start -> span
 
   // Unmaps [start, end); returns the first entry at or after `end`.
   // REQUIRES: start < end.
   Map::iterator EraseRange(uint64_t start, uint64_t end);
 
-  std::pmr::unsynchronized_pool_resource pool_;
-  Map map_{&pool_};
+  Map map_;
 };
 
 }  // namespace lvlab::store
