@@ -8,7 +8,22 @@ namespace lvlab::store {
 
 void RangeMap::Assign(uint64_t start, uint64_t end, uint64_t value) {
   LVLAB_CHECK(start < end) << "empty range [" << start << ", " << end << ")";
-  map_.emplace_hint(EraseRange(start, end), start, Span{end, value});
+  auto next = EraseRange(start, end);
+  // One entry per run of equal values: a neighbour that continues the range
+  // with the same value joins it (the drive's map of written sectors is
+  // then a few entries, not one per random write).
+  if (next != map_.end() && next->first == end && next->second.value == value) {
+    end = next->second.end;
+    next = map_.erase(next);
+  }
+  if (next != map_.begin()) {
+    auto prev = std::prev(next);  // ends at or before `start`: the range is erased
+    if (prev->second.end == start && prev->second.value == value) {
+      prev->second.end = end;
+      return;
+    }
+  }
+  map_.emplace_hint(next, start, Span{end, value});
 }
 
 void RangeMap::Erase(uint64_t start, uint64_t end) {

@@ -1,6 +1,8 @@
 // RangeMap: disjoint half-open ranges [start, end) of uint64_t keys (sectors)
 // mapped to uint64_t values, as in an interval map. Assigning over a range
-// replaces whatever was there, splitting entries that straddle its edges. The
+// replaces whatever was there, splitting entries that straddle its edges,
+// and joins the neighbours that continue it with the same value: entries
+// are maximal runs of one value. The
 // write cache uses two of them: sector -> newest pending record, and sector ->
 // durability floor.
 //

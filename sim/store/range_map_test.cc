@@ -19,6 +19,19 @@ TEST(RangeMapTest, AssignSplitsAndReplaces) {
   EXPECT_EQ(m.All(), (std::vector<E>{{0, 100, 4}}));
 }
 
+TEST(RangeMapTest, AssignJoinsNeighboursOfTheSameValue) {
+  RangeMap m;
+  m.Assign(10, 20, 0);
+  m.Assign(30, 40, 0);
+  m.Assign(20, 30, 0);
+  EXPECT_EQ(m.All(), (std::vector<E>{{10, 40, 0}}));
+  m.Assign(40, 50, 1);
+  m.Assign(0, 10, 1);
+  EXPECT_EQ(m.All(), (std::vector<E>{{0, 10, 1}, {10, 40, 0}, {40, 50, 1}}));
+  m.Assign(15, 25, 0);  // inside a run of its own value
+  EXPECT_EQ(m.All(), (std::vector<E>{{0, 10, 1}, {10, 40, 0}, {40, 50, 1}}));
+}
+
 TEST(RangeMapTest, EraseTrimsBothEdges) {
   RangeMap m;
   m.Assign(0, 10, 1);
@@ -74,10 +87,14 @@ TEST(RangeMapTest, MatchesAnArrayModel) {
       }
       std::vector<uint64_t> got(kKeys, kNone);
       uint64_t last_end = 0;
+      uint64_t last_value = kNone;
       for (const E& e : m.All()) {
         ASSERT_LT(e.start, e.end);
         ASSERT_GE(e.start, last_end) << "entries overlap";
+        ASSERT_FALSE(e.start == last_end && e.value == last_value)
+            << "two runs of one value side by side; seed " << seed << " step " << i;
         last_end = e.end;
+        last_value = e.value;
         for (uint64_t k = e.start; k < e.end; ++k) got[k] = e.value;
       }
       ASSERT_EQ(got, model) << "seed " << seed << " step " << i;
