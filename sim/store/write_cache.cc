@@ -24,6 +24,10 @@ void WriteCache::Add(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
   if (nsectors == 0) return;
   const uint64_t bytes = uint64_t{nsectors} * kSectorSize;
   Record r{next_seq_++, sector, nsectors, {}};
+  // The buffer of the record written back last, if it fits without wasting
+  // more than it holds: a full cache frees one buffer per write it takes,
+  // and a fresh one would fault its pages in again.
+  if (spare_.capacity() >= bytes && spare_.capacity() <= 2 * bytes) r.data = std::move(spare_);
   r.data.assign(data, data + bytes);
   newest_.Assign(sector, r.end(), r.seq);
   records_.push_back(std::move(r));
@@ -104,6 +108,7 @@ Status WriteCache::WriteBackOldest() {
   // Where r is the newest data, the image now holds it.
   newest_.EraseValue(r.sector, r.end(), r.seq);
   dirty_bytes_ -= r.nsectors * kSectorSize;
+  spare_ = std::move(records_.front().data);
   records_.pop_front();
   if (records_.empty()) Clear();
   return Status::Ok();

@@ -91,6 +91,7 @@ class WriteCache {
   std::deque<Record> records_;  // oldest first; seqs consecutive
   RangeMap newest_;             // sector -> seq of the newest record covering it
   RangeMap floor_;              // sector -> records with a smaller seq must not be applied
+  std::vector<uint8_t> spare_;  // the last written-back record's buffer, for reuse
   uint64_t next_seq_ = 0;
   uint64_t dirty_bytes_ = 0;
 };
