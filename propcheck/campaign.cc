@@ -31,7 +31,7 @@ CaseOutcome RunCase(uint64_t seed, const CaseOptions& options) {
         const scenarios::Scenario lab = FuzzLab(machine_seed, options.lv_mib);
         Sut sut(lab, run);
         Model model;
-        model.cow_extents = lab.lab.lvs[2].extents + 2;
+        model.cow_extents = lab.lab.lvs[0].extents + 2;
         RunStateMachine(model, sut, options.max_commands);
         coverage.insert(sut.coverage().begin(), sut.coverage().end());
         played = ScenarioYaml(sut.scenario());

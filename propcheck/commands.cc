@@ -78,7 +78,9 @@ struct Pvmove : Cmd {
     src = *Pv(m);
     dests = MoveDests(m, src);
     dst = *rc::gen::weightedElement<std::string>({{2, ""}, {3, "pv4"}, {1, "pv3"}, {1, "pv1"}});
-    name = *rc::gen::weightedElement<std::string>({{4, ""}, {1, "lv0"}, {1, "lv1"}});
+    name = *rc::gen::weightedElement<std::string>(
+        {{4, ""}, {1, "lv0"}, {1, "lv1"}, {m.snapshot_live ? 1 : 0, "snap"}});
+    if (name == "snap") name = "snap" + std::to_string(m.snapshots - 1);
     if (*rc::gen::weightedElement<bool>({{4, false}, {1, true}})) {
       const int a = *rc::gen::inRange(0, 6);
       range = ":" + std::to_string(a) + "-" + std::to_string(a + *rc::gen::inRange(0, 6));
@@ -301,8 +303,8 @@ struct LvChange : Cmd {
   }
 };
 
-// The LVs of their own kind live on pv5..pv7, which no generated pvmove
-// takes as its source. Each is created once per case.
+// The mirror and raid1 LVs live on pv5..pv7, which no generated pvmove takes
+// as its source. Each is created once per case.
 
 // A power cut under writes to m0, one at a time, after 1..40 more disk
 // writes or flushes: each write to a fresh region makes the disk log write
@@ -392,24 +394,33 @@ struct RaidMerge : Cmd {
   void show(std::ostream& os) const override { os << "RaidMerge(r0_rimage_1)"; }
 };
 
-// lvcreate -s of lv2 (on pv5, never moved) with its COW on pv7, big enough
-// never to fill up: the snapshot reads as lv2 did when it was taken.
+// lvcreate -s of lv0, lv1 (which moves take) or lv2 (on pv5, never moved),
+// its COW on pv7 (never moved) or on pv3 or pv4 (moved, and a move's
+// destination), big enough never to fill up: the snapshot reads as the
+// origin did when it was taken. LVM refuses a snapshot of an LV a pvmove
+// has locked (may_fail).
 struct SnapCreate : Cmd {
+  std::string origin = *rc::gen::weightedElement<std::string>({{2, "lv2"}, {2, "lv0"}, {1, "lv1"}});
+  std::string cow_pv = *rc::gen::weightedElement<std::string>({{2, "pv7"}, {2, "pv4"}, {1, "pv3"}});
   void checkPreconditions(const Model& m) const override { RC_PRE(!m.snapshot_live); }
   void apply(Model& m) const override {
     m.snapshot_live = true;
+    if (origin == "lv2") m.lv2_snapshotted = true;
     ++m.snapshots;
   }
   void run(const Model& m, Sut& sut) const override {
     sut.Play(Sut::Run("lvcreate -s -l " + std::to_string(m.cow_extents) + " -n snap" +
-                      std::to_string(m.snapshots) + " vg0/lv2 pv7"));
+                      std::to_string(m.snapshots) + " vg0/" + origin + " " + cow_pv));
     sut.Check();
   }
-  void show(std::ostream& os) const override { os << "SnapCreate(lv2)"; }
+  void show(std::ostream& os) const override {
+    os << "SnapCreate(" << origin << ", COW on " << cow_pv << ")";
+  }
 };
 
-// lvconvert --merge -b: lv2 goes back to what the snapshot holds, the merge
-// runs in the background (power cuts and reboots may land inside it).
+// lvconvert --merge -b: the origin goes back to what the snapshot holds, the
+// merge runs in the background (power cuts, reboots and moves may land
+// inside it). LVM refuses it while a pvmove has the COW LV locked.
 struct SnapMerge : Cmd {
   void checkPreconditions(const Model& m) const override { RC_PRE(m.snapshot_live); }
   void apply(Model& m) const override { m.snapshot_live = false; }
@@ -417,7 +428,7 @@ struct SnapMerge : Cmd {
     sut.Play(Sut::Run("lvconvert --merge -i 1 -b vg0/snap" + std::to_string(m.snapshots - 1)));
     sut.Check();
   }
-  void show(std::ostream& os) const override { os << "SnapMerge(lv2)"; }
+  void show(std::ostream& os) const override { os << "SnapMerge(snap)"; }
 };
 
 }  // namespace

@@ -22,20 +22,22 @@ struct Model {
   int moves_started = 0;
   int crashes = 0;
   // The LVs of their own kind, on pv5..pv7 (never a pvmove source): the
-  // disk-log mirror m0, the raid1 r0 (its second image split off with
-  // --trackchanges or not) and snapshots snapN, the newest one not yet
-  // merged when snapshot_live.
+  // disk-log mirror m0 and the raid1 r0 (its second image split off with
+  // --trackchanges or not). Snapshots snapN of lv0, lv1 or lv2 (which no
+  // move touches), their COW LVs on pv7 or on pv3 or pv4 (which moves do
+  // touch); the newest one not yet merged when snapshot_live.
   bool mirror = false;
   bool raid = false;
   bool raid_split = false;
   int snapshots = 0;
   bool snapshot_live = false;
-  uint64_t cow_extents = 10;  // a snapshot of lv2 never fills a COW LV this big
+  bool lv2_snapshotted = false;
+  uint64_t cow_extents = 10;  // no snapshot of lv0..lv2 fills a COW LV this big
 
-  // The LVs I/O goes to: lv2, the snapshots' origin, once it has had one.
+  // The LVs I/O goes to: lv2, a snapshots' origin, once it has had one.
   std::vector<std::string> IoLvs() const {
     std::vector<std::string> out = lab_lvs;
-    if (snapshots > 0) out.push_back("lv2");
+    if (lv2_snapshotted) out.push_back("lv2");
     if (mirror) out.push_back("m0");
     if (raid) out.push_back("r0");
     return out;

@@ -11,6 +11,7 @@
 #include "scenarios/runner_internal.h"
 #include "sim/base/change_clock.h"
 #include "sim/check/checkers.h"
+#include "sim/dm/snapshot_target.h"
 #include "sim/lvm/pvmove_poll.h"
 
 namespace lvlab::scenarios::internal {
@@ -245,7 +246,36 @@ Failures ScenarioRun::CheckConsistent() {
   for (const std::string& vg : machine_.lab().VgNames()) {
     if (machine_.sys().TryLockVg(vg)) locked.push_back(vg);
   }
+  // Merges write through the origin (and any mirror below it) on their own:
+  // hold them between steps while legs are compared.
+  auto merges = [this] {
+    std::vector<dm::SnapshotTarget*> out;
+    for (const dm::Device* d : machine_.sys().kernel().List()) {
+      const dm::Table* live = d->live_table();
+      if (live == nullptr) continue;
+      for (const dm::TableEntry& e : *live) {
+        if (auto* t = dynamic_cast<dm::SnapshotTarget*>(e.target.get()); t && t->merging()) {
+          out.push_back(t);
+        }
+      }
+    }
+    return out;
+  };
+  const uint64_t boots = machine_.boots();
+  for (dm::SnapshotTarget* t : merges()) t->HoldMerge();
+  RunWhile(
+      [&] {
+        if (machine_.boots() != boots) return true;
+        for (dm::SnapshotTarget* t : merges()) {
+          if (t->MergeStepInFlight()) return false;
+        }
+        return true;
+      },
+      UINT64_MAX, false);
   Failures legs = CheckMirrorLegs();
+  // An armed power cut may have rebooted the machine meanwhile: release
+  // what the kernel has now.
+  for (dm::SnapshotTarget* t : merges()) t->ReleaseMerge();
   for (const std::string& vg : locked) machine_.sys().UnlockVg(vg);
   f.insert(f.end(), legs.begin(), legs.end());
   for (check::Workload* w : paused) w->Resume();

@@ -62,6 +62,18 @@ class BlockDevice {
     return SectorRange{sector, end};
   }
 
+  // Whether a discard of [sector, end) is, all the way down, a write of
+  // zeros: afterwards the range reads as zeros, and nothing on the way
+  // treats it otherwise (a mirror sends discards past its region states,
+  // a snapshot drops them). The copier discards a source's holes only onto
+  // such ranges and writes zeros elsewhere, as kcopyd writes every byte.
+  // The default says no.
+  virtual bool DiscardZeroes(uint64_t sector, uint64_t end) {
+    (void)sector;
+    (void)end;
+    return false;
+  }
+
   // Whether a read of [sector, end) may return other data now than it did
   // at any time after `stamp` (sim/base/change_clock.h): what it maps to
   // was written, discarded, lost in a crash or remapped since, or the

@@ -105,21 +105,32 @@ uint64_t Copier::DataLength(const Job* job, uint64_t data_end) const {
 
 void Copier::StartHole(Job* job, uint64_t len) {
   const uint64_t offset = job->cursor;
+  // A destination where a discard is not a write of zeros (a mirror, a
+  // snapshot) gets zeros written, as kcopyd writes them, in sub-jobs.
+  const bool zero_writes = std::any_of(job->dests.begin(), job->dests.end(), [&](const Dest& d) {
+    return !d.first->DiscardZeroes(d.second + offset, d.second + offset + len);
+  });
+  if (zero_writes) len = std::min(len, kSubJobSectors);
   job->cursor += len;
   ++job->in_flight;
   ++stats_.hole_pieces;
   stats_.bytes_skipped += len * kSectorSize;
-  std::vector<size_t> targets;
+  std::vector<size_t> discards, writes;
   for (size_t i = 0; i < job->dests.size(); ++i) {
     const auto& [dev, start] = job->dests[i];
-    if (dev->NextData(start + offset, start + offset + len)) targets.push_back(i);
+    if (!dev->DiscardZeroes(start + offset, start + offset + len)) {
+      writes.push_back(i);
+    } else if (dev->NextData(start + offset, start + offset + len)) {
+      discards.push_back(i);
+    }
   }
-  if (targets.empty()) {
+  if (discards.empty() && writes.empty()) {
     scheduler_.Post([this, job] { PieceDone(job); });
     return;
   }
-  auto join = JoinCompletions(targets.size(), [this, job](Status) { PieceDone(job); });
-  for (size_t i : targets) {
+  auto join =
+      JoinCompletions(discards.size() + writes.size(), [this, job](Status) { PieceDone(job); });
+  for (size_t i : discards) {
     const auto& [dev, start] = job->dests[i];
     stats_.bytes_discarded += len * kSectorSize;
     dev->Submit(
@@ -127,6 +138,17 @@ void Copier::StartHole(Job* job, uint64_t len) {
               if (!st.ok()) WriteFailed(job, i);
               join(std::move(st));
             }});
+  }
+  if (writes.empty()) return;
+  auto zeros = std::make_shared<std::vector<uint8_t>>(len * kSectorSize, 0);
+  for (size_t i : writes) {
+    const auto& [dev, start] = job->dests[i];
+    stats_.bytes_written += len * kSectorSize;
+    dev->Submit(Bio{Bio::Op::kWrite, start + offset, len, 0, zeros->data(),
+                    [this, job, i, join, zeros](Status st) {
+                      if (!st.ok()) WriteFailed(job, i);
+                      join(std::move(st));
+                    }});
   }
 }
 

@@ -18,8 +18,13 @@
 // holes (BlockDevice::NextData) are not read. A hole becomes a hole piece
 // that sends one discard to each destination that may hold data there, so the
 // destination reads zeros as the source does (stale data of a reused extent
-// included); a destination already without data gets nothing. Data ranges are
-// copied in pieces of up to kSubJobSectors.
+// included); a destination already without data gets nothing. That holds
+// only where a discard is a write of zeros all the way down
+// (BlockDevice::DiscardZeroes: disks, linear onto them). Any other
+// destination (a mirror, which sends discards past its region states, so
+// one would race a recovery; a snapshot origin) gets zeros written, in
+// pieces of up to kSubJobSectors, as kcopyd writes every byte. Data ranges
+// are copied in pieces of up to kSubJobSectors.
 //
 // Errors: a failed read or write stops the job from starting more pieces
 // (those in flight finish) unless kIgnoreErrors (DM_KCOPYD_IGNORE_ERROR) is

@@ -181,6 +181,41 @@ TEST_F(CopierTest, SkipsHolesThroughLinearAndStripedDevices) {
   EXPECT_EQ(DiskSectors(2, 0, 32768), whole);
 }
 
+TEST_F(CopierTest, WritesZerosForHolesWhereADiscardIsNoWriteOfZeros) {
+  AddDisk(4096);
+  AddDisk(4096);
+  AddDisk(4096);
+  // A mirror's legs hold stale data; the source is all holes. A mirror
+  // sends discards past its region states (a recovery would race them), so
+  // the hole is written as zeros, as kcopyd writes it; a linear device onto
+  // a disk still gets a discard.
+  ASSERT_TRUE(Write("pv2", 0, Pattern(5, 2048)).ok());
+  ASSERT_TRUE(Write("pv3", 0, Pattern(5, 2048)).ok());
+  Activate("vg-m", "0 2048 mirror core 1 1024 2 7:2 0 7:3 0");
+  Activate("vg-l", "0 1024 linear 7:3 2048");
+  ASSERT_TRUE(Write("vg-l", 0, Pattern(6, 1024)).ok());
+  BlockDevice* mirror = kernel_.Resolve("vg-m");
+  BlockDevice* linear = kernel_.Resolve("vg-l");
+  EXPECT_TRUE(Dev(1)->DiscardZeroes(0, 4096));
+  EXPECT_TRUE(linear->DiscardZeroes(0, 1024));
+  EXPECT_FALSE(mirror->DiscardZeroes(0, 2048));
+  sched_.RunUntilIdle();  // the mirror's own recovery (a copy too)
+  const CopierStats before = stats();
+  Outcome o = CopyNow(Dev(1), 0, {{mirror, 0}}, 2048);
+  EXPECT_TRUE(o.read_err.ok());
+  EXPECT_EQ(o.write_err, 0u);
+  EXPECT_EQ(stats().bytes_written - before.bytes_written, 2048 * kSectorSize);
+  EXPECT_EQ(stats().bytes_discarded - before.bytes_discarded, 0u);
+  EXPECT_EQ(stats().bytes_read - before.bytes_read, 0u);
+  const std::vector<uint8_t> zeros(2048 * kSectorSize, 0);
+  EXPECT_EQ(DiskSectors(1, 0, 2048), zeros);
+  EXPECT_EQ(DiskSectors(2, 0, 2048), zeros);
+  o = CopyNow(Dev(1), 0, {{linear, 0}}, 1024);
+  EXPECT_TRUE(o.read_err.ok());
+  EXPECT_EQ(stats().bytes_discarded - before.bytes_discarded, 1024 * kSectorSize);
+  EXPECT_EQ(DiskSectors(2, 2048, 1024), std::vector<uint8_t>(1024 * kSectorSize, 0));
+}
+
 TEST_F(CopierTest, DiskNextDataSeesTheCacheTheImageAndUnappliedWrites) {
   store::DiskModel model;
   model.write_latency_ns = kMs;

@@ -245,6 +245,19 @@ std::optional<SectorRange> Device::NextData(uint64_t sector, uint64_t end) {
   return std::nullopt;
 }
 
+bool Device::DiscardZeroes(uint64_t sector, uint64_t end) {
+  if (!live_ || end > size_sectors()) return false;
+  if (sector >= end) return true;
+  auto it = std::upper_bound(live_->begin(), live_->end(), sector,
+                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
+  for (it = std::prev(it); it != live_->end() && it->start < end; ++it) {
+    const uint64_t from = std::max(sector, it->start) - it->start;
+    const uint64_t to = std::min(end, it->start + it->len) - it->start;
+    if (!it->target->DiscardZeroes(from, to)) return false;
+  }
+  return true;
+}
+
 bool Device::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   if (table_stamp_ > stamp || block_io_ || suspended_ || !live_) return true;
   end = std::min(end, size_sectors());

@@ -74,6 +74,8 @@ class Device : public BlockDevice {
   // Changed if the live table was swapped after `stamp`, I/O is blocked, or
   // a target of the range says so.
   bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) override;
+  // Every target of the live table over the range says so.
+  bool DiscardZeroes(uint64_t sector, uint64_t end) override;
 
   const std::string& uuid() const { return uuid_; }
   bool suspended() const { return suspended_; }

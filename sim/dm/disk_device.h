@@ -53,6 +53,8 @@ class DiskDevice : public BlockDevice {
   DevNo devno() const override { return devno_; }
   const std::string& name() const override { return disk_->name(); }
   std::optional<SectorRange> NextData(uint64_t sector, uint64_t end) override;
+  // A discard is zeros, durable at once (store::Disk).
+  bool DiscardZeroes(uint64_t, uint64_t) override { return true; }
   // The disk's answer (store::Disk::ChangedSince), and changed where a
   // write is in flight.
   bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) override;

@@ -41,6 +41,10 @@ class LinearTarget : public Target {
     return dev_->ChangedSince(stamp, offset_ + offset, offset_ + end);
   }
 
+  bool DiscardZeroes(uint64_t offset, uint64_t end) override {
+    return dev_->DiscardZeroes(offset_ + offset, offset_ + end);
+  }
+
   std::vector<DeviceArea> Areas() const override { return {{dev_, offset_, len_}}; }
 
  private:

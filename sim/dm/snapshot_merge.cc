@@ -94,6 +94,10 @@ void SnapshotTarget::NextMergeStep() {
     step_running_ = false;
     return;
   }
+  if (merge_held_) {
+    merge_deferred_ = true;
+    return;
+  }
   uint64_t last_old = 0, last_new = 0;
   const uint64_t n = store_->PrepareMerge(&last_old, &last_new);
   if (n == 0) {
@@ -127,6 +131,13 @@ void SnapshotTarget::NextMergeStep() {
     }
     copy();
   });
+}
+
+void SnapshotTarget::ReleaseMerge() {
+  merge_held_ = false;
+  if (!merge_deferred_) return;
+  merge_deferred_ = false;
+  scheduler_.Post([this] { NextMergeStep(); });
 }
 
 void SnapshotTarget::MergeCopied(uint64_t first_old, uint64_t n, Status st) {

@@ -85,6 +85,15 @@ class SnapshotTarget final : public Target, public OriginSnapshot {
   bool merging() const override { return merge_; }
   uint64_t chunk_sectors() const override { return chunk_; }
 
+  // The consistency check's quiesce (as it pauses workloads): while held,
+  // a merge starts no new step; MergeStepInFlight tells whether the step
+  // under way (copy, origin flush, commit) is still writing. ReleaseMerge
+  // starts the step a hold deferred. In-kernel writes of a merge through a
+  // mirror below the origin would otherwise race the comparison of its legs.
+  void HoldMerge() { merge_held_ = true; }
+  void ReleaseMerge();
+  bool MergeStepInFlight() const { return merging_n_ != 0; }
+
   // Test hooks.
   bool TEST_valid() const { return valid_; }
   bool TEST_merge_running() const { return step_running_; }
@@ -148,6 +157,8 @@ class SnapshotTarget final : public Target, public OriginSnapshot {
   bool merge_failed_ = false;
   bool stop_ = false;
   bool step_running_ = false;
+  bool merge_held_ = false;      // HoldMerge
+  bool merge_deferred_ = false;  // a step not started because of a hold
   uint64_t merging_first_ = 0;  // old chunks [first, first + n) being merged
   uint64_t merging_n_ = 0;
   std::map<uint64_t, uint64_t> cow_io_;                 // old chunk -> bios in flight on the COW

@@ -1,3 +1,5 @@
+#include "sim/dm/snapshot_target.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -175,6 +177,27 @@ TEST_F(SnapshotTest, WritesDuringMergeLandAndAreNotOverwritten) {
   EXPECT_EQ(ReadDev("vg-lv", 8, 56), Slice(base, 8, 56));
   EXPECT_EQ(ReadDev("vg-lv", 160, 8), Pattern(31, 8));
   EXPECT_EQ(Status("vg-lv"), "0 1024 snapshot-merge 16/512 16");
+}
+
+TEST_F(SnapshotTest, AHeldMergeStartsNoStepUntilReleased) {
+  const std::vector<uint8_t> base = Pattern(1, kLen);
+  ASSERT_TRUE(Write("pv1", 0, base).ok());
+  Build();
+  for (uint64_t c = 0; c < 4; ++c) ASSERT_TRUE(Write("vg-lv", c * 8, Pattern(10 + c, 8)).ok());
+  StartMerge();
+  auto* merge =
+      dynamic_cast<SnapshotTarget*>(kernel_.Find("vg-lv")->live_table()->at(0).target.get());
+  ASSERT_NE(merge, nullptr);
+  merge->HoldMerge();
+  sched_.RunUntilIdle();
+  // Nothing merged, nothing in flight: the origin still holds the new data.
+  EXPECT_FALSE(merge->MergeStepInFlight());
+  EXPECT_EQ(merge->TEST_exceptions(), 4u);
+  EXPECT_EQ(DiskSectors(0, 0, 8), Pattern(10, 8));
+  merge->ReleaseMerge();
+  sched_.RunUntilIdle();
+  EXPECT_EQ(merge->TEST_exceptions(), 0u);
+  EXPECT_EQ(DiskSectors(0, 0, 32), Slice(base, 0, 32));
 }
 
 TEST_F(SnapshotTest, MergeStartedFromDiskWithoutASnapshotDevice) {

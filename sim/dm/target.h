@@ -91,6 +91,14 @@ class Target {
     return SectorRange{offset, end};
   }
 
+  // BlockDevice::DiscardZeroes for target sectors [offset, end). The
+  // default says no.
+  virtual bool DiscardZeroes(uint64_t offset, uint64_t end) {
+    (void)offset;
+    (void)end;
+    return false;
+  }
+
   // BlockDevice::ChangedSince for target sectors [offset, end), given that
   // the table holding the target is unchanged since `stamp`. The default
   // says "changed": targets with state of their own (which leg or chunk a

@@ -135,6 +135,12 @@ Status LvconvertMerge(Context& ctx, const LvconvertMergeArgs& a) {
     return InvalidArgument("Command on LV " + a.lv +
                            " does not accept LV type linear: lvconvert --merge takes a snapshot");
   }
+  // command-lines.in: lvconvert --merge is invalid on a locked LV (a COW LV
+  // that a pvmove is moving).
+  if (const LogicalVolume* cow = vg.FindLv(name); cow->Has(kLocked)) {
+    return Busy("Command on LV " + vg.name + "/" + name +
+                " is invalid on LV with properties: lv_is_locked .");
+  }
   if (seg->merging) return Busy("Snapshot " + a.lv + " is already merging.");
   const std::string origin = seg->origin;
   if (const Segment* other = MergingSnapshotOf(vg, origin)) {

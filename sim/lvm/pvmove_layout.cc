@@ -4,6 +4,7 @@
 #include <set>
 
 #include "sim/lvm/activation.h"
+#include "sim/lvm/snapshot_layout.h"
 
 namespace lvlab::lvm {
 namespace {
@@ -228,9 +229,12 @@ Result<PvmoveLayout> AddPvmoveLayer(VolumeGroup& vg, const PvmoveLayoutArgs& a) 
     });
   };
   // As LVM's _set_up_pvmove_lv: an LV on the source with a snapshot merge
-  // pending or running into it (MERGING) refuses the whole move.
+  // pending or running into it (MERGING), or the COW LV of such a snapshot
+  // (lv_is_merging covers both), refuses the whole move.
   for (const LogicalVolume& lv : vg.lvs) {
-    if (Movable(lv, a.lv_filter) && on_source(lv) && lv.Has(kMerging)) {
+    const Segment* snap = SnapshotOfCow(vg, lv.name);
+    const bool merging = lv.Has(kMerging) || (snap && snap->merging);
+    if (Movable(lv, a.lv_filter) && on_source(lv) && merging) {
       return FailedPrecondition("Unable to pvmove when merging volume " + vg.name + "/" + lv.name +
                                 " is present.");
     }
