@@ -12,7 +12,9 @@ namespace {
 
 thread_local uint64_t parallel_fh = 0;  // 0: no open reply is marked
 
-ssize_t Writev(int fd, struct iovec* iov, int count, void* userdata) {
+}  // namespace
+
+ssize_t OpenFlagWritev(int fd, struct iovec* iov, int count, void* userdata) {
   (void)userdata;
   if (parallel_fh != 0) {
     // libfuse sends an open reply as the out header and one fuse_open_out.
@@ -25,19 +27,15 @@ ssize_t Writev(int fd, struct iovec* iov, int count, void* userdata) {
   return ::writev(fd, iov, count);
 }
 
+namespace {
+
 ssize_t Read(int fd, void* buf, size_t len, void* userdata) {
   (void)userdata;
   return ::read(fd, buf, len);
 }
 
-ssize_t SpliceReceive(int fdin, off_t* offin, int fdout, off_t* offout, size_t len,
-                      unsigned int flags, void* userdata) {
-  (void)userdata;
-  return ::splice(fdin, offin, fdout, offout, len, flags);
-}
-
-ssize_t SpliceSend(int fdin, off_t* offin, int fdout, off_t* offout, size_t len,
-                   unsigned int flags, void* userdata) {
+ssize_t Splice(int fdin, off_t* offin, int fdout, off_t* offout, size_t len, unsigned int flags,
+               void* userdata) {
   (void)userdata;
   return ::splice(fdin, offin, fdout, offout, len, flags);
 }
@@ -46,10 +44,10 @@ ssize_t SpliceSend(int fdin, off_t* offin, int fdout, off_t* offout, size_t len,
 
 int InstallOpenFlagIo(fuse_session* se) {
   static const fuse_custom_io io = {
-      .writev = Writev,
+      .writev = OpenFlagWritev,
       .read = Read,
-      .splice_receive = SpliceReceive,
-      .splice_send = SpliceSend,
+      .splice_receive = Splice,
+      .splice_send = Splice,
   };
   return fuse_session_custom_io(se, &io, fuse_session_fd(se));
 }

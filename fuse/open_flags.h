@@ -12,6 +12,9 @@
 // splice are the plain system calls, as libfuse would make them.
 #pragma once
 
+#include <sys/types.h>
+#include <sys/uio.h>
+
 #include <cstdint>
 
 struct fuse_session;
@@ -24,5 +27,10 @@ int InstallOpenFlagIo(fuse_session* se);
 // On the thread about to call fuse_reply_open for file handle `fh`: that
 // reply asks for parallel direct writes.
 void MarkParallelDirectWrites(uint64_t fh);
+
+// The custom I/O's writev (for tests): writes `iov` to `fd` after setting
+// the flag in the open reply of the handle marked on this thread, if `iov`
+// is that reply; clears the mark.
+ssize_t OpenFlagWritev(int fd, struct iovec* iov, int count, void* userdata);
 
 }  // namespace lvlab::fuse
