@@ -175,23 +175,14 @@ void Copier::StartData(Job* job, uint64_t len) {
   if (job->offload) {
     read.source = src;
   } else {
-    if (!spare_buffers_.empty()) {
-      src->buffer = std::move(spare_buffers_.back());
-      spare_buffers_.pop_back();
-    }
-    src->buffer.resize(len * kSectorSize);  // the read fills it whole, or fails
+    src->buffer.resize(len * kSectorSize);
     read.data = src->buffer.data();
   }
   job->src->Submit(std::move(read));
 }
 
 void Copier::WriteAll(Job* job, std::shared_ptr<PinnedSource> src, uint64_t offset, uint64_t len) {
-  auto join = JoinCompletions(job->dests.size(), [this, job, src](Status) {
-    if (!src->buffer.empty() && spare_buffers_.size() < kPiecesInFlight) {
-      spare_buffers_.push_back(std::move(src->buffer));
-    }
-    PieceDone(job);
-  });
+  auto join = JoinCompletions(job->dests.size(), [this, job, src](Status) { PieceDone(job); });
   for (size_t i = 0; i < job->dests.size(); ++i) {
     const auto& [dev, start] = job->dests[i];
     stats_.bytes_written += len * kSectorSize;

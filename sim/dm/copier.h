@@ -115,9 +115,6 @@ class Copier {
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;  // by id
   CopierStats stats_;
-  // Buffers of finished pieces, for the next ones (as kcopyd keeps a pool
-  // of pages): a fresh buffer per piece was zeroed and faulted in again.
-  std::vector<std::vector<uint8_t>> spare_buffers_;
 };
 
 }  // namespace lvlab::dm
