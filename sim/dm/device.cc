@@ -28,6 +28,22 @@ std::string JoinLines(const Table& table, std::string (*rest)(const Target&)) {
   return out;
 }
 
+// Calls fn(entry, from, to) for the entries of `table` overlapping
+// [sector, end), in order, with [from, to) the overlap in target sectors,
+// until it returns true; true if it did. REQUIRES: sector < end <= the
+// table's length.
+template <typename Fn>
+bool AnyEntry(const Table& table, uint64_t sector, uint64_t end, Fn fn) {
+  auto it = std::upper_bound(table.begin(), table.end(), sector,
+                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
+  for (it = std::prev(it); it != table.end() && it->start < end; ++it) {
+    const uint64_t from = std::max(sector, it->start) - it->start;
+    const uint64_t to = std::min(end, it->start + it->len) - it->start;
+    if (fn(*it, from, to)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string FormatTable(const Table& table) {
@@ -233,43 +249,31 @@ void Device::ReleaseDeferred() {
 std::optional<SectorRange> Device::NextData(uint64_t sector, uint64_t end) {
   end = std::min(end, size_sectors());
   if (sector >= end) return std::nullopt;
-  auto it = std::upper_bound(live_->begin(), live_->end(), sector,
-                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
-  for (it = std::prev(it); it != live_->end() && it->start < end; ++it) {
-    const uint64_t from = std::max(sector, it->start) - it->start;
-    const uint64_t to = std::min(end, it->start + it->len) - it->start;
-    if (std::optional<SectorRange> r = it->target->NextData(from, to)) {
-      return SectorRange{it->start + r->first, it->start + r->second};
+  std::optional<SectorRange> found;
+  AnyEntry(*live_, sector, end, [&](const TableEntry& e, uint64_t from, uint64_t to) {
+    if (std::optional<SectorRange> r = e.target->NextData(from, to)) {
+      found = SectorRange{e.start + r->first, e.start + r->second};
     }
-  }
-  return std::nullopt;
+    return found.has_value();
+  });
+  return found;
 }
 
 bool Device::DiscardZeroes(uint64_t sector, uint64_t end) {
   if (!live_ || end > size_sectors()) return false;
   if (sector >= end) return true;
-  auto it = std::upper_bound(live_->begin(), live_->end(), sector,
-                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
-  for (it = std::prev(it); it != live_->end() && it->start < end; ++it) {
-    const uint64_t from = std::max(sector, it->start) - it->start;
-    const uint64_t to = std::min(end, it->start + it->len) - it->start;
-    if (!it->target->DiscardZeroes(from, to)) return false;
-  }
-  return true;
+  return !AnyEntry(*live_, sector, end, [](const TableEntry& e, uint64_t from, uint64_t to) {
+    return !e.target->DiscardZeroes(from, to);
+  });
 }
 
 bool Device::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   if (table_stamp_ > stamp || block_io_ || suspended_ || !live_) return true;
   end = std::min(end, size_sectors());
   if (sector >= end) return false;
-  auto it = std::upper_bound(live_->begin(), live_->end(), sector,
-                             [](uint64_t s, const TableEntry& e) { return s < e.start; });
-  for (it = std::prev(it); it != live_->end() && it->start < end; ++it) {
-    const uint64_t from = std::max(sector, it->start) - it->start;
-    const uint64_t to = std::min(end, it->start + it->len) - it->start;
-    if (it->target->ChangedSince(stamp, from, to)) return true;
-  }
-  return false;
+  return AnyEntry(*live_, sector, end, [stamp](const TableEntry& e, uint64_t from, uint64_t to) {
+    return e.target->ChangedSince(stamp, from, to);
+  });
 }
 
 void Device::BeginSuspend(bool noflush) {
