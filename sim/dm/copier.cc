@@ -107,22 +107,24 @@ void Copier::StartHole(Job* job, uint64_t len) {
   const uint64_t offset = job->cursor;
   // A destination where a discard is not a write of zeros (a mirror, a
   // snapshot) gets zeros written, as kcopyd writes them, in sub-jobs.
-  const bool zero_writes = std::any_of(job->dests.begin(), job->dests.end(), [&](const Dest& d) {
-    return !d.first->DiscardZeroes(d.second + offset, d.second + offset + len);
-  });
-  if (zero_writes) len = std::min(len, kSubJobSectors);
+  std::vector<size_t> discards, writes;
+  for (size_t i = 0; i < job->dests.size(); ++i) {
+    const auto& [dev, start] = job->dests[i];
+    if (!dev->DiscardZeroes(start + offset, start + offset + len)) writes.push_back(i);
+  }
+  if (!writes.empty()) len = std::min(len, kSubJobSectors);
   job->cursor += len;
   ++job->in_flight;
   ++stats_.hole_pieces;
   stats_.bytes_skipped += len * kSectorSize;
-  std::vector<size_t> discards, writes;
-  for (size_t i = 0; i < job->dests.size(); ++i) {
-    const auto& [dev, start] = job->dests[i];
-    if (!dev->DiscardZeroes(start + offset, start + offset + len)) {
-      writes.push_back(i);
-    } else if (dev->NextData(start + offset, start + offset + len)) {
-      discards.push_back(i);
+  for (size_t i = 0, w = 0; i < job->dests.size(); ++i) {
+    if (w < writes.size() && writes[w] == i) {
+      ++w;
+      continue;
     }
+    // The others discard zeros over the whole hole, so over its start too.
+    const auto& [dev, start] = job->dests[i];
+    if (dev->NextData(start + offset, start + offset + len)) discards.push_back(i);
   }
   if (discards.empty() && writes.empty()) {
     scheduler_.Post([this, job] { PieceDone(job); });
