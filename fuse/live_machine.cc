@@ -45,6 +45,7 @@ void LiveMachine::LogLine(std::string_view text) {
 
 LiveMachine::~LiveMachine() {
   direct_.Revoke();
+  io_.Drain();
   ctx_.reset();
   sys_.reset();
   lab_.reset();
@@ -53,6 +54,7 @@ LiveMachine::~LiveMachine() {
 Status LiveMachine::OpenBoot() {
   LVLAB_ASSIGN_OR_RETURN(lab_, open_lab_(power_));
   sys_ = std::make_unique<lvm::System>(lab_.get(), engine::NewRealClock());
+  sys_->scheduler().set_io_threads(&io_);
   sys_->kernel().set_before_suspend([this](const dm::Device&) { direct_.Revoke(); });
   ctx_ = std::make_unique<lvm::Context>(lvm::Context{*sys_, out_, err_});
   boot_.fetch_add(1, std::memory_order_release);
@@ -101,6 +103,7 @@ void LiveMachine::CutPower(store::LossPolicy policy) {
 
 void LiveMachine::Reboot(store::LossPolicy policy) {
   direct_.Revoke();
+  io_.Drain();
   // What the dying machine's disks hold decides what survives.
   power_->Restore();
   for (lvm::LabPv* pv : lab_->pvs()) {
