@@ -24,13 +24,13 @@
 // may call RunUntil recursively (the kernel's suspend does).
 #pragma once
 
-#include <cstddef>
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "sim/engine/io_threads.h"
