@@ -20,9 +20,10 @@
 //
 // I/O threads (sim/engine/io_threads.h): every boot's scheduler offloads
 // the data work of large disk bios to the machine's two I/O threads
-// (dm/disk_device.h). PauseDirectIo and a reboot drain them first, so a
-// command changes a disk's faults, and a reboot crashes the disks, with no
-// data operation under way.
+// (dm/disk_device.h), unless the daemon started with LVLAB_NO_IO_THREADS=1
+// in its environment (for comparison). PauseDirectIo and a reboot drain
+// them first, so a command changes a disk's faults, and a reboot crashes
+// the disks, with no data operation under way.
 //
 // Thread-safety: Inject, boot(), direct() and Stop are thread-safe;
 // everything else runs on the engine thread (or before Run starts / after
@@ -134,6 +135,7 @@ class LiveMachine {
   std::shared_mutex boot_mu_;  // held exclusively while sys_ is replaced
   DirectIo direct_;
   bool direct_allowed_ = true;
+  bool io_threads_allowed_ = true;
   engine::IoThreads io_{2};
 };
 

@@ -192,16 +192,24 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   h->size_bytes = n->file.size_bytes;
   h->direct = (fi->flags & O_DIRECT) != 0;
   h->sync = (fi->flags & O_DSYNC) != 0;  // O_SYNC includes O_DSYNC's bit
+  // The handle holds the device open until it is released.
+  if (!OpenDevice(Fs(req).machine(), h->dm, h->boot).ok()) {
+    return (void)fuse_reply_err(req, ENXIO);
+  }
   fi->direct_io = h->direct;
   fi->keep_cache = !h->direct;
   fi->fh = reinterpret_cast<uint64_t>(h.release());
   // Direct writes of one LV in parallel, as a block device takes them.
   if (fi->direct_io) MarkParallelDirectWrites(fi->fh);
-  if (fuse_reply_open(req, fi) != 0) delete &H(fi);
+  if (fuse_reply_open(req, fi) != 0) {
+    CloseDevice(Fs(req).machine(), H(fi).dm, H(fi).boot);
+    delete &H(fi);
+  }
 }
 
 void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   (void)ino;
+  CloseDevice(Fs(req).machine(), H(fi).dm, H(fi).boot);
   delete &H(fi);
   fuse_reply_err(req, 0);
 }

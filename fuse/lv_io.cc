@@ -80,4 +80,25 @@ Status SubmitAndWait(LiveMachine& machine, const std::string& dm, uint64_t boot,
   return wait->Wait();
 }
 
+Status OpenDevice(LiveMachine& machine, const std::string& dm, uint64_t boot) {
+  auto wait = std::make_shared<IoWait>();
+  auto guard = std::make_shared<Guard>([wait](Status st) { wait->Complete(std::move(st)); });
+  LiveMachine* m = &machine;
+  machine.Inject([m, guard, dm, boot] {
+    dm::Device* dev = m->boot() == boot ? m->sys().kernel().Find(dm) : nullptr;
+    if (!dev) return guard->Complete(NotFound(dm + ": no such device"));
+    dev->Open();
+    guard->Complete(Status::Ok());
+  });
+  return wait->Wait();
+}
+
+void CloseDevice(LiveMachine& machine, const std::string& dm, uint64_t boot) {
+  LiveMachine* m = &machine;
+  machine.Inject([m, dm, boot] {
+    dm::Device* dev = m->boot() == boot ? m->sys().kernel().Find(dm) : nullptr;
+    if (dev && dev->opens() > 0) dev->Close();
+  });
+}
+
 }  // namespace lvlab::fuse

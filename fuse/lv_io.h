@@ -30,4 +30,13 @@ Status SubmitAndWait(LiveMachine& machine, const std::string& dm, uint64_t boot,
                      engine::Bio::Op op, uint64_t sector, uint64_t nsectors, uint8_t* data,
                      uint32_t flags = 0);
 
+// An open file of the LV holds its device open, as an opener of a block
+// device does (dm::Device::Open): lvs shows 'o' in lv_attr and LVM refuses
+// to deactivate or remove it ("in use"). OpenDevice counts one opener on
+// the engine thread and returns once it did; NotFound when the device is
+// gone or belongs to an earlier boot. CloseDevice drops one, later, and
+// does nothing for an earlier boot's device (a reboot forgot its openers).
+Status OpenDevice(LiveMachine& machine, const std::string& dm, uint64_t boot);
+void CloseDevice(LiveMachine& machine, const std::string& dm, uint64_t boot);
+
 }  // namespace lvlab::fuse

@@ -368,7 +368,8 @@ void LoadExpect(const YAML::Node& node, Expectations* x) {
 }
 
 // What a mounted scenario can do: it plays on the real clock through the
-// daemon, so only commands, power cuts, fio and real-time pauses.
+// daemon, so only commands, power cuts, fio, real-time pauses and waits on
+// what the daemon's reports show.
 void CheckMountedStep(const YAML::Node& item, const Step& st) {
   const std::string what = "step " + std::to_string(st.number) + " of a mount: true scenario";
   switch (st.action) {
@@ -385,10 +386,21 @@ void CheckMountedStep(const YAML::Node& item, const Step& st) {
     default:
       break;
   }
-  if (st.condition.kind != Condition::Kind::kNone && st.condition.kind != Condition::Kind::kAfter) {
-    Fail(item, what +
-                   ": only after: (real time) applies; a foreground run: pvmove returns "
-                   "when the move is done");
+  switch (st.condition.kind) {
+    case Condition::Kind::kAt:
+      Fail(item, what + ": at: counts virtual time; live, use after: (real time since the "
+                        "previous step)");
+    case Condition::Kind::kEvent:
+      Fail(item, what + ": the daemon keeps no trace to count events in; wait on a report "
+                        "field (when: {lv: VG/LV, FIELD: VALUE}) or when: idle");
+    case Condition::Kind::kField:
+      if (st.condition.object_is_pv && IsIoCounter(st.condition.field)) {
+        Fail(item, what + ": " + st.condition.field +
+                       " counts the simulated drive's I/O; live, wait on a report field");
+      }
+      break;
+    default:
+      break;
   }
   const Expectations& x = st.expect;
   if (!x.events.empty() || x.data_intact || x.data_lost || x.consistent) {

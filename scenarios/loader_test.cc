@@ -64,8 +64,19 @@ TEST(Loader, MountedScenarioWithFioSteps) {
   const std::string mounted = std::string("mount: true\n") + kLab + "steps:\n";
   EXPECT_EQ(Error(std::string(kLab) + "steps:\n  - fio: [--name=x]\n"),
             "t.yaml:7:5: fio and wait steps play on a mounted lab: add mount: true at the top");
-  EXPECT_NE(Error(mounted + "  - {when: idle}\n").find("only after: (real time) applies"),
+  EXPECT_NE(Error(mounted + "  - {at: 1s, run: lvs}\n").find("live, use after:"),
             std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {when: {event: checkpoint}, run: lvs}\n")
+                .find("the daemon keeps no trace to count events in"),
+            std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {when: {pv: pv1, io_writes: \">= 1\"}, run: lvs}\n")
+                .find("io_writes counts the simulated drive's I/O"),
+            std::string::npos);
+  EXPECT_TRUE(ParseScenario(mounted +
+                                "  - {when: {lv: vg0/lv0, lv_attr: \"-wi-a-----\"}, run: lvs}\n"
+                                "  - {when: idle, timeout: 1min, run: lvs}\n",
+                            "t.yaml")
+                  .ok());
   EXPECT_NE(Error(mounted + "  - {fault: {pv: pv1, fail: true}}\n").find("run: fault pv2"),
             std::string::npos);
   EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {data: intact}}\n")

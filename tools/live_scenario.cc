@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -103,6 +104,7 @@ class LiveRun {
     const Step* step;
     pid_t pid;
     std::string log;
+    std::optional<int> code;  // once reaped
   };
 
   Child Lvlab(std::vector<std::string> words, bool quiet = false) {
@@ -125,6 +127,12 @@ class LiveRun {
   std::vector<std::string> FioArgs(const scenarios::FioSpec& f) const;
   std::string Rewrite(const std::string& arg) const;
   std::string WaitFio();
+  // Polls the daemon until `c` holds ("") or its timeout of real time
+  // passes (what was seen last).
+  std::string WaitUntil(const scenarios::Condition& c);
+  bool Holds(const scenarios::Condition& c, std::string* seen);
+  // Whether every background fio has exited (reaping those that have).
+  bool FioDone();
   void Teardown(bool failed);
   int Fail(const Step* step, const std::string& expected, const std::string& seen);
 
@@ -210,10 +218,41 @@ std::vector<std::string> LiveRun::FioArgs(const scenarios::FioSpec& f) const {
   return argv;
 }
 
+// A report's lines, trimmed, joined by one blank (as the simulated runner
+// reads a field).
+std::string Joined(const std::string& text) {
+  std::string out;
+  std::stringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t a = line.find_first_not_of(" \t");
+    if (a == std::string::npos) continue;
+    line = line.substr(a, line.find_last_not_of(" \t") - a + 1);
+    out += (out.empty() ? "" : " ") + line;
+  }
+  return out;
+}
+
+bool LiveRun::FioDone() {
+  bool done = true;
+  for (Background& b : background_) {
+    if (b.code) continue;
+    int status = 0;
+    const pid_t r = ::waitpid(b.pid, &status, WNOHANG);
+    if (r == b.pid) {
+      b.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    } else if (r == 0 || errno == EINTR) {
+      done = false;
+    } else {
+      b.code = -1;
+    }
+  }
+  return done;
+}
+
 std::string LiveRun::WaitFio() {
   std::string seen;
   for (Background& b : background_) {
-    const int code = WaitFor(b.pid);
+    const int code = b.code ? *b.code : WaitFor(b.pid);
     if (code != 0 && seen.empty()) {
       std::string log;
       if (FILE* f = std::fopen(b.log.c_str(), "r")) {
@@ -230,9 +269,56 @@ std::string LiveRun::WaitFio() {
   return seen;
 }
 
+bool LiveRun::Holds(const scenarios::Condition& c, std::string* seen) {
+  if (c.kind == scenarios::Condition::Kind::kIdle) {
+    if (!FioDone()) {
+      *seen = "a background fio is running";
+      return false;
+    }
+    // A move in progress is an active pvmove LV (lv_attr p...a).
+    const Child r = Lvlab({"lvs", "-a", "--noheadings", "-o", "lv_name,lv_attr"}, true);
+    std::stringstream lines(r.output);
+    for (std::string name, attr; lines >> name >> attr;) {
+      if (attr.size() > 4 && attr[0] == 'p' && attr[4] == 'a') {
+        *seen = "pvmove still polling (" + name + " is active)";
+        return false;
+      }
+    }
+    if (r.code != 0) *seen = "lvs exited " + std::to_string(r.code) + ": " + Joined(r.output);
+    return r.code == 0;
+  }
+  // A report field of an LV (hidden ones too) or a PV.
+  std::vector<std::string> w = {c.object_is_pv ? "pvs" : "lvs", "--noheadings", "-o", c.field,
+                                c.object};
+  if (!c.object_is_pv) w.insert(w.begin() + 1, "-a");
+  const Child r = Lvlab(w, true);
+  const std::string value = Joined(r.output);
+  if (r.code != 0) {
+    *seen = value;
+    return false;
+  }
+  *seen = c.field + " = \"" + value + "\"";
+  return c.cmp.Matches(value);
+}
+
+std::string LiveRun::WaitUntil(const scenarios::Condition& c) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + std::chrono::nanoseconds(c.timeout_ns);
+  std::string seen;
+  for (;;) {
+    if (Holds(c, &seen)) return "";
+    if (Clock::now() >= deadline) return "still false (real time); last seen: " + seen;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 std::string LiveRun::Act(const Step& step) {
-  if (step.condition.kind == scenarios::Condition::Kind::kAfter) {
-    std::this_thread::sleep_for(std::chrono::nanoseconds(step.condition.time_ns));
+  switch (step.condition.kind) {
+    case scenarios::Condition::Kind::kAfter:
+      std::this_thread::sleep_for(std::chrono::nanoseconds(step.condition.time_ns));
+      break;
+    default:
+      break;  // when: waits in Play
   }
   switch (step.action) {
     case Step::Action::kRun:
@@ -268,7 +354,7 @@ std::string LiveRun::Act(const Step& step) {
       const pid_t pid = fd < 0 ? -1 : Spawn(argv, env, fd, dir_);
       if (fd >= 0) ::close(fd);
       if (pid < 0) return "fio could not start";
-      background_.push_back(Background{&step, pid, log});
+      background_.push_back(Background{&step, pid, log, std::nullopt});
       return "";
     }
     case Step::Action::kWaitFio:
@@ -276,20 +362,6 @@ std::string LiveRun::Act(const Step& step) {
     default:
       return "";  // the loader lets nothing else through
   }
-}
-
-// A report's lines, trimmed, joined by one blank (as the simulated runner
-// reads a field).
-std::string Joined(const std::string& text) {
-  std::string out;
-  std::stringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    const size_t a = line.find_first_not_of(" \t");
-    if (a == std::string::npos) continue;
-    line = line.substr(a, line.find_last_not_of(" \t") - a + 1);
-    out += (out.empty() ? "" : " ") + line;
-  }
-  return out;
 }
 
 std::vector<LiveRun::Miss> LiveRun::CheckObject(const scenarios::ObjectExpect& o, bool pv) {
@@ -404,6 +476,14 @@ int LiveRun::Play() {
     return Fail(nullptr, "the lab built and mounted", "a command failed (--narrate)");
   for (const Step& step : s_.steps) {
     if (o_.narrate) out_ << "-- step " << step.number << ": " << step.Describe() << "\n";
+    const scenarios::Condition& c = step.condition;
+    if (c.kind == scenarios::Condition::Kind::kField ||
+        c.kind == scenarios::Condition::Kind::kIdle) {
+      if (std::string seen = WaitUntil(c); !seen.empty()) {
+        return Fail(&step, c.ToString() + " within " + scenarios::FormatDuration(c.timeout_ns),
+                    seen);
+      }
+    }
     if (std::string seen = Act(step); !seen.empty()) {
       return Fail(&step, step.expect.error ? "fails with '" + *step.expect.error + "'" : "exit 0",
                   seen);

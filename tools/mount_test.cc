@@ -192,6 +192,30 @@ TEST_F(LiveTest, RefusedOperationsGiveTheirErrno) {
   Must("lvs");
 }
 
+// An open file holds the LV's device open, as an opener of a block device:
+// lvs shows it and LVM refuses to deactivate it until the file is closed.
+TEST_F(LiveTest, AnOpenFileHoldsTheDeviceOpen) {
+  Mount();
+  auto attr = [&] { return Lvlab("lvs --noheadings -o lv_attr vg0/lv0").out; };
+  EXPECT_NE(attr().find("-wi-a-----"), std::string::npos) << attr();
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  EXPECT_NE(attr().find("-wi-ao----"), std::string::npos) << attr();
+  Outcome busy = Lvlab("lvchange -an vg0/lv0");
+  EXPECT_EQ(busy.code, 5);
+  EXPECT_NE(busy.err.find("Logical volume vg0/lv0 in use."), std::string::npos) << busy.err;
+  struct stat st {};
+  EXPECT_EQ(stat(Lv("vg0/lv0").c_str(), &st), 0);  // still active
+  close(fd);
+  // FUSE sends the release after close(2) returns: wait for it to land.
+  for (int i = 0; i < 100 && attr().find("-wi-a-----") == std::string::npos; ++i) {
+    usleep(20'000);
+  }
+  EXPECT_NE(attr().find("-wi-a-----"), std::string::npos) << attr();
+  Must("lvchange -an vg0/lv0");
+  EXPECT_NE(stat(Lv("vg0/lv0").c_str(), &st), 0);
+}
+
 TEST_F(LiveTest, SecondDaemonIsRefused) {
   Mount();
   const std::string other = dir_ + "/mnt2";
