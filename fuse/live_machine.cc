@@ -22,8 +22,6 @@ Result<std::unique_ptr<LiveMachine>> LiveMachine::Boot(LabFactory open_lab,
   m->crash_rng_ = Rng(seed).Derive("crash");
   const char* no_direct = std::getenv("LVLAB_NO_DIRECT_IO");
   m->direct_allowed_ = no_direct == nullptr || std::string_view(no_direct) != "1";
-  const char* no_threads = std::getenv("LVLAB_NO_IO_THREADS");
-  m->io_threads_allowed_ = no_threads == nullptr || std::string_view(no_threads) != "1";
   LVLAB_RETURN_IF_ERROR(m->OpenBoot());
   if (!saved_state.empty()) {
     auto parsed = lvm::KernelState::Parse(saved_state);
@@ -47,7 +45,6 @@ void LiveMachine::LogLine(std::string_view text) {
 
 LiveMachine::~LiveMachine() {
   direct_.Revoke();
-  io_.Drain();
   ctx_.reset();
   sys_.reset();
   lab_.reset();
@@ -56,7 +53,6 @@ LiveMachine::~LiveMachine() {
 Status LiveMachine::OpenBoot() {
   LVLAB_ASSIGN_OR_RETURN(lab_, open_lab_(power_));
   sys_ = std::make_unique<lvm::System>(lab_.get(), engine::NewRealClock());
-  if (io_threads_allowed_) sys_->scheduler().set_io_threads(&io_);
   sys_->kernel().set_before_suspend([this](const dm::Device&) { direct_.Revoke(); });
   ctx_ = std::make_unique<lvm::Context>(lvm::Context{*sys_, out_, err_});
   boot_.fetch_add(1, std::memory_order_release);
@@ -105,7 +101,6 @@ void LiveMachine::CutPower(store::LossPolicy policy) {
 
 void LiveMachine::Reboot(store::LossPolicy policy) {
   direct_.Revoke();
-  io_.Drain();
   // What the dying machine's disks hold decides what survives.
   power_->Restore();
   for (lvm::LabPv* pv : lab_->pvs()) {

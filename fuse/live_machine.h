@@ -18,13 +18,6 @@
 // to suspend, a power cut and a reboot take it away at once, and a command
 // must call PauseDirectIo before it runs and ResumeDirectIo after.
 //
-// I/O threads (sim/engine/io_threads.h): every boot's scheduler offloads
-// the data work of large disk bios to the machine's two I/O threads
-// (dm/disk_device.h), unless the daemon started with LVLAB_NO_IO_THREADS=1
-// in its environment (for comparison). PauseDirectIo and a reboot drain
-// them first, so a command changes a disk's faults, and a reboot crashes
-// the disks, with no data operation under way.
-//
 // Thread-safety: Inject, boot(), direct() and Stop are thread-safe;
 // everything else runs on the engine thread (or before Run starts / after
 // it returns).
@@ -43,7 +36,6 @@
 #include "fuse/routed_output.h"
 #include "sim/base/rng.h"
 #include "sim/base/status.h"
-#include "sim/engine/io_threads.h"
 #include "sim/lvm/commands.h"
 #include "sim/lvm/lab.h"
 #include "sim/lvm/system.h"
@@ -93,12 +85,8 @@ class LiveMachine {
 
   // FUSE workers' fast path; its Read and Write are thread-safe.
   DirectIo& direct() { return direct_; }
-  // Engine thread: no direct I/O until ResumeDirectIo (or the next tick),
-  // and no offloaded disk I/O under way now.
-  void PauseDirectIo() {
-    direct_.Revoke();
-    io_.Drain();
-  }
+  // Engine thread: no direct I/O until ResumeDirectIo (or the next tick).
+  void PauseDirectIo() { direct_.Revoke(); }
   // Engine thread: recomputes and installs the direct set (none while the
   // power is off or a cut is pending, and never when the daemon started
   // with LVLAB_NO_DIRECT_IO=1 in its environment: every I/O is then a bio
@@ -135,8 +123,6 @@ class LiveMachine {
   std::shared_mutex boot_mu_;  // held exclusively while sys_ is replaced
   DirectIo direct_;
   bool direct_allowed_ = true;
-  bool io_threads_allowed_ = true;
-  engine::IoThreads io_{2};
 };
 
 }  // namespace lvlab::fuse

@@ -1,7 +1,6 @@
 #include "sim/dm/disk_device.h"
 
 #include <algorithm>
-#include <memory>
 #include <utility>
 
 #include "sim/base/check.h"
@@ -36,35 +35,16 @@ void DiskDevice::Submit(Bio bio) {
   Start(std::move(bio));
 }
 
-bool DiskDevice::Offloads(const Bio& bio) const {
-  if (!scheduler_.can_offload() || std::as_const(*disk_).faults().any()) return false;
-  if (bio.op == Bio::Op::kFlush || (bio.flags & Bio::kPreflush)) return true;
-  return bio.nsectors * kSectorSize >= kOffloadBytes;
-}
-
 void DiskDevice::Start(Bio bio) {
   ++in_flight_;
   const uint64_t bytes = bio.has_data() ? bio.bytes() : 0;
-  const uint64_t now = scheduler_.now_ns();
-  const uint64_t t =
-      disk_->CompletionTimeNs(now, bio.is_write() || bio.op == Bio::Op::kFlush, bytes);
-  if (t <= now && Offloads(bio)) {
-    struct Job {
-      Bio bio;
-      Status status;
-    };
-    auto job = std::make_shared<Job>(Job{std::move(bio), Status::Ok()});
-    scheduler_.Offload([this, job] { job->status = Apply(job->bio); },
-                       [this, job] { Complete(std::move(job->bio), std::move(job->status)); });
-    return;
-  }
-  scheduler_.At(t, [this, b = std::move(bio)]() mutable {
-    const Status st = Apply(b);
-    Complete(std::move(b), st);
-  });
+  const uint64_t t = disk_->CompletionTimeNs(scheduler_.now_ns(),
+                                             bio.is_write() || bio.op == Bio::Op::kFlush, bytes);
+  scheduler_.At(t, [this, b = std::move(bio)]() mutable { Complete(std::move(b)); });
 }
 
-void DiskDevice::Complete(Bio bio, Status st) {
+void DiskDevice::Complete(Bio bio) {
+  const Status st = Apply(bio);
   if (bio.op == Bio::Op::kWrite && bio.nsectors > 0) {
     unapplied_writes_.erase(unapplied_writes_.find({bio.sector, bio.end_sector()}));
   }

@@ -18,21 +18,8 @@
 // and errors are those of the plain read and write: only the bytes take a
 // shorter path. The Copier uses this between DiskDevices.
 //
-// Live mode (a Scheduler with I/O threads): the data operation of an
-// untimed bio on a disk without faults that is a flush, carries a preflush
-// or covers at least kOffloadBytes runs on an I/O thread
-// (Scheduler::Offload), and the bio completes on the engine thread when it
-// comes back: a pvmove's copy and large writes move their bytes beside the
-// engine thread instead of on it, while small bios stay inline (a hand-over
-// costs more than their copy). Such a bio is in flight and unapplied, as
-// any other, until it completes, so the kernel's drains wait for it. The
-// Disk's own mutex orders it against the engine thread and FUSE workers
-// (store/disk.h); commands that change a disk's faults run after the I/O
-// threads drained (fuse/live_machine.h).
-//
-// Not thread-safe: one engine thread (Apply also runs on an I/O thread, and
-// reads only the Disk). The DiskDevice does not own the Disk, the Scheduler
-// or the Trace; all must outlive it. Owned by the Kernel.
+// Not thread-safe: one engine thread. The DiskDevice does not own the Disk,
+// the Scheduler or the Trace; all must outlive it. Owned by the Kernel.
 #pragma once
 
 #include <cstdint>
@@ -79,13 +66,8 @@ class DiskDevice : public BlockDevice {
   size_t queued() const { return queue_.size(); }
 
  private:
-  // Live mode: bios at least this large, flushes and preflushes have their
-  // data work done on the Scheduler's I/O threads (see the top).
-  static constexpr uint64_t kOffloadBytes = 64 << 10;
-  bool Offloads(const engine::Bio& bio) const;
   void Start(engine::Bio bio);
-  // The bio's data operation gave `st`: retire and complete it.
-  void Complete(engine::Bio bio, Status st);
+  void Complete(engine::Bio bio);
   Status Apply(const engine::Bio& bio);
   Status ApplyPinned(const engine::Bio& bio, uint32_t nsectors);
   std::optional<SectorRange> UnappliedNextData(uint64_t sector, uint64_t end) const;

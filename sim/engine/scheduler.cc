@@ -77,43 +77,20 @@ void Scheduler::Inject(std::function<void()> fn) {
 
 void Scheduler::DrainInjected() {
   if (!injected_.load(std::memory_order_acquire)) return;
-  std::vector<std::function<void()>> returned;
   std::vector<std::function<void()>> batch;
   {
     std::lock_guard<std::mutex> lock(inject_mu_);
-    returned.swap(returned_);
     batch.swap(inject_queue_);
     injected_.store(false, std::memory_order_relaxed);
   }
-  for (auto& fn : returned) {
-    Post([this, then = std::move(fn)] {
-      --offloaded_;
-      then();
-    });
-  }
   for (auto& fn : batch) Post(std::move(fn));
-}
-
-void Scheduler::Offload(std::function<void()> work, std::function<void()> then) {
-  LVLAB_CHECK(io_ != nullptr) << "Scheduler::Offload without I/O threads";
-  LVLAB_CHECK(work != nullptr && then != nullptr) << "Scheduler::Offload with an empty closure";
-  ++offloaded_;
-  io_->Run([this, work = std::move(work), then = std::move(then)]() mutable {
-    work();
-    {
-      std::lock_guard<std::mutex> lock(inject_mu_);
-      returned_.push_back(std::move(then));
-      injected_.store(true, std::memory_order_release);
-    }
-    inject_cv_.notify_one();
-  });
 }
 
 std::vector<std::function<void()>> Scheduler::TakeInjected() {
   std::lock_guard<std::mutex> lock(inject_mu_);
   std::vector<std::function<void()>> taken;
   taken.swap(inject_queue_);
-  injected_.store(!returned_.empty(), std::memory_order_relaxed);
+  injected_.store(false, std::memory_order_relaxed);
   return taken;
 }
 
@@ -121,29 +98,20 @@ void Scheduler::WaitForWork(uint64_t timeout_ns) {
   if (!heap_.empty()) return;
   std::unique_lock<std::mutex> lock(inject_mu_);
   inject_cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns),
-                      [this] { return !inject_queue_.empty() || !returned_.empty(); });
-}
-
-void Scheduler::WaitForInjected() {
-  std::unique_lock<std::mutex> lock(inject_mu_);
-  inject_cv_.wait(lock, [this] { return !inject_queue_.empty() || !returned_.empty(); });
+                      [this] { return !inject_queue_.empty(); });
 }
 
 bool Scheduler::SleepOrInjected(uint64_t time_ns) {
   std::unique_lock<std::mutex> lock(inject_mu_);
-  while (inject_queue_.empty() && returned_.empty() && clock_->NowNs() < time_ns) {
+  while (inject_queue_.empty() && clock_->NowNs() < time_ns) {
     clock_->WaitUntilNs(time_ns, inject_cv_, lock);
   }
-  return !inject_queue_.empty() || !returned_.empty();
+  return !inject_queue_.empty();
 }
 
 bool Scheduler::RunOne() {
   DrainInjected();
-  if (heap_.empty()) {
-    if (offloaded_ == 0) return false;
-    WaitForInjected();  // offloaded work will come back
-    DrainInjected();
-  }
+  if (heap_.empty()) return false;
   Entry e = PopTop();
   if (clock_) {
     if (e.time_ns > clock_->NowNs()) {
@@ -176,8 +144,8 @@ uint64_t Scheduler::RunUntilIdle(uint64_t max_events) {
 bool Scheduler::RunUntil(const std::function<bool()>& done, uint64_t deadline_ns) {
   for (;;) {
     if (done()) return true;
-    if (heap_.empty() && offloaded_ == 0) return false;
-    if (!heap_.empty() && heap_.front().time_ns > deadline_ns && offloaded_ == 0) {
+    if (heap_.empty()) return false;
+    if (heap_.front().time_ns > deadline_ns) {
       if (!clock_ && deadline_ns > now_ns_) now_ns_ = deadline_ns;
       return false;
     }

@@ -12,28 +12,19 @@
 // joins the queue as a Post at the start of the engine's next RunOne (in
 // injection order), and a live-mode RunOne waiting for a future event wakes
 // up for it. Nothing injects in simulated mode, so runs stay deterministic.
-//
-// Offload (live mode, with I/O threads set): a piece of work runs on an I/O
-// thread and its continuation comes back like injected work. Until the
-// continuation has run, the pair counts as pending: RunOne and RunUntil wait
-// for it rather than find the queue empty. The I/O threads must be drained
-// before the Scheduler is destroyed; continuations still unrun then are
-// dropped unrun, and TakeInjected never hands them over.
 // Ownership: the Scheduler owns its Clock and the queued closures; a closure
 // is destroyed right after it runs. Events may schedule further events and
 // may call RunUntil recursively (the kernel's suspend does).
 #pragma once
 
+#include <cstddef>
 #include <atomic>
 #include <condition_variable>
-#include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <mutex>
+#include <memory>
 #include <vector>
-
-#include "sim/engine/io_threads.h"
 
 namespace lvlab::engine {
 
@@ -88,14 +79,6 @@ class Scheduler {
   // real time passes (live mode); returns at once if events are pending.
   void WaitForWork(uint64_t timeout_ns);
 
-  // Live mode: the pool that Offload uses (null: none, and Offload may not
-  // be called). Not owned; it must drain before this Scheduler dies.
-  void set_io_threads(IoThreads* io) { io_ = io; }
-  bool can_offload() const { return io_ != nullptr; }
-  // Runs `work` on an I/O thread, then `then` on the engine thread (see the
-  // opening comment). REQUIRES: can_offload().
-  void Offload(std::function<void()> work, std::function<void()> then);
-
   // Runs the earliest event; false if there was none.
   bool RunOne();
   // Runs events until none is left or max_events have run; returns how many ran.
@@ -106,8 +89,7 @@ class Scheduler {
   // deadline.
   bool RunUntil(const std::function<bool()>& done, uint64_t deadline_ns = UINT64_MAX);
 
-  // Queued events plus offloaded work whose continuation has not run.
-  size_t pending() const { return heap_.size() + offloaded_; }
+  size_t pending() const { return heap_.size(); }
   uint64_t events_run() const { return events_run_; }
 
  private:
@@ -127,8 +109,6 @@ class Scheduler {
   void DrainInjected();
   // Live mode: sleeps until time_ns or an injection; true if woken early.
   bool SleepOrInjected(uint64_t time_ns);
-  // Blocks until something is injected or a continuation comes back.
-  void WaitForInjected();
 
   std::unique_ptr<Clock> clock_;
   uint64_t now_ns_ = 0;  // virtual time
@@ -142,12 +122,6 @@ class Scheduler {
   std::mutex inject_mu_;
   std::condition_variable inject_cv_;
   std::vector<std::function<void()>> inject_queue_;  // guarded by inject_mu_
-  // Continuations of offloaded work, guarded by inject_mu_; drained with
-  // the injected closures, never taken by TakeInjected.
-  std::vector<std::function<void()>> returned_;
-
-  IoThreads* io_ = nullptr;
-  size_t offloaded_ = 0;  // offloaded pairs whose continuation has not run
 };
 
 }  // namespace lvlab::engine

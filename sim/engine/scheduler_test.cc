@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -207,74 +206,6 @@ TEST(SchedulerTest, InjectKeepsOrderAndWaitForWorkReturns) {
   s.WaitForWork(1'000'000'000ULL);  // work is queued: no wait
   s.RunUntilIdle();
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
-}
-
-// Offloaded work runs on an I/O thread and its continuation on the engine
-// thread; until it is back, RunUntil and RunUntilIdle wait for it instead of
-// finding the queue empty, and pending() counts it.
-TEST(SchedulerTest, OffloadRunsWorkOffTheEngineAndWaitsForItsContinuation) {
-  IoThreads io(2);
-  Scheduler s(NewRealClock());
-  EXPECT_FALSE(s.can_offload());
-  s.set_io_threads(&io);
-  ASSERT_TRUE(s.can_offload());
-  const std::thread::id engine = std::this_thread::get_id();
-  std::thread::id worker;
-  std::atomic<bool> release{false};
-  bool done = false;
-  s.Offload(
-      [&] {
-        worker = std::this_thread::get_id();
-        while (!release.load()) std::this_thread::yield();
-      },
-      [&] {
-        EXPECT_EQ(std::this_thread::get_id(), engine);
-        done = true;
-      });
-  EXPECT_EQ(s.pending(), 1u);
-  std::thread other([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    release = true;
-  });
-  EXPECT_TRUE(s.RunUntil([&] { return done; }));
-  other.join();
-  EXPECT_NE(worker, engine);
-  EXPECT_EQ(s.pending(), 0u);
-  EXPECT_FALSE(s.RunOne());  // nothing queued, nothing out
-
-  // Several at once: RunUntilIdle returns only when every continuation ran.
-  int back = 0;
-  for (int i = 0; i < 8; ++i) s.Offload([] {}, [&] { ++back; });
-  s.RunUntilIdle();
-  EXPECT_EQ(back, 8);
-}
-
-// A continuation is the Scheduler's own: TakeInjected (a reboot carrying
-// injected work to the next boot) leaves it, and it still runs here.
-TEST(SchedulerTest, TakeInjectedLeavesContinuations) {
-  IoThreads io(1);
-  Scheduler s(NewRealClock());
-  s.set_io_threads(&io);
-  bool back = false;
-  s.Offload([] {}, [&] { back = true; });
-  io.Drain();
-  s.Inject([] {});
-  EXPECT_EQ(s.TakeInjected().size(), 1u);
-  s.RunUntilIdle();
-  EXPECT_TRUE(back);
-}
-
-TEST(IoThreadsTest, DrainWaitsForEveryClosure) {
-  IoThreads io(2);
-  std::atomic<int> ran{0};
-  for (int i = 0; i < 100; ++i) {
-    io.Run([&] {
-      std::this_thread::sleep_for(std::chrono::microseconds(100));
-      ++ran;
-    });
-  }
-  io.Drain();
-  EXPECT_EQ(ran.load(), 100);
 }
 
 }  // namespace
