@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "scenarios/runner_internal.h"
 #include "sim/base/change_clock.h"
@@ -162,8 +164,13 @@ Failures ScenarioRun::CheckMetadata(const std::string& vg) {
                        " carries seqno " + std::to_string(pv->seqno)});
     }
   }
-  // PV key -> extent -> "LV (LE n)" that maps it.
-  std::map<std::string, std::map<uint64_t, std::string>> owner;
+  // PV key -> extent -> the LV and segment that map it, named "LV (LE n)"
+  // only when an extent is mapped twice.
+  using Who = std::pair<const lvm::LogicalVolume*, const lvm::Segment*>;
+  auto name = [](const Who& w) {
+    return w.first->name + " (LE " + std::to_string(w.second->start_extent) + ")";
+  };
+  std::map<std::string_view, std::map<uint64_t, Who>> owner;
   for (const lvm::LogicalVolume& lv : read->vg.lvs) {
     for (const lvm::Segment& seg : lv.segments) {
       const uint64_t per_area = seg.type == "striped" && seg.areas.size() > 1
@@ -171,13 +178,14 @@ Failures ScenarioRun::CheckMetadata(const std::string& vg) {
                                     : seg.extent_count;
       for (const lvm::Area& a : seg.areas) {
         if (a.kind != lvm::Area::Kind::kPv) continue;
+        std::map<uint64_t, Who>& extents = owner[a.name];
         for (uint64_t e = a.start; e < a.start + per_area; ++e) {
-          const std::string who = lv.name + " (LE " + std::to_string(seg.start_extent) + ")";
-          auto [it, fresh] = owner[a.name].emplace(e, who);
+          const Who who{&lv, &seg};
+          auto [it, fresh] = extents.emplace(e, who);
           if (!fresh) {
             f.push_back({kWhat, "no extent of VG " + vg + " used twice",
-                         a.name + " extent " + std::to_string(e) + " is mapped by " + it->second +
-                             " and by " + who});
+                         a.name + " extent " + std::to_string(e) + " is mapped by " +
+                             name(it->second) + " and by " + name(who)});
             break;
           }
         }
