@@ -134,8 +134,7 @@ bool Sut::Readable() {
   if (!failed_.empty()) return false;
   dm::Kernel& k = runner_.machine().sys().kernel();
   for (const dm::Device* d : k.List()) {
-    auto info = k.Info(d->name());
-    if (!info.ok() || info->suspended) return false;
+    if (d->suspended()) return false;
   }
   for (const std::string& lv : runner_.CheckedLvs()) {
     if (!Active(lv)) return false;
