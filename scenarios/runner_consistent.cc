@@ -154,13 +154,14 @@ void CompareLegs(dm::Kernel& kernel, engine::Scheduler& scheduler, const std::st
 }  // namespace
 
 Failures ScenarioRun::CheckMetadata(const std::string& vg) {
-  auto read = machine_.lab().ReadVg(vg);
+  auto read = machine_.lab().PeekVg(vg);
   if (!read.ok()) return {{kWhat, "VG " + vg + " reads", read.status().message()}};
+  const lvm::VolumeGroup& read_vg = **read;
   Failures f;
   for (lvm::LabPv* pv : machine_.lab().pvs()) {
-    if (pv->vg_name == vg && pv->seqno > read->vg.seqno) {
+    if (pv->vg_name == vg && pv->seqno > read_vg.seqno) {
       f.push_back({kWhat, "VG " + vg + " read at the highest seqno on its PVs",
-                   "read seqno " + std::to_string(read->vg.seqno) + ", but " + pv->name +
+                   "read seqno " + std::to_string(read_vg.seqno) + ", but " + pv->name +
                        " carries seqno " + std::to_string(pv->seqno)});
     }
   }
@@ -171,7 +172,7 @@ Failures ScenarioRun::CheckMetadata(const std::string& vg) {
     return w.first->name + " (LE " + std::to_string(w.second->start_extent) + ")";
   };
   std::map<std::string_view, std::map<uint64_t, Who>> owner;
-  for (const lvm::LogicalVolume& lv : read->vg.lvs) {
+  for (const lvm::LogicalVolume& lv : read_vg.lvs) {
     for (const lvm::Segment& seg : lv.segments) {
       const uint64_t per_area = seg.type == "striped" && seg.areas.size() > 1
                                     ? seg.extent_count / seg.areas.size()
