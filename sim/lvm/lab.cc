@@ -8,6 +8,17 @@
 namespace lvlab::lvm {
 namespace {
 
+// Whether `dashed` is `undashed` with dashes in it (UndashedUuid(dashed) ==
+// undashed, without building the string).
+bool SameUuid(const std::string& undashed, const std::string& dashed) {
+  size_t i = 0;
+  for (char c : dashed) {
+    if (c == '-') continue;
+    if (i == undashed.size() || undashed[i++] != c) return false;
+  }
+  return i == undashed.size();
+}
+
 // The name and seqno of the VG in on-disk metadata text ("vg0 {\nid = ...\n
 // seqno = 7"), read without parsing the whole text; a full parse when the
 // text is not in that shape.
@@ -147,7 +158,12 @@ LabPv* Lab::FindPvByUuid(const std::string& uuid32) {
   return nullptr;
 }
 
-LabPv* Lab::PvFor(const PhysicalVolume& pv) { return FindPvByUuid(UndashedUuid(pv.id)); }
+LabPv* Lab::PvFor(const PhysicalVolume& pv) {
+  for (auto& p : pvs_) {
+    if (p->state.ok() && SameUuid(p->label.uuid, pv.id)) return p.get();
+  }
+  return nullptr;
+}
 
 uint32_t Lab::NextMinor() const {
   uint32_t m = 0;
