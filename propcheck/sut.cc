@@ -134,8 +134,7 @@ bool Sut::Readable() {
   if (!failed_.empty()) return false;
   dm::Kernel& k = runner_.machine().sys().kernel();
   for (const dm::Device* d : k.List()) {
-    auto info = k.Info(d->name());
-    if (!info.ok() || info->suspended) return false;
+    if (d->suspended()) return false;
   }
   for (const std::string& lv : runner_.CheckedLvs()) {
     if (!Active(lv)) return false;
@@ -145,9 +144,9 @@ bool Sut::Readable() {
 
 std::vector<std::string> Sut::PvmoveLvs() {
   std::vector<std::string> out;
-  auto read = runner_.machine().lab().ReadVg("vg0");
+  auto read = runner_.machine().lab().PeekVg("vg0");
   if (!read.ok()) return out;
-  for (const lvm::LogicalVolume& lv : read->vg.lvs) {
+  for (const lvm::LogicalVolume& lv : (*read)->lvs) {
     if (lv.name.rfind("pvmove", 0) == 0 && lv.name.find('_') == std::string::npos) {
       out.push_back(lv.name);
     }
@@ -156,10 +155,10 @@ std::vector<std::string> Sut::PvmoveLvs() {
 }
 
 std::string Sut::SegmentState() {
-  auto read = runner_.machine().lab().ReadVg("vg0");
+  auto read = runner_.machine().lab().PeekVg("vg0");
   if (!read.ok()) return "unreadable";
   std::string state;
-  for (const lvm::LogicalVolume& lv : read->vg.lvs) {
+  for (const lvm::LogicalVolume& lv : (*read)->lvs) {
     if (lv.name.rfind("pvmove", 0) != 0 || lv.name.find('_') != std::string::npos) continue;
     std::string s;
     if (!lv.Has(lvm::kPvmove)) {

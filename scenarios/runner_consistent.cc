@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <string_view>
+#include <utility>
 
 #include "scenarios/runner_internal.h"
 #include "sim/base/change_clock.h"
@@ -152,32 +154,39 @@ void CompareLegs(dm::Kernel& kernel, engine::Scheduler& scheduler, const std::st
 }  // namespace
 
 Failures ScenarioRun::CheckMetadata(const std::string& vg) {
-  auto read = machine_.lab().ReadVg(vg);
+  auto read = machine_.lab().PeekVg(vg);
   if (!read.ok()) return {{kWhat, "VG " + vg + " reads", read.status().message()}};
+  const lvm::VolumeGroup& read_vg = **read;
   Failures f;
   for (lvm::LabPv* pv : machine_.lab().pvs()) {
-    if (pv->vg_name == vg && pv->seqno > read->vg.seqno) {
+    if (pv->vg_name == vg && pv->seqno > read_vg.seqno) {
       f.push_back({kWhat, "VG " + vg + " read at the highest seqno on its PVs",
-                   "read seqno " + std::to_string(read->vg.seqno) + ", but " + pv->name +
+                   "read seqno " + std::to_string(read_vg.seqno) + ", but " + pv->name +
                        " carries seqno " + std::to_string(pv->seqno)});
     }
   }
-  // PV key -> extent -> "LV (LE n)" that maps it.
-  std::map<std::string, std::map<uint64_t, std::string>> owner;
-  for (const lvm::LogicalVolume& lv : read->vg.lvs) {
+  // PV key -> extent -> the LV and segment that map it, named "LV (LE n)"
+  // only when an extent is mapped twice.
+  using Who = std::pair<const lvm::LogicalVolume*, const lvm::Segment*>;
+  auto name = [](const Who& w) {
+    return w.first->name + " (LE " + std::to_string(w.second->start_extent) + ")";
+  };
+  std::map<std::string_view, std::map<uint64_t, Who>> owner;
+  for (const lvm::LogicalVolume& lv : read_vg.lvs) {
     for (const lvm::Segment& seg : lv.segments) {
       const uint64_t per_area = seg.type == "striped" && seg.areas.size() > 1
                                     ? seg.extent_count / seg.areas.size()
                                     : seg.extent_count;
       for (const lvm::Area& a : seg.areas) {
         if (a.kind != lvm::Area::Kind::kPv) continue;
+        std::map<uint64_t, Who>& extents = owner[a.name];
         for (uint64_t e = a.start; e < a.start + per_area; ++e) {
-          const std::string who = lv.name + " (LE " + std::to_string(seg.start_extent) + ")";
-          auto [it, fresh] = owner[a.name].emplace(e, who);
+          const Who who{&lv, &seg};
+          auto [it, fresh] = extents.emplace(e, who);
           if (!fresh) {
             f.push_back({kWhat, "no extent of VG " + vg + " used twice",
-                         a.name + " extent " + std::to_string(e) + " is mapped by " + it->second +
-                             " and by " + who});
+                         a.name + " extent " + std::to_string(e) + " is mapped by " +
+                             name(it->second) + " and by " + name(who)});
             break;
           }
         }
@@ -194,8 +203,7 @@ Failures ScenarioRun::CheckMirrorLegs() {
   // complete later into a buffer that is gone): compare legs only when
   // every device is live.
   for (const dm::Device* d : kernel.List()) {
-    auto info = kernel.Info(d->name());
-    if (!info.ok() || info->suspended) return f;
+    if (d->suspended()) return f;
   }
   for (const dm::Device* d : kernel.List()) {
     // Only mirror and raid tables have legs: the others are not printed

@@ -1,5 +1,8 @@
 #include "scenarios/trace_log.h"
 
+#include <charconv>
+#include <system_error>
+
 #include "sim/base/hash.h"
 
 namespace lvlab::scenarios {
@@ -11,23 +14,28 @@ void TraceLog::Attach(engine::Trace& trace, uint64_t boot_ns) {
 }
 
 void TraceLog::OnLine(std::string_view type, const std::string& line, uint64_t boot_ns) {
-  // Lines start {"t":<ns>,...: shift t to the run's time.
+  // Lines start {"t":<ns>,...: shift t to the run's time. The first boot's
+  // lines are already in it (t is written by std::to_string, as here).
   static constexpr std::string_view kPrefix = "{\"t\":";
+  std::string_view out = line;
   std::string shifted;
   const size_t comma = line.find(',');
-  if (line.compare(0, kPrefix.size(), kPrefix) == 0 && comma != std::string::npos) {
-    const uint64_t t = std::stoull(line.substr(kPrefix.size(), comma - kPrefix.size()));
-    shifted = std::string(kPrefix) + std::to_string(boot_ns + t) + line.substr(comma);
-  } else {
-    shifted = line;
+  uint64_t t = 0;
+  if (boot_ns != 0 && line.compare(0, kPrefix.size(), kPrefix) == 0 && comma != std::string::npos &&
+      std::from_chars(line.data() + kPrefix.size(), line.data() + comma, t).ec == std::errc()) {
+    char num[24];
+    char* end = std::to_chars(num, num + sizeof num, boot_ns + t).ptr;
+    shifted.reserve(line.size() + sizeof num);
+    shifted.append(kPrefix).append(num, end - num).append(line, comma);
+    out = shifted;
   }
-  hash_ = Hash64(shifted, hash_ ^ 0x9e3779b97f4a7c15ULL);
+  hash_ = Hash64(out, hash_ ^ 0x9e3779b97f4a7c15ULL);
   ++lines_;
   auto it = counts_.find(type);
   if (it == counts_.end()) it = counts_.emplace(std::string(type), 0).first;
   ++it->second;
   changed_ = true;
-  if (sink_) *sink_ << shifted << '\n';
+  if (sink_) *sink_ << out << '\n';
 }
 
 uint64_t TraceLog::Count(std::string_view type) const {

@@ -116,6 +116,9 @@ std::string SectorsComment(uint64_t sectors) {
     d /= 1024.0;
     ++i;
   }
+  // A whole number of up to six digits is what %g prints for it, without
+  // formatting a double (the metadata writer calls this for every size).
+  if (d < 1e6 && d == double(uint64_t(d))) return std::to_string(uint64_t(d)) + " " + kUnits[i];
   char buf[64];
   std::snprintf(buf, sizeof buf, "%g %s", d, kUnits[i]);
   return buf;

@@ -394,7 +394,8 @@ Status Oracle::CheckAll(const ReadFn& read_fn, const DataFn& data_fn, const Skip
       for (uint64_t s = a; s < b; s += kCheckAllChunk) {
         const uint64_t n = std::min(kCheckAllChunk, b - s);
         if (skip_fn && skip_fn(name, s, s + n)) continue;
-        buf.resize(n * kSectorSize);  // read_fn fills all of it
+        // Never shrunk, so never zero-filled again: read_fn fills what it uses.
+        if (buf.size() < n * kSectorSize) buf.resize(kCheckAllChunk * kSectorSize);
         Status st = read_fn(name, s, n, buf.data());
         if (!st.ok()) {
           return st.WithContext("checking " + name + ": read of sectors [" + std::to_string(s) +

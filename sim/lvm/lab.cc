@@ -8,6 +8,17 @@
 namespace lvlab::lvm {
 namespace {
 
+// Whether `dashed` is `undashed` with dashes in it (UndashedUuid(dashed) ==
+// undashed, without building the string).
+bool SameUuid(const std::string& undashed, const std::string& dashed) {
+  size_t i = 0;
+  for (char c : dashed) {
+    if (c == '-') continue;
+    if (i == undashed.size() || undashed[i++] != c) return false;
+  }
+  return i == undashed.size();
+}
+
 // The name and seqno of the VG in on-disk metadata text ("vg0 {\nid = ...\n
 // seqno = 7"), read without parsing the whole text; a full parse when the
 // text is not in that shape.
@@ -147,7 +158,12 @@ LabPv* Lab::FindPvByUuid(const std::string& uuid32) {
   return nullptr;
 }
 
-LabPv* Lab::PvFor(const PhysicalVolume& pv) { return FindPvByUuid(UndashedUuid(pv.id)); }
+LabPv* Lab::PvFor(const PhysicalVolume& pv) {
+  for (auto& p : pvs_) {
+    if (p->state.ok() && SameUuid(p->label.uuid, pv.id)) return p.get();
+  }
+  return nullptr;
+}
 
 uint32_t Lab::NextMinor() const {
   uint32_t m = 0;
@@ -252,18 +268,19 @@ LastParsed& Last() {
   return last;
 }
 
-Result<VolumeGroup> ParseVgTextCached(const std::string& text) {
+// The VG parsed from `text`, owned by Last().
+Result<const VolumeGroup*> ParseVgTextCached(const std::string& text) {
   LastParsed& last = Last();
-  if (last.vg && text == last.text) return *last.vg;
+  if (last.vg && text == last.text) return &*last.vg;
   LVLAB_ASSIGN_OR_RETURN(ParsedVg parsed, ParseVgText(text));
   last.text = text;
-  last.vg = parsed.vg;
-  return std::move(parsed.vg);
+  last.vg = std::move(parsed.vg);
+  return &*last.vg;
 }
 
 }  // namespace
 
-Result<VgRead> Lab::ReadVg(const std::string& name) {
+LabPv* Lab::BestCopy(const std::string& name) {
   LabPv* best = nullptr;
   for (auto& p : pvs_) {
     if (p->vg_name != name || !p->text) continue;
@@ -272,9 +289,21 @@ Result<VgRead> Lab::ReadVg(const std::string& name) {
     if (options_.bugs.lvm.stale_seqno_wins && best) continue;
     if (!best || p->seqno > best->seqno) best = p.get();
   }
+  return best;
+}
+
+Result<const VolumeGroup*> Lab::PeekVg(const std::string& name) {
+  LabPv* best = BestCopy(name);
+  if (!best) return NotFound("Volume group \"" + name + "\" not found");
+  return ParseVgTextCached(*best->text);
+}
+
+Result<VgRead> Lab::ReadVg(const std::string& name) {
+  LabPv* best = BestCopy(name);
   if (!best) return NotFound("Volume group \"" + name + "\" not found");
   VgRead r;
-  LVLAB_ASSIGN_OR_RETURN(r.vg, ParseVgTextCached(*best->text));
+  LVLAB_ASSIGN_OR_RETURN(const VolumeGroup* vg, ParseVgTextCached(*best->text));
+  r.vg = *vg;
   bool inconsistent = false;
   for (auto& p : pvs_) {
     if (p->vg_name == name && p->text && p->seqno != best->seqno) {

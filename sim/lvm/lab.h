@@ -97,6 +97,9 @@ class Lab {
   // VG names found on PVs, sorted.
   std::vector<std::string> VgNames() const;
   Result<VgRead> ReadVg(const std::string& name);
+  // ReadVg's VG without a copy, warnings or members, for callers that only
+  // look: valid until the next read or commit of any VG on this thread.
+  Result<const VolumeGroup*> PeekVg(const std::string& name);
   // Commits `vg` (seqno + 1) to every PV of the VG that has a metadata area
   // (PVs without one only follow the VG by UUID). On failure the VG keeps its
   // old committed version and seqno.
@@ -129,6 +132,8 @@ class Lab {
   // Sets vg_name of the PVs without a metadata area from the newest copy of
   // each VG's metadata, as LVM learns them from the PVs that have one.
   void FindVgsOfMdaLessPvs();
+  // The PV whose metadata copy of VG `name` a read takes, or null.
+  LabPv* BestCopy(const std::string& name);
 
   std::unique_ptr<ImageStore> images_;
   LabOptions options_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "sim/store/image_file.h"
@@ -45,7 +46,7 @@ class MemImage final : public ImageFile {
     while (len > 0) {
       const uint64_t in_chunk = offset % kChunkSize;
       const size_t n = static_cast<size_t>(std::min<uint64_t>(len, kChunkSize - in_chunk));
-      std::memcpy(Get(offset / kChunkSize) + in_chunk, in, n);
+      std::memcpy(Get(offset / kChunkSize, in_chunk, n) + in_chunk, in, n);
       in += n;
       offset += n;
       len -= n;
@@ -101,12 +102,16 @@ class MemImage final : public ImageFile {
     return leaf ? (*leaf)[index % kLeafChunks].get() : nullptr;
   }
 
-  uint8_t* Get(uint64_t index) {
+  // The chunk, allocated if missing for a write of [in_chunk, in_chunk+n):
+  // only the bytes the write leaves are zero-filled.
+  uint8_t* Get(uint64_t index, uint64_t in_chunk, uint64_t n) {
     std::unique_ptr<Leaf>& leaf = leaves_[index / kLeafChunks];
     if (!leaf) leaf = std::make_unique<Leaf>();
     std::unique_ptr<uint8_t[]>& chunk = (*leaf)[index % kLeafChunks];
     if (!chunk) {
-      chunk = std::make_unique<uint8_t[]>(kChunkSize);  // zero-filled
+      chunk = std::make_unique_for_overwrite<uint8_t[]>(kChunkSize);
+      std::memset(chunk.get(), 0, in_chunk);
+      std::memset(chunk.get() + in_chunk + n, 0, kChunkSize - in_chunk - n);
       ++allocated_chunks_;
     }
     return chunk.get();
