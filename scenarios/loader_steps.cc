@@ -388,11 +388,13 @@ void CheckMountedStep(const YAML::Node& item, const Step& st) {
   }
   switch (st.condition.kind) {
     case Condition::Kind::kAt:
-      Fail(item, what + ": at: counts virtual time; live, use after: (real time since the "
-                        "previous step)");
+      Fail(item, what +
+                     ": at: counts virtual time; live, use after: (real time since the "
+                     "previous step)");
     case Condition::Kind::kEvent:
-      Fail(item, what + ": the daemon keeps no trace to count events in; wait on a report "
-                        "field (when: {lv: VG/LV, FIELD: VALUE}) or when: idle");
+      Fail(item, what +
+                     ": the daemon keeps no trace to count events in; wait on a report "
+                     "field (when: {lv: VG/LV, FIELD: VALUE}) or when: idle");
     case Condition::Kind::kField:
       if (st.condition.object_is_pv && IsIoCounter(st.condition.field)) {
         Fail(item, what + ": " + st.condition.field +
