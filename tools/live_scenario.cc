@@ -131,6 +131,12 @@ class LiveRun {
   // passes (what was seen last).
   std::string WaitUntil(const scenarios::Condition& c);
   bool Holds(const scenarios::Condition& c, std::string* seen);
+  // `lvs -a` (or `pvs`) of one field of one object, without headings.
+  Child Report(bool pv, const std::string& name, const std::string& field) {
+    std::vector<std::string> w = {pv ? "pvs" : "lvs", "--noheadings", "-o", field, name};
+    if (!pv) w.insert(w.begin() + 1, "-a");
+    return Lvlab(w, /*quiet=*/true);
+  }
   // Whether every background fio has exited (reaping those that have).
   bool FioDone();
   void Teardown(bool failed);
@@ -287,11 +293,7 @@ bool LiveRun::Holds(const scenarios::Condition& c, std::string* seen) {
     if (r.code != 0) *seen = "lvs exited " + std::to_string(r.code) + ": " + Joined(r.output);
     return r.code == 0;
   }
-  // A report field of an LV (hidden ones too) or a PV.
-  std::vector<std::string> w = {c.object_is_pv ? "pvs" : "lvs", "--noheadings", "-o", c.field,
-                                c.object};
-  if (!c.object_is_pv) w.insert(w.begin() + 1, "-a");
-  const Child r = Lvlab(w, true);
+  const Child r = Report(c.object_is_pv, c.object, c.field);
   const std::string value = Joined(r.output);
   if (r.code != 0) {
     *seen = value;
@@ -313,13 +315,6 @@ std::string LiveRun::WaitUntil(const scenarios::Condition& c) {
 }
 
 std::string LiveRun::Act(const Step& step) {
-  switch (step.condition.kind) {
-    case scenarios::Condition::Kind::kAfter:
-      std::this_thread::sleep_for(std::chrono::nanoseconds(step.condition.time_ns));
-      break;
-    default:
-      break;  // when: waits in Play
-  }
   switch (step.action) {
     case Step::Action::kRun:
     case Step::Action::kCrash: {
@@ -367,11 +362,7 @@ std::string LiveRun::Act(const Step& step) {
 std::vector<LiveRun::Miss> LiveRun::CheckObject(const scenarios::ObjectExpect& o, bool pv) {
   const std::string kind = pv ? "pvs" : "lvs";
   const std::string what = "expect " + kind + " " + o.name;
-  auto report = [&](const std::string& field) {
-    std::vector<std::string> w = {kind, "--noheadings", "-o", field, o.name};
-    if (!pv) w.insert(w.begin() + 1, "-a");
-    return Lvlab(w, /*quiet=*/true);
-  };
+  auto report = [&](const std::string& field) { return Report(pv, o.name, field); };
   const bool exists = report(pv ? "pv_name" : "lv_name").code == 0;
   if (o.absent)
     return exists ? std::vector<Miss>{{what, "absent", "present"}} : std::vector<Miss>{};
@@ -477,8 +468,9 @@ int LiveRun::Play() {
   for (const Step& step : s_.steps) {
     if (o_.narrate) out_ << "-- step " << step.number << ": " << step.Describe() << "\n";
     const scenarios::Condition& c = step.condition;
-    if (c.kind == scenarios::Condition::Kind::kField ||
-        c.kind == scenarios::Condition::Kind::kIdle) {
+    if (c.kind == scenarios::Condition::Kind::kAfter) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(c.time_ns));
+    } else if (c.kind != scenarios::Condition::Kind::kNone) {  // when: (the loader let no other)
       if (std::string seen = WaitUntil(c); !seen.empty()) {
         return Fail(&step, c.ToString() + " within " + scenarios::FormatDuration(c.timeout_ns),
                     seen);

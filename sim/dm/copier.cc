@@ -108,23 +108,21 @@ void Copier::StartHole(Job* job, uint64_t len) {
   // A destination where a discard is not a write of zeros (a mirror, a
   // snapshot) gets zeros written, as kcopyd writes them, in sub-jobs.
   std::vector<size_t> discards, writes;
+  std::vector<bool> zeroes(job->dests.size());
   for (size_t i = 0; i < job->dests.size(); ++i) {
     const auto& [dev, start] = job->dests[i];
-    if (!dev->DiscardZeroes(start + offset, start + offset + len)) writes.push_back(i);
+    zeroes[i] = dev->DiscardZeroes(start + offset, start + offset + len);
+    if (!zeroes[i]) writes.push_back(i);
   }
   if (!writes.empty()) len = std::min(len, kSubJobSectors);
   job->cursor += len;
   ++job->in_flight;
   ++stats_.hole_pieces;
   stats_.bytes_skipped += len * kSectorSize;
-  for (size_t i = 0, w = 0; i < job->dests.size(); ++i) {
-    if (w < writes.size() && writes[w] == i) {
-      ++w;
-      continue;
-    }
-    // The others discard zeros over the whole hole, so over its start too.
+  for (size_t i = 0; i < job->dests.size(); ++i) {
+    // Those discard zeros over the whole hole, so over its start too.
     const auto& [dev, start] = job->dests[i];
-    if (dev->NextData(start + offset, start + offset + len)) discards.push_back(i);
+    if (zeroes[i] && dev->NextData(start + offset, start + offset + len)) discards.push_back(i);
   }
   if (discards.empty() && writes.empty()) {
     scheduler_.Post([this, job] { PieceDone(job); });
