@@ -3,7 +3,11 @@
 // 64 MiB volumes (target: at least 100), and the time the fuzzer takes to
 // find each catalogued bug (median over 5 seeds, each capped at 60 s).
 //
-//   fuzz_bench [--seconds S] [--bugs-only] [--rate-only]
+//   fuzz_bench [--seconds S | --cases N] [--bugs-only] [--rate-only]
+//
+// --cases N runs cases 1..N at each size instead of running for S seconds:
+// the same work every run, so that two builds can be timed against each
+// other as whole processes.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,14 +34,14 @@ double CpuSeconds() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-void Rate(uint64_t lv_mib, int commands, double seconds) {
+void Rate(uint64_t lv_mib, int commands, double seconds, uint64_t max_cases) {
   propcheck::CaseOptions o;
   o.lv_mib = lv_mib;
   o.max_commands = commands;
   const auto t0 = Clock::now();
   const double cpu0 = CpuSeconds();
   uint64_t cases = 0, failures = 0;
-  while (Since(t0) < seconds) failures += propcheck::RunCase(1 + cases++, o).failed;
+  while (max_cases ? cases < max_cases : Since(t0) < seconds) failures += propcheck::RunCase(1 + cases++, o).failed;
   const double t = Since(t0);
   const double cpu = CpuSeconds() - cpu0;
   std::printf(
@@ -74,16 +78,18 @@ void TimeToFind(const std::string& bug, double cap) {
 
 int main(int argc, char** argv) {
   double seconds = 20;
+  uint64_t max_cases = 0;
   bool bugs = true, rate = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--seconds" && i + 1 < argc) seconds = std::stod(argv[++i]);
+    if (a == "--cases" && i + 1 < argc) max_cases = std::stoull(argv[++i]);
     if (a == "--bugs-only") rate = false;
     if (a == "--rate-only") bugs = false;
   }
   if (rate) {
-    Rate(64, 50, seconds);
-    Rate(16, 30, seconds);  // what the prop tests use
+    Rate(64, 50, seconds, max_cases);
+    Rate(16, 30, seconds, max_cases);  // what the prop tests use
   }
   if (bugs) {
     for (const std::string& bug : lvm::BugNames()) TimeToFind(bug, 60);
