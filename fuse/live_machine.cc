@@ -74,6 +74,11 @@ void LiveMachine::Run(const std::function<void()>& tick, uint64_t tick_ns) {
   while (!stop_.load()) {
     engine::Scheduler& s = sys_->scheduler();
     if (!s.RunOne()) s.WaitForWork(tick_ns);
+    if (armed_cut_ && power_->off()) {  // an armed write cut the power
+      direct_.Revoke();
+      pending_cut_ = armed_cut_;
+      armed_cut_.reset();
+    }
     if (pending_cut_) {
       const store::LossPolicy policy = *pending_cut_;
       pending_cut_.reset();
@@ -99,8 +104,15 @@ void LiveMachine::CutPower(store::LossPolicy policy) {
   pending_cut_ = policy;
 }
 
+void LiveMachine::ArmPowerCut(store::LossPolicy policy, store::PowerDomain::WriteMatch match,
+                              int64_t count) {
+  power_->CutAtMatchingWrite(std::move(match), count);
+  armed_cut_ = policy;
+}
+
 void LiveMachine::Reboot(store::LossPolicy policy) {
   direct_.Revoke();
+  armed_cut_.reset();  // Restore() below cancels the armed write
   // What the dying machine's disks hold decides what survives.
   power_->Restore();
   for (lvm::LabPv* pv : lab_->pvs()) {

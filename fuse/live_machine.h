@@ -96,6 +96,10 @@ class LiveMachine {
   // Engine thread: the power goes off now; the reboot follows the event.
   void CutPower(store::LossPolicy policy);
   bool power_cut_pending() const { return pending_cut_.has_value(); }
+  // Engine thread: the power goes off inside the `count`-th disk write from
+  // now that `match` accepts (on the engine thread or a FUSE worker's direct
+  // I/O); the reboot with `policy` follows. Replaces an earlier armed cut.
+  void ArmPowerCut(store::LossPolicy policy, store::PowerDomain::WriteMatch match, int64_t count);
 
   // Engine thread, for a clean stop: flushes every disk's cache to its image.
   Status FlushDisks();
@@ -120,6 +124,7 @@ class LiveMachine {
   std::atomic<uint64_t> boot_{0};
   std::atomic<bool> stop_{false};
   std::optional<store::LossPolicy> pending_cut_;
+  std::optional<store::LossPolicy> armed_cut_;  // ArmPowerCut's, until the power goes
   std::shared_mutex boot_mu_;  // held exclusively while sys_ is replaced
   DirectIo direct_;
   bool direct_allowed_ = true;

@@ -4,6 +4,7 @@
 #include "scenarios/loader_internal.h"
 #include "scenarios/status_regex.h"
 #include "scenarios/yaml_util.h"
+#include "sim/lvm/crash_match.h"
 
 namespace lvlab::scenarios::internal {
 namespace {
@@ -239,7 +240,7 @@ void LoadAction(const YAML::Node& item, Step* st) {
       if (Has(c, "during")) {
         CrashDuring d;
         d.what = yaml::Text(c["during"], "during");
-        const std::vector<std::string> kinds = {"metadata-write", "data-write", "any-write"};
+        const std::vector<std::string>& kinds = lvm::CrashPoints();
         if (std::find(kinds.begin(), kinds.end(), d.what) == kinds.end()) {
           Fail(c["during"], "unknown crash point '" + d.what + "'" + yaml::Suggest(d.what, kinds));
         }
@@ -379,8 +380,11 @@ void CheckMountedStep(const YAML::Node& item, const Step& st) {
     case Step::Action::kWorkloadStop:
       Fail(item, what + ": the load is fio's; use a fio step");
     case Step::Action::kCrash:
-      if (st.during || st.crash_after_writes >= 0) {
-        Fail(item, what + ": a live crash is immediate: crash: {lose: none|all|random}");
+      if (st.crash_after_writes >= 0) {
+        Fail(item, what +
+                       ": writes: counts from a point the daemon cannot hold still; arm the cut "
+                       "on a kind of write instead: crash: {lose: random, during: "
+                       "metadata-write}");
       }
       break;
     default:

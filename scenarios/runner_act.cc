@@ -6,6 +6,7 @@
 #include "scenarios/runner_internal.h"
 #include "scenarios/yaml_util.h"
 #include "sim/base/rng.h"
+#include "sim/lvm/crash_match.h"
 #include "sim/lvm/names.h"
 #include "sim/lvm/pv_format.h"
 
@@ -140,20 +141,8 @@ Failures ScenarioRun::Fault(const FaultSpec& fault) {
 
 void ScenarioRun::ArmCrash(const Step& step) {
   const CrashDuring d = *step.during;
-  std::map<std::string, uint64_t, std::less<>> pe_start;  // sectors, per PV
-  for (lvm::LabPv* pv : machine_.lab().pvs()) {
-    pe_start[pv->name] = pv->label.pe_start_bytes / kSectorSize;
-  }
-  machine_.power().CutAtMatchingWrite(
-      [d, pe_start](std::string_view disk, uint64_t sector, uint64_t nsectors) {
-        if (nsectors == 0 || (!d.pv.empty() && disk != d.pv)) return false;
-        auto it = pe_start.find(disk);
-        const bool metadata = it != pe_start.end() && sector < it->second;
-        if (d.what == "metadata-write") return metadata;
-        if (d.what == "data-write") return !metadata;
-        return true;
-      },
-      static_cast<int64_t>(d.count));
+  machine_.power().CutAtMatchingWrite(lvm::MatchWrites(machine_.lab(), d.what, d.pv),
+                                      static_cast<int64_t>(d.count));
   armed_ = step.lose;
   machine_.sys().trace().Emit("crash-armed", {{"during", d.what},
                                               {"pv", d.pv},

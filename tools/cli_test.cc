@@ -106,6 +106,7 @@ TEST_F(CliTest, BadInputFailsClearlyAndChangesNothing) {
     const char* message;
   } cases[] = {
       {"lvcreate -L 40M -n lv0 vg0", "already exists"},
+      {"crash --during metadata-write", "mount the lab first"},
       {"lvcreate -L 1G -n big vg0", "Insufficient free space"},
       {"lvcreate -L 4M -n x vgX", "Volume group \"vgX\" not found"},
       {"lvcreate -l 5 -n x vg0 pv1:200-300", "PE range error"},

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "sim/lvm/crash_match.h"
 #include "tools/cli.h"
 
 namespace lvlab::tools {
@@ -11,13 +12,51 @@ void SetupCrash(CLI::App& app, Runner& r) {
   auto lose = std::make_shared<std::string>("random");
   cmd->add_option("--lose", *lose, "What unflushed data is lost: none, all or random")
       ->check(CLI::IsMember({"none", "all", "random"}));
-  cmd->footer("Without a daemon no command holds unflushed data between commands, so a crash\n"
-              "forgets the kernel's devices (every LV inactive, pvmoves interrupted) and\n"
-              "loses nothing else. With a live daemon (lvlab mount) the disks' volatile\n"
-              "caches lose their unflushed writes by --lose, open files get EIO, and the\n"
-              "daemon's machine reboots with nothing active.\nExample:\n  lvlab crash --lose random && lvlab vgchange -ay vg0");
-  cmd->callback([&r, lose] {
+  auto during = std::make_shared<std::string>();
+  auto pv = std::make_shared<std::string>();
+  auto count = std::make_shared<int64_t>(1);
+  cmd->add_option("--during", *during,
+                  "Live: arm the cut instead, inside a metadata-write (below a PV's pe_start), "
+                  "data-write or any-write")
+      ->check(CLI::IsMember(lvm::CrashPoints()));
+  cmd->add_option("--pv", *pv, "With --during: only writes to this PV count");
+  cmd->add_option("--count", *count, "With --during: cut inside the COUNT-th such write")
+      ->check(CLI::PositiveNumber);
+  cmd->footer(
+      "Without a daemon no command holds unflushed data between commands, so a crash\n"
+      "forgets the kernel's devices (every LV inactive, pvmoves interrupted) and\n"
+      "loses nothing else. With a live daemon (lvlab mount) the disks' volatile\n"
+      "caches lose their unflushed writes by --lose, open files get EIO, and the\n"
+      "daemon's machine reboots with nothing active. Live, --during arms the cut inside\n"
+      "a later write of that kind, whichever command, poller or fio makes it.\n"
+      "Examples:\n  lvlab crash --lose random && lvlab vgchange -ay vg0\n"
+      "  lvlab crash --lose all --during metadata-write --pv pv2 --count 3");
+  cmd->callback([&r, lose, during, pv, count] {
     r.Run([&](Session& s) -> Status {
+      if (during->empty() && (!pv->empty() || *count != 1)) {
+        return InvalidArgument(
+            "--pv and --count place an armed cut: add --during metadata-write "
+            "(or data-write, any-write)");
+      }
+      if (!during->empty()) {
+        if (!s.live()) {
+          return FailedPrecondition(
+              "crash --during arms a cut inside a later disk write, and without a daemon no "
+              "command runs on after this one; mount the lab first (lvlab mount MNT), or use "
+              "a scenario step: crash: {during: " +
+              *during + "}");
+        }
+        if (!pv->empty() && s.lab().FindPv(*pv) == nullptr) {
+          return NotFound("no PV named " + *pv + " in this lab (see lvlab pvs)");
+        }
+        s.ArmPowerCut(*store::ParseLossPolicy(*lose), *during, *pv, *count);
+        const std::string which = *count == 1
+                                      ? "the next " + *during
+                                      : *during + " number " + std::to_string(*count) + " from now";
+        s.ctx().out << "  Power cut armed: inside " << which << (pv->empty() ? "" : " to " + *pv)
+                    << "; then a reboot (lose " << *lose << ").\n";
+        return Status::Ok();
+      }
       if (s.live()) {
         const size_t n = s.sys().kernel().List().size();
         s.CutPower(*store::ParseLossPolicy(*lose));

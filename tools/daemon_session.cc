@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "sim/lvm/crash_match.h"
 #include "sim/lvm/pvmove_poll.h"
 #include "tools/cli.h"
 #include "tools/daemon_internal.h"
@@ -84,6 +85,10 @@ class DaemonSession : public Session {
   bool forks_pollers() const override { return false; }
   bool live() const override { return true; }
   void CutPower(store::LossPolicy policy) override { d_->machine->CutPower(policy); }
+  void ArmPowerCut(store::LossPolicy policy, const std::string& what, const std::string& pv,
+                   int64_t count) override {
+    d_->machine->ArmPowerCut(policy, lvm::MatchWrites(lab(), what, pv), count);
+  }
   bool DeferWaitForPollers() override {
     d_->defer_wait = true;
     return true;

@@ -321,6 +321,11 @@ std::string LiveRun::Act(const Step& step) {
       std::vector<std::string> words;
       if (step.action == Step::Action::kCrash) {
         words = {"crash", "--lose", store::LossPolicyName(step.lose)};
+        if (step.during) {
+          words.insert(words.end(), {"--during", step.during->what, "--count",
+                                     std::to_string(step.during->count)});
+          if (!step.during->pv.empty()) words.insert(words.end(), {"--pv", step.during->pv});
+        }
       } else {
         std::stringstream ss(step.command);
         for (std::string w; ss >> w;) words.push_back(w);

@@ -291,6 +291,50 @@ TEST_F(LiveTest, CrashCutsPowerOpenFilesGetEioFlushedDataSurvives) {
   close(again);
 }
 
+TEST_F(LiveTest, ArmedCrashCutsInsideTheNextMetadataWrite) {
+  Mount();
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+  ASSERT_GE(fd, 0);
+  Aligned buf(kMiB);
+  std::vector<char> synced = Pattern(kMiB, 3);
+  std::memcpy(buf.p, synced.data(), kMiB);
+  ASSERT_EQ(pwrite(fd, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+  ASSERT_EQ(fsync(fd), 0);
+  close(fd);
+
+  Outcome bad = Lvlab("crash --pv pv1");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("add --during"), std::string::npos) << bad.err;
+  Outcome armed = Lvlab("crash --lose all --during metadata-write --pv pv1");
+  ASSERT_EQ(armed.code, 0) << armed.err;
+  EXPECT_NE(armed.out.find("Power cut armed: inside the next metadata-write to pv1"),
+            std::string::npos)
+      << armed.out;
+  struct stat st {};
+  EXPECT_EQ(stat(Lv("vg0/lv0").c_str(), &st), 0) << "an armed cut waits for its write";
+
+  // The precommit of the new LV's metadata writes to pv1: the power goes
+  // there, the command fails and the machine reboots with nothing active.
+  Outcome create = Lvlab("lvcreate -n lvx -L 4M vg0");
+  EXPECT_NE(create.code, 0) << create.out;
+  bool gone = false;
+  for (int i = 0; i < 250 && !gone; ++i) {
+    gone = stat(Lv("vg0/lv0").c_str(), &st) != 0;
+    if (!gone) usleep(20'000);
+  }
+  EXPECT_TRUE(gone) << "the machine did not reboot after the armed cut";
+  Outcome lvs = Lvlab("lvs --noheadings -o lv_name vg0");
+  ASSERT_EQ(lvs.code, 0) << lvs.err;
+  EXPECT_EQ(lvs.out.find("lvx"), std::string::npos) << "a cut precommit committed: " << lvs.out;
+
+  Must("vgchange -ay vg0");
+  const int again = open(Lv("vg0/lv0").c_str(), O_RDONLY | O_DIRECT);
+  ASSERT_GE(again, 0) << std::strerror(errno);
+  ASSERT_EQ(pread(again, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(std::memcmp(buf.p, synced.data(), kMiB), 0) << "fsynced data lost";
+  close(again);
+}
+
 TEST_F(LiveTest, PvmoveRunsInsideTheDaemonUnderIo) {
   Mount();
   const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);

@@ -53,6 +53,12 @@ class Session {
   // pollers are done instead. False: the command waits itself.
   virtual bool DeferWaitForPollers() { return false; }
   virtual void CutPower(store::LossPolicy policy) { (void)policy; }
+  // Live only: arms a cut inside the `count`-th write of kind `what`
+  // (lvm::CrashPoints) to PV `pv` (any PV when empty); the reboot follows.
+  virtual void ArmPowerCut(store::LossPolicy policy, const std::string& what, const std::string& pv,
+                           int64_t count) {
+    (void)policy, (void)what, (void)pv, (void)count;
+  }
 };
 
 class LabSession : public Session {
