@@ -79,6 +79,12 @@ TEST(Loader, MountedScenarioWithFioSteps) {
                   .ok());
   EXPECT_NE(Error(mounted + "  - {fault: {pv: pv1, fail: true}}\n").find("run: fault pv2"),
             std::string::npos);
+  EXPECT_NE(Error(mounted + "  - {crash: {lose: all, writes: 3}}\n")
+                .find("arm the cut on a kind of write instead"),
+            std::string::npos);
+  EXPECT_TRUE(ParseScenario(mounted + "  - {crash: {lose: all, during: metadata-write, pv: pv1}}\n",
+                            "t.yaml")
+                  .ok());
   EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {data: intact}}\n")
                 .find("live, expect: takes error, lvs, pvs, segments and status"),
             std::string::npos);
