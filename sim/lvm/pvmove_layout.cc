@@ -43,10 +43,34 @@ std::vector<std::pair<uint64_t, uint64_t>> Overlaps(const std::vector<PeRange>& 
   return out;
 }
 
-bool Movable(const LogicalVolume& lv, const std::string& filter) {
+// LVM's _sub_lv_of: whether `lv` lies below the LV named `top`, walking up
+// through the one segment that uses each sub-LV (as an area or a mirror
+// log); an LV used by no segment or by several is no sub-LV.
+bool SubLvOf(const VolumeGroup& vg, const std::string& lv, const std::string& top, int depth = 0) {
+  const LogicalVolume* user = nullptr;
+  int uses = 0;
+  for (const LogicalVolume& l : vg.lvs) {
+    for (const Segment& seg : l.segments) {
+      bool uses_it = seg.mirror_log == lv;
+      for (const Area& ar : seg.areas)
+        uses_it = uses_it || (ar.kind == Area::Kind::kLv && ar.name == lv);
+      if (uses_it) {
+        ++uses;
+        user = &l;
+      }
+    }
+  }
+  if (uses != 1) return false;
+  if (user->name == top) return true;
+  return depth < 16 && SubLvOf(vg, user->name, top, depth + 1);
+}
+
+// Whether a move with -n `filter` (empty: none) takes `lv`: the named LV and
+// its sub-LVs (_set_up_pvmove_lv's second pass), never a pvmove LV.
+bool Movable(const VolumeGroup& vg, const LogicalVolume& lv, const std::string& filter) {
   if (lv.name.rfind("pvmove", 0) == 0) return false;
   if (filter.empty()) return true;
-  return lv.name == filter || lv.name.rfind(filter + "_", 0) == 0;
+  return lv.name == filter || SubLvOf(vg, lv.name, filter);
 }
 
 std::string FreeName(const VolumeGroup& vg) {
@@ -299,7 +323,7 @@ Result<PvmoveLayout> AddPvmoveLayer(VolumeGroup& vg, const PvmoveLayoutArgs& a) 
   for (const LogicalVolume& lv : vg.lvs) {
     const Segment* snap = SnapshotOfCow(vg, lv.name);
     const bool merging = lv.Has(kMerging) || (snap && snap->merging);
-    if (Movable(lv, a.lv_filter) && on_source(lv) && merging) {
+    if (Movable(vg, lv, a.lv_filter) && on_source(lv) && merging) {
       return FailedPrecondition("Unable to pvmove when merging volume " + vg.name + "/" + lv.name +
                                 " is present.");
     }
@@ -307,7 +331,7 @@ Result<PvmoveLayout> AddPvmoveLayer(VolumeGroup& vg, const PvmoveLayoutArgs& a) 
   const std::set<std::string> trim = TrimList(vg, a);
   bool skipped = false;
   for (LogicalVolume& lv : vg.lvs) {
-    if (!Movable(lv, a.lv_filter) || !on_source(lv)) continue;
+    if (!Movable(vg, lv, a.lv_filter) || !on_source(lv)) continue;
     if (lv.Has(kLocked)) {
       out.messages.push_back("Skipping locked LV " + lv.name + ".");
       skipped = true;

@@ -322,6 +322,16 @@ TEST(Pvmove, PeRangesAndNameFilterMoveOnlyWhatWasAsked) {
   ASSERT_TRUE(Pvmove(c, n).ok()) << m.TakeErr();
   EXPECT_EQ(Layout(m, "lv1"), "pv2:2+4");
   EXPECT_EQ(Layout(m, "lv0"), "pv1:0+2 pv2:0+2 pv1:4+2");
+  // -n takes the named LV and its sub-LVs (_sub_lv_of), not an LV whose
+  // name merely starts with it.
+  a.name = "lv1_x", a.extents = "2", a.pvs = {"pv1:10-11"};
+  ASSERT_TRUE(Lvcreate(c, a).ok());
+  PvmoveArgs only_lv1 = Move("pv1", {"pv2"});
+  only_lv1.lv = "lv1";
+  only_lv1.wait = true;
+  const Status none_of_lv1 = Pvmove(c, only_lv1);
+  EXPECT_FALSE(none_of_lv1.ok());
+  EXPECT_EQ(Layout(m, "lv1_x"), "pv1:10+2");
   // Nothing left to move from these extents.
   Status none = Pvmove(c, Move("pv1:6-9", {"pv2"}));
   EXPECT_FALSE(none.ok());
