@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/units.h"
 #include "sim/check/sector_format.h"
 
@@ -47,6 +48,10 @@ Status ReadSync(dm::BlockDevice* dev, uint64_t sector, uint64_t n, uint8_t* out,
   return **result;
 }
 
+namespace {
+constexpr int kLegRereads = 8;
+}  // namespace
+
 Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
                           uint64_t nsectors, engine::Scheduler& scheduler,
                           std::optional<uint64_t> passed_at) {
@@ -65,9 +70,24 @@ Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b
     }
     abuf.resize(n * kSectorSize);  // ReadSync fills all of it
     bbuf.resize(n * kSectorSize);
-    LVLAB_RETURN_IF_ERROR(ReadSync(a, a_off + done, n, abuf.data(), scheduler));
-    LVLAB_RETURN_IF_ERROR(ReadSync(b, b_off + done, n, bbuf.data(), scheduler));
-    if (std::memcmp(abuf.data(), bbuf.data(), abuf.size()) == 0) continue;
+    // The reads run the scheduler, and writers the caller cannot pause (a
+    // mirror's log or a raid1's resync above a pvmove mirror) may write
+    // both legs between them: a difference is a verdict only if neither
+    // leg changed while it was read. Such a chunk is read again; if it keeps
+    // changing, there is no verdict on it.
+    bool same = false, raced = true;
+    for (int attempt = 0; attempt < kLegRereads && raced; ++attempt) {
+      const uint64_t before = ChangeStampNow();
+      LVLAB_RETURN_IF_ERROR(ReadSync(a, a_off + done, n, abuf.data(), scheduler));
+      LVLAB_RETURN_IF_ERROR(ReadSync(b, b_off + done, n, bbuf.data(), scheduler));
+      same = std::memcmp(abuf.data(), bbuf.data(), abuf.size()) == 0;
+      raced = !same && (a->ChangedSince(before, a_off + done, a_off + done + n) ||
+                        b->ChangedSince(before, b_off + done, b_off + done + n));
+    }
+    if (same) continue;
+    if (raced) {
+      return Busy("legs of " + a->name() + " and " + b->name() + " kept changing while compared");
+    }
     uint64_t i = 0;
     while (std::memcmp(&abuf[i * kSectorSize], &bbuf[i * kSectorSize], kSectorSize) == 0) ++i;
     const uint64_t at = done + i;

@@ -32,7 +32,10 @@ Status ReadSync(dm::BlockDevice* dev, uint64_t sector, uint64_t n, uint8_t* out,
 // unread, and so are chunks that neither device changed after `passed_at`,
 // BlockDevice::ChangedSince, when the legs were found identical then). On a
 // difference, Corrupt naming both devices and the first differing sector
-// (on each device and as an offset into the range) and what each holds.
+// (on each device and as an offset into the range) and what each holds. A
+// chunk that differs while either leg was written during its reads (a
+// writer above that the caller cannot pause) is read again; if it keeps
+// changing, Busy (no verdict).
 Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
                           uint64_t nsectors, engine::Scheduler& scheduler,
                           std::optional<uint64_t> passed_at = std::nullopt);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -406,6 +407,42 @@ TEST_F(OracleTest, ChangedSinceStaysBoundedByOverReporting) {
   for (uint64_t s = 0; s < 40000; s += 2) o_.Discard(kLv, s, 1);  // 20000 changes
   EXPECT_TRUE(o_.ChangedSince(kLv, t0, 60000, 60001));
   EXPECT_FALSE(o_.ChangedSince(kLv, ChangeStampNow(), 0, 65536));
+}
+
+// A snapshot (the runner's Copy of the origin at lvcreate -s) is written
+// apart from its origin: writes to either leave the other's values alone,
+// a power loss keeps each one's durable and pending values, and a merge
+// (Copy back) makes the origin read as the written snapshot did.
+TEST_F(OracleTest, WrittenSnapshotStaysApartUntilMergedBack) {
+  constexpr char kSnap[] = "vg0/snap";
+  Write(0, 8, A);
+  o_.FlushCompleted(kLv);
+  o_.Copy(kLv, kSnap);
+  o_.WriteSubmitted(kSnap, 0, 4, {B});
+  o_.WriteCompleted(kSnap, 0, 4, {B}, /*fua=*/true, Status::Ok());
+  o_.WriteSubmitted(kSnap, 4, 4, {C});
+  o_.WriteCompleted(kSnap, 4, 4, {C}, /*fua=*/false, Status::Ok());
+  const uint64_t D = o_.NextToken();
+  Write(2, 2, D);
+  EXPECT_TRUE(o_.CheckRead(kSnap, 0, 4, Data(0, 4, {B}).data()).ok());
+  EXPECT_TRUE(o_.CheckRead(kSnap, 4, 4, Data(4, 4, {C}).data()).ok());
+  EXPECT_TRUE(Read(0, 2, {A}).ok());
+  EXPECT_TRUE(Read(2, 2, {D}).ok());
+  EXPECT_FALSE(Read(0, 2, {B}).ok()) << "a snapshot's write changed its origin";
+  EXPECT_FALSE(o_.CheckRead(kSnap, 2, 2, Data(2, 2, {D}).data()).ok())
+      << "an origin's write changed its snapshot";
+  o_.PowerLoss();
+  EXPECT_EQ(o_.Possible(kSnap, 0), std::vector<uint64_t>{B});  // FUA: durable
+  std::vector<uint64_t> pending = {A, C};
+  std::sort(pending.begin(), pending.end());
+  EXPECT_EQ(o_.Possible(kSnap, 5), pending);  // not flushed: either
+  EXPECT_TRUE(o_.CheckRead(kSnap, 4, 4, Data(4, 4, {C}).data()).ok());
+  // The merge: the origin now reads as the snapshot, its own writes gone.
+  o_.Copy(kSnap, kLv);
+  o_.Untrack(kSnap);
+  EXPECT_TRUE(Read(0, 4, {B}).ok());
+  EXPECT_TRUE(Read(4, 4, {C}).ok());
+  EXPECT_FALSE(o_.tracked(kSnap));
 }
 
 }  // namespace

@@ -129,17 +129,18 @@ Status LvconvertMerge(Context& ctx, const LvconvertMergeArgs& a) {
   VolumeGroup& vg = r.vg;
   const std::string& name = names.second;
   if (!vg.FindLv(name)) return NotFound("Failed to find logical volume \"" + a.lv + "\"");
+  // command-lines.in (lvconvert_merge: RULE: all not lv_is_locked
+  // lv_is_pvmove): lvconvert --merge is invalid on a locked LV, a COW LV or
+  // a split raid1 image that a pvmove is moving.
+  if (const LogicalVolume* lv = vg.FindLv(name); lv->Has(kLocked)) {
+    return Busy("Command on LV " + vg.name + "/" + name +
+                " is invalid on LV with properties: lv_is_locked .");
+  }
   if (name.find("_rimage_") != std::string::npos) return MergeRaidImage(ctx, vg, name);
   Segment* seg = MutableSnapshotOfCow(vg, name);
   if (!seg) {
     return InvalidArgument("Command on LV " + a.lv +
                            " does not accept LV type linear: lvconvert --merge takes a snapshot");
-  }
-  // command-lines.in: lvconvert --merge is invalid on a locked LV (a COW LV
-  // that a pvmove is moving).
-  if (const LogicalVolume* cow = vg.FindLv(name); cow->Has(kLocked)) {
-    return Busy("Command on LV " + vg.name + "/" + name +
-                " is invalid on LV with properties: lv_is_locked .");
   }
   if (seg->merging) return Busy("Snapshot " + a.lv + " is already merging.");
   const std::string origin = seg->origin;

@@ -43,10 +43,34 @@ std::vector<std::pair<uint64_t, uint64_t>> Overlaps(const std::vector<PeRange>& 
   return out;
 }
 
-bool Movable(const LogicalVolume& lv, const std::string& filter) {
+// LVM's _sub_lv_of: whether `lv` lies below the LV named `top`, walking up
+// through the one segment that uses each sub-LV (as an area or a mirror
+// log); an LV used by no segment or by several is no sub-LV.
+bool SubLvOf(const VolumeGroup& vg, const std::string& lv, const std::string& top, int depth = 0) {
+  const LogicalVolume* user = nullptr;
+  int uses = 0;
+  for (const LogicalVolume& l : vg.lvs) {
+    for (const Segment& seg : l.segments) {
+      bool uses_it = seg.mirror_log == lv;
+      for (const Area& ar : seg.areas)
+        uses_it = uses_it || (ar.kind == Area::Kind::kLv && ar.name == lv);
+      if (uses_it) {
+        ++uses;
+        user = &l;
+      }
+    }
+  }
+  if (uses != 1) return false;
+  if (user->name == top) return true;
+  return depth < 16 && SubLvOf(vg, user->name, top, depth + 1);
+}
+
+// Whether a move with -n `filter` (empty: none) takes `lv`: the named LV and
+// its sub-LVs (_set_up_pvmove_lv's second pass), never a pvmove LV.
+bool Movable(const VolumeGroup& vg, const LogicalVolume& lv, const std::string& filter) {
   if (lv.name.rfind("pvmove", 0) == 0) return false;
   if (filter.empty()) return true;
-  return lv.name == filter || lv.name.rfind(filter + "_", 0) == 0;
+  return lv.name == filter || SubLvOf(vg, lv.name, filter);
 }
 
 std::string FreeName(const VolumeGroup& vg) {
@@ -54,6 +78,69 @@ std::string FreeName(const VolumeGroup& vg) {
     const std::string n = "pvmove" + std::to_string(i);
     if (!vg.FindLv(n)) return n;
   }
+}
+
+// LVM's top_level_lv_name: the name with its first raid or mirror sub-LV
+// suffix cut off ("r0_rimage_1" -> "r0"). As in LVM, "_mlog" alone is not
+// cut ("_mlog_" is the suffix it looks for), so "m0_mlog" stays itself.
+std::string TopLevelLvName(const std::string& name) {
+  size_t cut = std::string::npos;
+  for (const char* suffix : {"_rimage_", "_rmeta_", "_mimage_", "_mlog_"}) {
+    cut = std::min(cut, name.find(suffix));
+  }
+  return cut == std::string::npos ? name : name.substr(0, cut);
+}
+
+// The PV keys under `lv`, its sub-LVs (images, a mirror's log, rmeta, a
+// pvmove LV below them) included: get_pv_list_for_lv with for_each_sub_lv.
+void PvsOfLv(const VolumeGroup& vg, const std::string& lv, std::set<std::string>* out,
+             int depth = 0) {
+  const LogicalVolume* l = vg.FindLv(lv);
+  if (!l || depth > 16) return;
+  for (const Segment& seg : l->segments) {
+    for (const Area& ar : seg.areas) {
+      if (ar.kind == Area::Kind::kPv) out->insert(ar.name);
+      if (ar.kind == Area::Kind::kLv) PvsOfLv(vg, ar.name, out, depth + 1);
+    }
+    if (!seg.mirror_log.empty()) PvsOfLv(vg, seg.mirror_log, out, depth + 1);
+  }
+}
+
+// The PVs a move must not allocate on, as the first pass of LVM's
+// _set_up_pvmove_lv: every raid or mirror LV (pvmove LVs too, which are
+// mirrors) on the source, or with -n only the top-level LV of the named one,
+// keeps its redundancy, so none of the PVs it uses is a destination. With
+// -n naming a raid sub-LV, the PVs of its sibling (rimage_N for rmeta_N and
+// the reverse) stay allowed (_remove_sibling_pvs_from_trim_list), so that a
+// data/metadata pair may be collocated. --alloc anywhere trims nothing
+// (_trim_allocatable_pvs).
+std::set<std::string> TrimList(const VolumeGroup& vg, const PvmoveLayoutArgs& a) {
+  std::set<std::string> trim;
+  if (a.alloc == "anywhere") return trim;
+  const std::string top = a.lv_filter.empty() ? "" : TopLevelLvName(a.lv_filter);
+  for (const LogicalVolume& lv : vg.lvs) {
+    if (!top.empty() && lv.name != top) continue;
+    if (lv.segments.empty()) continue;
+    const Segment& first = lv.segments[0];
+    const bool raid = first.type.rfind("raid", 0) == 0 && first.type != "raid0";
+    if (!raid && first.type != "mirror") continue;
+    std::set<std::string> pvs;
+    PvsOfLv(vg, lv.name, &pvs);
+    if (!pvs.count(a.source_key)) continue;  // lv_is_on_pvs
+    if (raid && !a.lv_filter.empty() && a.lv_filter != lv.name) {
+      // raid areas pair rmeta_N and rimage_N: [rmeta_0, rimage_0, ...].
+      std::string sibling;
+      for (size_t k = 0; k + 1 < first.areas.size(); k += 2) {
+        if (first.areas[k + 1].name == a.lv_filter) sibling = first.areas[k].name;
+        if (first.areas[k].name == a.lv_filter) sibling = first.areas[k + 1].name;
+      }
+      std::set<std::string> sibling_pvs;
+      if (!sibling.empty()) PvsOfLv(vg, sibling, &sibling_pvs);
+      for (const std::string& p : sibling_pvs) pvs.erase(p);
+    }
+    trim.insert(pvs.begin(), pvs.end());
+  }
+  return trim;
 }
 
 // Relayers every area of `lv` on the source inside the ranges onto `mirr`.
@@ -133,7 +220,8 @@ void SplitMirrorAndParent(VolumeGroup& vg, LogicalVolume& mirr, uint64_t le) {
 // Allocates the destination of every pvmove segment; on a shorter chunk the
 // segment (and its parent) is split.
 Status AllocateDestinations(VolumeGroup& vg, const std::string& mirr_name,
-                            const PvmoveLayoutArgs& a, std::vector<Area>* dests) {
+                            const PvmoveLayoutArgs& a, const std::set<std::string>& trim,
+                            std::vector<Area>* dests) {
   for (size_t i = 0;; ++i) {
     LogicalVolume* mirr = vg.FindLv(mirr_name);
     if (i >= mirr->segments.size()) break;
@@ -143,6 +231,7 @@ Status AllocateDestinations(VolumeGroup& vg, const std::string& mirr_name,
     req.policy = a.alloc;
     req.allowed = a.dests;
     if (a.alloc != "anywhere") req.avoid_pvs.push_back(a.source_key);
+    req.avoid_pvs.insert(req.avoid_pvs.end(), trim.begin(), trim.end());
     for (const std::string& p : ParallelPvs(vg, mirr_name, seg.start_extent)) {
       if (p != a.source_key) req.avoid_pvs.push_back(p);
     }
@@ -234,14 +323,15 @@ Result<PvmoveLayout> AddPvmoveLayer(VolumeGroup& vg, const PvmoveLayoutArgs& a) 
   for (const LogicalVolume& lv : vg.lvs) {
     const Segment* snap = SnapshotOfCow(vg, lv.name);
     const bool merging = lv.Has(kMerging) || (snap && snap->merging);
-    if (Movable(lv, a.lv_filter) && on_source(lv) && merging) {
+    if (Movable(vg, lv, a.lv_filter) && on_source(lv) && merging) {
       return FailedPrecondition("Unable to pvmove when merging volume " + vg.name + "/" + lv.name +
                                 " is present.");
     }
   }
+  const std::set<std::string> trim = TrimList(vg, a);
   bool skipped = false;
   for (LogicalVolume& lv : vg.lvs) {
-    if (!Movable(lv, a.lv_filter) || !on_source(lv)) continue;
+    if (!Movable(vg, lv, a.lv_filter) || !on_source(lv)) continue;
     if (lv.Has(kLocked)) {
       out.messages.push_back("Skipping locked LV " + lv.name + ".");
       skipped = true;
@@ -263,7 +353,7 @@ Result<PvmoveLayout> AddPvmoveLayer(VolumeGroup& vg, const PvmoveLayoutArgs& a) 
   const uint64_t region = MirrorRegionSize(vg.extent_size, mirr.extent_count());
   vg.lvs.push_back(mirr);
   std::vector<Area> dests;
-  LVLAB_RETURN_IF_ERROR(AllocateDestinations(vg, out.name, a, &dests));
+  LVLAB_RETURN_IF_ERROR(AllocateDestinations(vg, out.name, a, trim, &dests));
   LogicalVolume* m = vg.FindLv(out.name);
   if (!a.atomic) {
     for (Segment& s : m->segments) {

@@ -322,10 +322,105 @@ TEST(Pvmove, PeRangesAndNameFilterMoveOnlyWhatWasAsked) {
   ASSERT_TRUE(Pvmove(c, n).ok()) << m.TakeErr();
   EXPECT_EQ(Layout(m, "lv1"), "pv2:2+4");
   EXPECT_EQ(Layout(m, "lv0"), "pv1:0+2 pv2:0+2 pv1:4+2");
+  // -n takes the named LV and its sub-LVs (_sub_lv_of), not an LV whose
+  // name merely starts with it.
+  a.name = "lv1_x", a.extents = "2", a.pvs = {"pv1:10-11"};
+  ASSERT_TRUE(Lvcreate(c, a).ok());
+  PvmoveArgs only_lv1 = Move("pv1", {"pv2"});
+  only_lv1.lv = "lv1";
+  only_lv1.wait = true;
+  const Status none_of_lv1 = Pvmove(c, only_lv1);
+  EXPECT_FALSE(none_of_lv1.ok());
+  EXPECT_EQ(Layout(m, "lv1_x"), "pv1:10+2");
   // Nothing left to move from these extents.
   Status none = Pvmove(c, Move("pv1:6-9", {"pv2"}));
   EXPECT_FALSE(none.ok());
   EXPECT_NE(none.message().find("No data to move for pv1"), std::string::npos) << none.message();
+}
+
+// A lab of `pvs` 16 MiB PVs in vg0 with 1 MiB extents.
+void SmallLab(Machine& m, std::vector<std::string> pvs) {
+  for (const std::string& pv : pvs) ASSERT_TRUE(Pvcreate(m.ctx(), pv, 16 << 20, 1 << 20).ok());
+  ASSERT_TRUE(Vgcreate(m.ctx(), {"vg0", pvs, 1 << 20}).ok());
+}
+
+PvmoveArgs Named(const std::string& lv, const std::string& src, std::vector<std::string> dests) {
+  PvmoveArgs p = Move(src, std::move(dests));
+  p.lv = lv;
+  p.wait = true;
+  return p;
+}
+
+// As LVM's _set_up_pvmove_lv (its first pass and _trim_allocatable_pvs): a
+// move never puts a raid1 image on a PV that holds another image of the same
+// LV; with -n naming an rimage or rmeta, its sibling's PV stays allowed
+// (_remove_sibling_pvs_from_trim_list), as pvmove-raid-segtypes.sh does.
+TEST(Pvmove, RaidImagesNeverShareAPv) {
+  Machine m(Options(5));
+  Context& c = m.ctx();
+  SmallLab(m, {"pv1", "pv2", "pv3"});
+  LvcreateArgs a;
+  a.vg = "vg0", a.name = "r0", a.extents = "4", a.type = "raid1", a.mirrors = 1;
+  a.nosync = true, a.pvs = {"pv1", "pv2"};
+  ASSERT_TRUE(Lvcreate(c, a).ok()) << m.TakeErr();
+  EXPECT_EQ(Layout(m, "r0_rimage_0"), "pv1:1+4");
+  EXPECT_EQ(Layout(m, "r0_rimage_1"), "pv2:1+4");
+  PvmoveArgs onto_other_image = Move("pv1", {"pv2"});
+  onto_other_image.wait = true;
+  EXPECT_FALSE(Pvmove(c, onto_other_image).ok());
+  EXPECT_FALSE(Pvmove(c, Named("r0", "pv1", {"pv2"})).ok());
+  EXPECT_EQ(Layout(m, "r0_rimage_0"), "pv1:1+4");
+  EXPECT_EQ(Layout(m, "pvmove0"), "absent");
+  // rimage_0 alone onto pv3: its rmeta_0 stays on pv1.
+  ASSERT_TRUE(Pvmove(c, Named("r0_rimage_0", "pv1", {"pv3"})).ok()) << m.TakeErr();
+  EXPECT_EQ(Layout(m, "r0_rimage_0"), "pv3:0+4");
+  EXPECT_EQ(Layout(m, "r0_rmeta_0"), "pv1:0+1");
+  // The whole of pv1 (rmeta_0) may not go to pv3, which holds r0's rimage_0
+  // (LVM keeps every PV of r0 out) ...
+  PvmoveArgs whole = Move("pv1", {"pv3"});
+  whole.wait = true;
+  EXPECT_FALSE(Pvmove(c, whole).ok());
+  // ... but rmeta_0 named may join its sibling.
+  ASSERT_TRUE(Pvmove(c, Named("r0_rmeta_0", "pv1", {"pv3"})).ok()) << m.TakeErr();
+  EXPECT_EQ(Layout(m, "r0_rmeta_0"), "pv3:4+1");
+  // rimage_1 may not join image 0 on pv3 (its sibling rmeta_1 is on pv2).
+  EXPECT_FALSE(Pvmove(c, Named("r0_rimage_1", "pv2", {"pv3"})).ok());
+  EXPECT_EQ(Layout(m, "r0_rimage_1"), "pv2:1+4");
+}
+
+// The same for a mirror: no leg and no disk log onto a PV the mirror uses
+// (a leg's or the log's), with or without -n; --alloc anywhere trims nothing.
+// LVM's top_level_lv_name cuts "_mlog_", not "_mlog": -n m0_mlog trims
+// nothing either, so the log may join a leg.
+TEST(Pvmove, MirrorLegsAndLogKeepTheirOwnPvs) {
+  Machine m(Options(6));
+  Context& c = m.ctx();
+  SmallLab(m, {"pv1", "pv2", "pv3", "pv4"});
+  LvcreateArgs a;
+  a.vg = "vg0", a.name = "m0", a.extents = "3", a.type = "mirror", a.mirrors = 1;
+  a.pvs = {"pv1", "pv2", "pv3"};
+  ASSERT_TRUE(Lvcreate(c, a).ok()) << m.TakeErr();
+  EXPECT_EQ(Layout(m, "m0_mimage_0"), "pv1:0+3");
+  EXPECT_EQ(Layout(m, "m0_mimage_1"), "pv2:0+3");
+  EXPECT_EQ(Layout(m, "m0_mlog"), "pv3:0+1");
+  for (const char* dst : {"pv2", "pv3"}) {
+    PvmoveArgs p = Move("pv1", {dst});
+    p.wait = true;
+    EXPECT_FALSE(Pvmove(c, p).ok()) << dst;
+    EXPECT_FALSE(Pvmove(c, Named("m0", "pv1", {dst})).ok()) << dst;
+  }
+  EXPECT_EQ(Layout(m, "pvmove0"), "absent");
+  PvmoveArgs anywhere = Move("pv1", {"pv2"});
+  anywhere.alloc = "anywhere";
+  anywhere.wait = true;
+  ASSERT_TRUE(Pvmove(c, anywhere).ok()) << m.TakeErr();
+  EXPECT_EQ(Layout(m, "m0_mimage_0"), "pv2:3+3");
+  PvmoveArgs back = Move("pv2:3-5", {"pv4"});
+  back.wait = true;
+  ASSERT_TRUE(Pvmove(c, back).ok()) << m.TakeErr();
+  EXPECT_EQ(Layout(m, "m0_mimage_0"), "pv4:0+3");
+  ASSERT_TRUE(Pvmove(c, Named("m0_mlog", "pv3", {"pv4"})).ok()) << m.TakeErr();
+  EXPECT_EQ(Layout(m, "m0_mlog"), "pv4:3+1");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "sim/lvm/machine.h"
 #include "sim/lvm/names.h"
+#include "sim/lvm/pvmove.h"
 #include "sim/lvm/snapshot.h"
 
 namespace lvlab::lvm {
@@ -86,6 +87,30 @@ TEST_F(RaidCommandsTest, TrackedSplitMergesBackCopyingOnlyDirtyRegions) {
   EXPECT_EQ(in_sync_, 1);
   EXPECT_EQ(recovered_, 1);
   EXPECT_EQ(*ReadDevice(m_.sys(), "vg0-r0_rimage_1", 3 << 20, 1 << 20), data);
+}
+
+// command-lines.in, lvconvert_merge: RULE: all not lv_is_locked. A tracked
+// image that a pvmove is moving (LOCKED) is not merged back until the move
+// is done; the lab merged it under the move (found by the fuzzer).
+TEST_F(RaidCommandsTest, TrackedImageUnderAPvmoveIsNotMergedBack) {
+  ASSERT_TRUE(Create(1, true, {"pv1", "pv2"}).ok()) << m_.TakeErr();
+  LvconvertSplitArgs split;
+  split.lv = "vg0/r0", split.trackchanges = true;
+  ASSERT_TRUE(LvconvertSplitMirrors(m_.ctx(), split).ok());
+  PvmoveArgs move;
+  move.source = "pv2", move.dests = {"pv3"}, move.lv = "r0_rimage_1", move.wait = false;
+  ASSERT_TRUE(Pvmove(m_.ctx(), move).ok()) << m_.TakeErr();
+  ASSERT_TRUE(Vg().FindLv("r0_rimage_1")->Has(kLocked));
+  const uint64_t seqno = Vg().seqno;
+  LvconvertMergeArgs merge;
+  merge.lv = "vg0/r0_rimage_1";
+  const Status refused = LvconvertMerge(m_.ctx(), merge);
+  EXPECT_NE(refused.message().find("lv_is_locked"), std::string::npos) << refused.message();
+  EXPECT_EQ(Vg().seqno, seqno);
+  EXPECT_TRUE(Vg().FindLv("r0_rimage_1")->visible());
+  ASSERT_TRUE(WaitForPollers(m_.ctx()).ok()) << m_.TakeErr();
+  ASSERT_TRUE(LvconvertMerge(m_.ctx(), merge).ok()) << m_.TakeErr();
+  EXPECT_FALSE(Vg().FindLv("r0_rimage_1")->visible());
 }
 
 TEST_F(RaidCommandsTest, ACompletedSplitLeavesTwoLinearLvs) {
