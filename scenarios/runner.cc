@@ -168,6 +168,7 @@ RunResult ScenarioRun::End() {
   machine_.sys().trace().Emit("scenario-end", {{"steps", result_.steps_run}});
   result_.trace_hash = log_.hash();
   result_.virtual_ns = Now();
+  result_.sectors_checked = oracle_.stats().sectors_checked;
   return result_;
 }
 

@@ -50,6 +50,9 @@ struct RunResult {
   uint64_t trace_hash = 0;
   uint64_t virtual_ns = 0;
   int steps_run = 0;
+  // Sectors the data checks read and judged (a range provably unchanged
+  // since it last passed is not read again).
+  uint64_t sectors_checked = 0;
 };
 
 inline constexpr int kExitPass = 0;

@@ -1,4 +1,5 @@
 // Expectations: data, segments, lvs/pvs fields, dm status lines, events.
+#include <algorithm>
 #include <sstream>
 
 #include "scenarios/runner_internal.h"
@@ -66,6 +67,7 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
   // A range passed at the last check, unchanged since on the device and in
   // the oracle, reads and is judged as it was then.
   check::Oracle::SkipFn skip;
+  std::vector<dm::DiskExtent> then, now;
   if (skip_unchanged) {
     skip = [&](const std::string& lv, uint64_t sector, uint64_t end) {
       auto it = data_passed_.find(lv);
@@ -73,8 +75,21 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
         return false;
       }
       dm::Device* dev = device(lv);
-      return dev != nullptr && dev->size_sectors() >= end &&
-             !dev->ChangedSince(it->second, sector, end);
+      if (dev == nullptr || dev->size_sectors() < end) return false;
+      if (!dev->ChangedSince(it->second, sector, end)) return true;
+      // Remapped since, or a new device: the same disk sectors, unchanged?
+      auto was = data_resolved_.find(lv);
+      if (was == data_resolved_.end()) return false;
+      then.clear();
+      now.clear();
+      uint64_t newest_table = 0;
+      if (!SliceDiskExtents(was->second, sector, end, &then) ||
+          !dev->Resolve(sector, end, &now, &newest_table) || !SameDiskExtents(then, now)) {
+        return false;
+      }
+      return std::none_of(now.begin(), now.end(), [&](const dm::DiskExtent& p) {
+        return p.leaf->ChangedSince(it->second, p.sector, p.sector + p.nsectors);
+      });
     };
   }
   Status st = oracle_.CheckAll(
@@ -108,8 +123,20 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
       skip);
   if (skip_unchanged) {
     data_passed_.clear();
+    data_resolved_.clear();
     if (st.ok()) {
-      for (const std::string& lv : oracle_.tracked_lvs()) data_passed_[lv] = start;
+      for (const std::string& lv : oracle_.tracked_lvs()) {
+        data_passed_[lv] = start;
+        // Kept only if every table on the way stayed as it was for the
+        // whole check, so that every read went where this says.
+        dm::Device* dev = device(lv);
+        std::vector<dm::DiskExtent> where;
+        uint64_t newest_table = 0;
+        if (dev != nullptr && dev->Resolve(0, dev->size_sectors(), &where, &newest_table) &&
+            newest_table <= start) {
+          data_resolved_[lv] = std::move(where);
+        }
+      }
       oracle_.ForgetChanges(start);
     }
   }

@@ -117,6 +117,11 @@ class ScenarioRun {
   // passed data check of each LV, and of the last passed comparison of each
   // pair of mirror legs ("dev line leg").
   std::map<std::string, uint64_t> data_passed_;
+  // Where each LV's reads went at its last passed data check, when they
+  // went through fixed mappings only (dm::BlockDevice::Resolve): a range
+  // whose device was reloaded or made anew (a reboot) but still reads the
+  // same unchanged disk sectors needs no re-read.
+  std::map<std::string, std::vector<dm::DiskExtent>> data_resolved_;
   std::map<std::string, uint64_t> legs_passed_;
   uint64_t workload_serial_ = 0;
   uint64_t boot_ns_ = 0;                    // run time when the current boot started

@@ -229,14 +229,18 @@ void Oracle::Discard(const std::string& lv, uint64_t sector, uint64_t n) {
 }
 
 void Oracle::CrashLv(Lv& l) {
-  NoteChangeAll(l);
+  // Only sectors with pending or in-flight values change: the others keep
+  // the one value they had.
   std::vector<uint64_t> survivors;
   for (auto& [start, run] : l.runs.runs()) {
+    if (run.cell.pending.empty()) continue;
+    NoteChange(l, start, run.end);
     run.cell.Survivors(&survivors);
     run.cell.durable.Assign(survivors);
     std::vector<PendingOp>().swap(run.cell.pending);
   }
   for (const auto& [first, w] : l.in_flight) {
+    NoteChange(l, w.sector, w.sector + w.n);
     ForEachTokenPiece(w.sector, w.n, w.tokens, [&](uint64_t a, uint64_t b, uint64_t t) {
       l.runs.Update(a, b, [t](uint64_t, uint64_t, Cell& c) { c.durable.Insert(t); });
     });

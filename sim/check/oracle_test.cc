@@ -387,11 +387,15 @@ TEST_F(OracleTest, ChangedSinceCoversEveryChangeOfAVerdict) {
   EXPECT_FALSE(o_.ChangedSince(kLv, t1, 0, 600));
   o_.ForgetChanges(t1);
   EXPECT_TRUE(o_.ChangedSince(kLv, t1, 600, 601));
-  // A power loss changes everything; the read that decides changes what
-  // it decided.
+  // A power loss changes what was pending or in flight, nothing else; the
+  // read that decides changes what it decided.
+  o_.WriteSubmitted(kLv, 700, 4, {B});
   const uint64_t t2 = ChangeStampNow();
   o_.PowerLoss();
-  EXPECT_TRUE(o_.ChangedSince(kLv, t2, 900, 901));
+  EXPECT_TRUE(o_.ChangedSince(kLv, t2, 11, 12));    // pending
+  EXPECT_TRUE(o_.ChangedSince(kLv, t2, 703, 704));  // in flight
+  EXPECT_FALSE(o_.ChangedSince(kLv, t2, 12, 700));  // never written, or discarded (durable)
+  EXPECT_FALSE(o_.ChangedSince(kLv, t2, 704, 1024));
   const uint64_t t3 = ChangeStampNow();
   EXPECT_TRUE(Read(10, 2, {A}).ok());  // pending at the loss: decides
   EXPECT_TRUE(o_.ChangedSince(kLv, t3, 10, 12));

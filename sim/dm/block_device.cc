@@ -1,5 +1,6 @@
 #include "sim/dm/block_device.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace lvlab::dm {
@@ -23,6 +24,48 @@ std::optional<DevNo> DevNo::Parse(std::string_view text) {
   if (!ParseU32(text.substr(0, colon), &d.major)) return std::nullopt;
   if (!ParseU32(text.substr(colon + 1), &d.minor)) return std::nullopt;
   return d;
+}
+
+}  // namespace lvlab::dm
+
+namespace lvlab::dm {
+
+void AppendDiskExtent(std::vector<DiskExtent>* out, const DiskExtent& piece) {
+  if (piece.nsectors == 0) return;
+  if (!out->empty()) {
+    DiskExtent& last = out->back();
+    if (last.disk == piece.disk && last.sector + last.nsectors == piece.sector) {
+      last.nsectors += piece.nsectors;
+      return;
+    }
+  }
+  out->push_back(piece);
+}
+
+bool SameDiskExtents(const std::vector<DiskExtent>& a, const std::vector<DiskExtent>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const DiskExtent& x, const DiskExtent& y) {
+                      return x.disk == y.disk && x.sector == y.sector &&
+                             x.nsectors == y.nsectors;
+                    });
+}
+
+bool SliceDiskExtents(const std::vector<DiskExtent>& all, uint64_t sector, uint64_t end,
+                      std::vector<DiskExtent>* out) {
+  uint64_t at = 0;  // the device sector where the current piece starts
+  for (const DiskExtent& p : all) {
+    if (at >= end) break;
+    const uint64_t from = std::max(sector, at);
+    const uint64_t to = std::min(end, at + p.nsectors);
+    if (from < to) {
+      DiskExtent piece = p;
+      piece.sector = p.sector + (from - at);
+      piece.nsectors = to - from;
+      AppendDiskExtent(out, piece);
+    }
+    at += p.nsectors;
+  }
+  return at >= end;
 }
 
 }  // namespace lvlab::dm

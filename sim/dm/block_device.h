@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "sim/engine/bio.h"
 
@@ -30,6 +31,23 @@ inline constexpr uint32_t kDmMajor = 254;  // device-mapper devices
 
 // A half-open range of sectors [first, second).
 using SectorRange = std::pair<uint64_t, uint64_t>;
+
+class BlockDevice;
+
+// One piece of a device range resolved to the disk under it (Resolve).
+struct DiskExtent {
+  BlockDevice* leaf = nullptr;  // the disk's device (DiskDevice)
+  uintptr_t disk = 0;           // the image behind it (store::Disk::change_identity)
+  uint64_t sector = 0;          // on the leaf
+  uint64_t nsectors = 0;
+};
+
+// Whether two resolutions map the same sectors to the same disk sectors.
+bool SameDiskExtents(const std::vector<DiskExtent>& a, const std::vector<DiskExtent>& b);
+// The part of `all` (a resolution of sectors [0, ...)) that covers [sector, end),
+// appended to out; false if `all` does not reach `end`.
+bool SliceDiskExtents(const std::vector<DiskExtent>& all, uint64_t sector, uint64_t end,
+                      std::vector<DiskExtent>* out);
 
 struct DevNo {
   uint32_t major = 0;
@@ -86,6 +104,27 @@ class BlockDevice {
     (void)end;
     return true;
   }
+
+  // Where a read of [sector, end) goes, when every mapping on the way is a
+  // fixed remapping (linear, snapshot-origin reads) over disks: appends the
+  // disk extents in device order (adjacent pieces of one disk merged) and
+  // raises *newest_table to the newest table swap on the way
+  // (sim/base/change_clock.h). False when any part goes elsewhere (a
+  // mirror, a snapshot, a target with state) or I/O is blocked; `out` is
+  // then unspecified. Checkers use it to tell, after a table swap or a
+  // reboot, that a range still reads the same disk sectors. The default
+  // says no.
+  virtual bool Resolve(uint64_t sector, uint64_t end, std::vector<DiskExtent>* out,
+                       uint64_t* newest_table) {
+    (void)sector;
+    (void)end;
+    (void)out;
+    (void)newest_table;
+    return false;
+  }
 };
+
+// Appends one piece to a resolution, merged with the last if contiguous.
+void AppendDiskExtent(std::vector<DiskExtent>* out, const DiskExtent& piece);
 
 }  // namespace lvlab::dm

@@ -276,6 +276,16 @@ bool Device::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   });
 }
 
+bool Device::Resolve(uint64_t sector, uint64_t end, std::vector<DiskExtent>* out,
+                     uint64_t* newest_table) {
+  if (block_io_ || suspended_ || !live_ || end > size_sectors()) return false;
+  *newest_table = std::max(*newest_table, table_stamp_);
+  if (sector >= end) return true;
+  return !AnyEntry(*live_, sector, end, [&](const TableEntry& e, uint64_t from, uint64_t to) {
+    return !e.target->Resolve(from, to, out, newest_table);
+  });
+}
+
 void Device::BeginSuspend(bool noflush) {
   LVLAB_CHECK(!suspended_ && !block_io_) << name_ << ": suspend while suspending";
   noflush_suspending_ = noflush;

@@ -74,6 +74,9 @@ class Device : public BlockDevice {
   // Changed if the live table was swapped after `stamp`, I/O is blocked, or
   // a target of the range says so.
   bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) override;
+  // The targets' answers, while I/O flows and the range is inside the table.
+  bool Resolve(uint64_t sector, uint64_t end, std::vector<DiskExtent>* out,
+               uint64_t* newest_table) override;
   // Every target of the live table over the range says so.
   bool DiscardZeroes(uint64_t sector, uint64_t end) override;
 

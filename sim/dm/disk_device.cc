@@ -109,6 +109,14 @@ bool DiskDevice::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   return disk_->ChangedSince(stamp, sector, end);
 }
 
+bool DiskDevice::Resolve(uint64_t sector, uint64_t end, std::vector<DiskExtent>* out,
+                         uint64_t* newest_table) {
+  (void)newest_table;
+  if (end > size_sectors()) return false;
+  AppendDiskExtent(out, {this, disk_->change_identity(), sector, end - sector});
+  return true;
+}
+
 Status DiskDevice::Apply(const Bio& bio) {
   if (bio.has_data() && bio.nsectors > UINT32_MAX) {
     return IOError(name() + ": bio of " + std::to_string(bio.nsectors) + " sectors is too large");

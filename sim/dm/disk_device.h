@@ -58,6 +58,9 @@ class DiskDevice : public BlockDevice {
   // The disk's answer (store::Disk::ChangedSince), and changed where a
   // write is in flight.
   bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) override;
+  // Itself: the disk's sectors.
+  bool Resolve(uint64_t sector, uint64_t end, std::vector<DiskExtent>* out,
+               uint64_t* newest_table) override;
 
   store::Disk* disk() const { return disk_; }
   // Emits "bio-submit"/"bio-complete" for every bio (off by default: verbose).

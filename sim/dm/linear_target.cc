@@ -1,6 +1,6 @@
 // linear <dev> <offset>: sector s of the target is sector offset+s of dev.
 // Flushes pass to dev; FUA stays on data bios. No status INFO. NextData is
-// dev's, shifted by offset, and so is ChangedSince.
+// dev's, shifted by offset, and so are ChangedSince and Resolve.
 #include <memory>
 #include <string>
 #include <utility>
@@ -43,6 +43,11 @@ class LinearTarget : public Target {
 
   bool DiscardZeroes(uint64_t offset, uint64_t end) override {
     return dev_->DiscardZeroes(offset_ + offset, offset_ + end);
+  }
+
+  bool Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+               uint64_t* newest_table) override {
+    return dev_->Resolve(offset_ + offset, offset_ + end, out, newest_table);
   }
 
   std::vector<DeviceArea> Areas() const override { return {{dev_, offset_, len_}}; }

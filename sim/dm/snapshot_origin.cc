@@ -3,8 +3,8 @@
 // ORIGIN-real). A write first has every snapshot registered on <dev> copy
 // the chunks it touches (SnapshotRegistry, OriginWrite), then goes to <dev>:
 // the origin write reaches the disk only after the old data is copied and
-// committed. No status INFO; the table is "<dev>". NextData and ChangedSince
-// are <dev>'s.
+// committed. No status INFO; the table is "<dev>". NextData, ChangedSince
+// and Resolve are <dev>'s.
 #include <memory>
 #include <string>
 #include <utility>
@@ -50,6 +50,10 @@ class OriginTarget final : public Target {
   // Reads pass straight to <dev>.
   bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) override {
     return dev_->ChangedSince(stamp, offset, end);
+  }
+  bool Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+               uint64_t* newest_table) override {
+    return dev_->Resolve(offset, end, out, newest_table);
   }
 
   std::vector<DeviceArea> Areas() const override { return {{dev_, 0, len_}}; }

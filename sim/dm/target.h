@@ -110,6 +110,17 @@ class Target {
     return true;
   }
 
+  // BlockDevice::Resolve for target sectors [offset, end). The default says
+  // no: only targets that remap reads to fixed places answer.
+  virtual bool Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+                       uint64_t* newest_table) {
+    (void)offset;
+    (void)end;
+    (void)out;
+    (void)newest_table;
+    return false;
+  }
+
   // The underlying device ranges used; the default is none.
   virtual std::vector<DeviceArea> Areas() const { return {}; }
   // The devices this target depends on, in table order (default: Areas()).

@@ -59,6 +59,7 @@ class ImageView : public store::ImageFile {
     return base_->NextData(o);
   }
   uint64_t AllocatedBytes() override { return base_->AllocatedBytes(); }
+  std::shared_ptr<store::ChangeRecord> change_record() override { return base_->change_record(); }
 
  private:
   store::ImageFile* base_;

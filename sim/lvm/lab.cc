@@ -100,11 +100,13 @@ void Lab::LoadPv(const std::string& name) {
   store::DiskFaults faults = options_.faults ? options_.faults(name) : store::DiskFaults{};
   const bool failed = faults.failed;
   faults.failed = false;
-  pv->disk->faults() = faults;
+  if (faults.any()) pv->disk->faults() = faults;
   struct FailAfterScan {
     store::Disk* disk;
     bool failed;
-    ~FailAfterScan() { disk->SetFailed(failed); }
+    ~FailAfterScan() {
+      if (failed) disk->SetFailed(true);
+    }
   } fail_after_scan{pv->disk.get(), failed};
   MetadataArea mda(pv->disk.get());
   auto fail = [&](const Status& s) {

@@ -34,8 +34,9 @@ void Machine::Reboot() {
   std::map<std::string, store::DiskFaults> faults;
   if (lab_) {
     for (LabPv* pv : lab_->pvs()) {
-      if (!pv->disk || !pv->disk->faults().any()) continue;
-      store::DiskFaults f = pv->disk->faults();
+      const store::Disk* disk = pv->disk.get();  // read only: no change of everything
+      if (!disk || !disk->faults().any()) continue;
+      store::DiskFaults f = disk->faults();
       if (f.flakey) f.flakey->since_ns = 0;
       faults[pv->name] = f;
     }

@@ -14,6 +14,13 @@ uint64_t ImageSectors(const ImageFile* image, const std::string& name) {
   return image->Size() / kSectorSize;
 }
 
+std::shared_ptr<ChangeRecord> RecordOf(ImageFile* image) {
+  if (std::shared_ptr<ChangeRecord> kept = image->change_record()) return kept;
+  auto own = std::make_shared<ChangeRecord>();
+  own->changed_all = NextChangeStamp();
+  return own;
+}
+
 }  // namespace
 
 const char* LossPolicyName(LossPolicy policy) {
@@ -41,7 +48,8 @@ Disk::Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions optio
       image_(std::move(image)),
       options_(options),
       size_sectors_(ImageSectors(image_.get(), name_)),
-      cache_(image_.get()) {}
+      cache_(image_.get()),
+      changes_(RecordOf(image_.get())) {}
 
 Disk::~Disk() {
   std::lock_guard<std::mutex> lock(mu_);
@@ -160,17 +168,18 @@ namespace {
 constexpr size_t kMaxChangeRanges = 16384;
 
 // Stamps [sector, +nsectors) in `changed`.
-void NoteChange(RangeMap& changed, uint64_t& changed_all, uint64_t sector, uint64_t nsectors) {
+void NoteChange(ChangeRecord& record, uint64_t sector, uint64_t nsectors) {
   if (nsectors == 0) return;
   const uint64_t stamp = NextChangeStamp();
-  changed.Assign(sector, sector + nsectors, stamp);
+  record.changed.Assign(sector, sector + nsectors, stamp);
   // Memory stays bounded: past the limit, this newest change stands for
   // all of them (over-reporting, never under-reporting).
-  if (changed.size() > kMaxChangeRanges) {
-    changed_all = stamp;
-    changed.clear();
+  if (record.changed.size() > kMaxChangeRanges) {
+    record.changed_all = stamp;
+    record.changed.clear();
   }
 }
+
 
 }  // namespace
 
@@ -198,7 +207,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
-  NoteChange(changed_, changed_all_, sector, nsectors);
+  NoteChange(*changes_, sector, nsectors);
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) {  // acknowledged, never stored
     ++stats_.writes;
@@ -244,7 +253,7 @@ Status Disk::Flush() {
 Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   std::lock_guard<std::mutex> lock(mu_);
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
-  NoteChange(changed_, changed_all_, sector, nsectors);
+  NoteChange(*changes_, sector, nsectors);
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
@@ -285,7 +294,7 @@ Status Disk::WriteFromPin(uint64_t sector, DiskPin& pin, bool fua) {
   }
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
-  NoteChange(changed_, changed_all_, sector, nsectors);
+  NoteChange(*changes_, sector, nsectors);
   LVLAB_RETURN_IF_ERROR(CheckUp());
   LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
   if (power_) {
@@ -320,8 +329,9 @@ Status Disk::WriteFromPin(uint64_t sector, DiskPin& pin, bool fua) {
 void Disk::Crash(LossPolicy policy, Rng& rng) {
   std::lock_guard<std::mutex> lock(mu_);
   ++generation_;
-  changed_all_ = NextChangeStamp();
-  changed_.clear();
+  // What was written since the last flush may now read otherwise (lost, or
+  // written back); the rest of the image is as it was.
+  for (const RangeMap::Entry& e : cached_.All()) NoteChange(*changes_, e.start, e.end - e.start);
   Status st;
   switch (policy) {
     case LossPolicy::kNone:
@@ -341,9 +351,9 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
 
 bool Disk::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (changed_all_ > stamp || faults_.any() || (power_ && power_->off())) return true;
+  if (changes_->changed_all > stamp || faults_.any() || (power_ && power_->off())) return true;
   if (sector >= end) return false;
-  for (const RangeMap::Entry& e : changed_.Overlaps(sector, end)) {
+  for (const RangeMap::Entry& e : changes_->changed.Overlaps(sector, end)) {
     if (e.value > stamp) return true;
   }
   return false;

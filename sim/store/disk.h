@@ -172,6 +172,10 @@ class Disk {
   // while the disk has faults, is failed or has no power (its reads are
   // not a function of its contents). Over-reports, never under-reports.
   bool ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end);
+  // The same for every Disk opened in turn on an image that keeps its
+  // change record (ImageFile::change_record), so that a checker can tell,
+  // after a reboot, that it reads the same image.
+  uintptr_t change_identity() const { return reinterpret_cast<uintptr_t>(changes_.get()); }
 
   // Power loss: applies `policy` to the unflushed writes (kRandom draws from
   // rng). Afterwards the cache is empty and the image holds exactly the
@@ -183,15 +187,16 @@ class Disk {
 
   // A failed device answers every operation with an IOError.
   void SetFailed(bool failed) {
-    changed_all_ = NextChangeStamp();
+    changes_->changed_all = NextChangeStamp();
     faults_.failed = failed;
   }
   bool failed() const { return faults_.failed; }
   // Every injected fault (disk_faults.h). Faults that depend on time
   // (flakey) read `clock`, the engine's now in ns; without one it is 0.
-  // The mutable one counts as a change of everything (ChangedSince).
+  // The mutable one counts as a change of everything (ChangedSince): read
+  // through the const one.
   DiskFaults& faults() {
-    changed_all_ = NextChangeStamp();
+    changes_->changed_all = NextChangeStamp();
     return faults_;
   }
   const DiskFaults& faults() const { return faults_; }
@@ -244,10 +249,9 @@ class Disk {
   };
   HoleHint hole_;
   uint64_t generation_ = 0;  // bumped by every call that may put data in the image
-  // ChangedSince: the stamp of the last change of each written range, and
-  // of the last change of everything.
-  RangeMap changed_;
-  uint64_t changed_all_ = NextChangeStamp();
+  // ChangedSince: the image's record (ImageFile::change_record), or the
+  // Disk's own, begun at its birth.
+  const std::shared_ptr<ChangeRecord> changes_;
   std::shared_ptr<PowerDomain> power_;
   DiskFaults faults_;
   std::function<uint64_t()> clock_;

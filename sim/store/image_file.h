@@ -22,8 +22,19 @@
 #include <utility>
 
 #include "sim/base/status.h"
+#include "sim/store/range_map.h"
 
 namespace lvlab::store {
+
+// What Disk::ChangedSince knows of an image's changes: the stamp
+// (sim/base/change_clock.h) of the last write or discard of each range, and
+// of the last change of everything. An image that outlives its Disks (a
+// memory image across a simulated reboot) keeps it, so that the next Disk
+// over it still knows what did not change.
+struct ChangeRecord {
+  RangeMap changed;
+  uint64_t changed_all = 0;
+};
 
 class ImageFile {
  public:
@@ -59,6 +70,11 @@ class ImageFile {
   // buffer; two file images copy inside the host kernel (copy_file_range),
   // with no copy through user space.
   virtual Status CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len);
+
+  // The record of changes kept with the image, or null when the image
+  // keeps none (a Disk then starts its own, as of its birth). Only Disks
+  // write it: writes made straight to the image are not recorded.
+  virtual std::shared_ptr<ChangeRecord> change_record() { return nullptr; }
 };
 
 // Creates a new sparse image file of `size` bytes at `path`. Fails with

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/store/image_file.h"
 
 namespace lvlab::store {
@@ -44,7 +45,12 @@ void GiveChunk(Chunk c) {
 class MemImage final : public ImageFile {
  public:
   explicit MemImage(uint64_t size)
-      : size_(size), leaves_((size + kChunkSize * kLeafChunks - 1) / (kChunkSize * kLeafChunks)) {}
+      : size_(size), leaves_((size + kChunkSize * kLeafChunks - 1) / (kChunkSize * kLeafChunks)) {
+    changes_->changed_all = NextChangeStamp();
+  }
+
+  // Kept as long as the image: every Disk opened on it in turn shares it.
+  std::shared_ptr<ChangeRecord> change_record() override { return changes_; }
 
   ~MemImage() override {
     for (std::unique_ptr<Leaf>& leaf : leaves_) {
@@ -163,6 +169,7 @@ class MemImage final : public ImageFile {
   }
 
   const uint64_t size_;
+  const std::shared_ptr<ChangeRecord> changes_ = std::make_shared<ChangeRecord>();
   std::vector<std::unique_ptr<Leaf>> leaves_;
   uint64_t allocated_chunks_ = 0;
 };
