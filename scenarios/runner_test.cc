@@ -151,7 +151,8 @@ steps:
   ASSERT_EQ(after.result.exit_code, kExitPass) << after.out;
   EXPECT_LT(after.result.sectors_checked - before.result.sectors_checked, 1024u)
       << "flushed data, unchanged on the same disk sectors, was read again after the reboot";
-  const Outcome corrupt = Play(load + reboot + R"(  - fault: {pv: pv1, corrupt: {sectors: "2048-4095", value: 90}}
+  const Outcome corrupt =
+      Play(load + reboot + R"(  - fault: {pv: pv1, corrupt: {sectors: "2048-4095", value: 90}}
     expect: {data: lost}
 )");
   EXPECT_EQ(corrupt.result.exit_code, kExitPass) << corrupt.out;

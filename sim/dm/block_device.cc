@@ -45,8 +45,7 @@ void AppendDiskExtent(std::vector<DiskExtent>* out, const DiskExtent& piece) {
 bool SameDiskExtents(const std::vector<DiskExtent>& a, const std::vector<DiskExtent>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const DiskExtent& x, const DiskExtent& y) {
-                      return x.disk == y.disk && x.sector == y.sector &&
-                             x.nsectors == y.nsectors;
+                      return x.disk == y.disk && x.sector == y.sector && x.nsectors == y.nsectors;
                     });
 }
 

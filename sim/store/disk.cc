@@ -180,7 +180,6 @@ void NoteChange(ChangeRecord& record, uint64_t sector, uint64_t nsectors) {
   }
 }
 
-
 }  // namespace
 
 Status Disk::WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data) {

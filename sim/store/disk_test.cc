@@ -528,8 +528,8 @@ class ImageHandle : public ImageFile {
 
 TEST(DiskTest, ChangedSinceCarriesOverToTheNextDiskOnAMemoryImage) {
   std::unique_ptr<ImageFile> image = NewMemImage(1024 * kSectorSize);
-  auto first = std::make_unique<Disk>("pv0", std::make_unique<ImageHandle>(image.get()),
-                                      DiskOptions{});
+  auto first =
+      std::make_unique<Disk>("pv0", std::make_unique<ImageHandle>(image.get()), DiskOptions{});
   MustWrite(*first, 100, 8, 0x11);
   ASSERT_TRUE(first->Flush().ok());
   MustWrite(*first, 200, 8, 0x22);
@@ -539,8 +539,8 @@ TEST(DiskTest, ChangedSinceCarriesOverToTheNextDiskOnAMemoryImage) {
   first->Crash(LossPolicy::kAll, rng);
   const uintptr_t identity = first->change_identity();
   first.reset();
-  auto second = std::make_unique<Disk>("pv0", std::make_unique<ImageHandle>(image.get()),
-                                       DiskOptions{});
+  auto second =
+      std::make_unique<Disk>("pv0", std::make_unique<ImageHandle>(image.get()), DiskOptions{});
   EXPECT_EQ(second->change_identity(), identity);
   EXPECT_FALSE(second->ChangedSince(t0, 0, 200)) << "flushed before t0, untouched since";
   EXPECT_TRUE(second->ChangedSince(t0, 200, 201)) << "lost in the crash after t0";
