@@ -211,8 +211,8 @@ Result<LiveRun::Counts> LiveRun::Events() {
   std::stringstream lines(c.output);
   std::string type;
   for (uint64_t n; lines >> type >> n;) {
-    const uint64_t before = baseline_.count(type) ? baseline_.find(type)->second : 0;
-    counts[type] = n - std::min(n, before);
+    auto it = baseline_.find(type);
+    counts[type] = n - std::min(n, it == baseline_.end() ? uint64_t{0} : it->second);
   }
   return counts;
 }
