@@ -55,7 +55,8 @@ Status LiveMachine::OpenBoot() {
   sys_ = std::make_unique<lvm::System>(lab_.get(), engine::NewRealClock());
   sys_->kernel().set_before_suspend([this](const dm::Device&) { direct_.Revoke(); });
   ctx_ = std::make_unique<lvm::Context>(lvm::Context{*sys_, out_, err_});
-  boot_.fetch_add(1, std::memory_order_release);
+  const uint64_t n = boot_.fetch_add(1, std::memory_order_release) + 1;
+  sys_->trace().Emit("boot", {{"n", n}});
   return Status::Ok();
 }
 
@@ -110,6 +111,17 @@ void LiveMachine::ArmPowerCut(store::LossPolicy policy, store::PowerDomain::Writ
   armed_cut_ = policy;
 }
 
+void LiveMachine::ArmPowerCutAfterWrites(store::LossPolicy policy, int64_t writes) {
+  power_->CutAfterWrites(writes);
+  armed_cut_ = policy;
+}
+
+std::map<std::string, uint64_t, std::less<>> LiveMachine::EventCounts() const {
+  std::map<std::string, uint64_t, std::less<>> counts = past_events_;
+  for (const auto& [type, n] : sys_->trace().counts()) counts[type] += n;
+  return counts;
+}
+
 void LiveMachine::Reboot(store::LossPolicy policy) {
   direct_.Revoke();
   armed_cut_.reset();  // Restore() below cancels the armed write
@@ -118,6 +130,8 @@ void LiveMachine::Reboot(store::LossPolicy policy) {
   for (lvm::LabPv* pv : lab_->pvs()) {
     if (pv->disk) pv->disk->Crash(policy, crash_rng_);
   }
+  sys_->trace().Emit("power-cut", {{"lose", store::LossPolicyName(policy)}});
+  for (const auto& [type, n] : sys_->trace().counts()) past_events_[type] += n;
   std::vector<std::function<void()>> carried;
   {
     std::unique_lock<std::shared_mutex> lock(boot_mu_);

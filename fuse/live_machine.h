@@ -18,6 +18,12 @@
 // to suspend, a power cut and a reboot take it away at once, and a command
 // must call PauseDirectIo before it runs and ResumeDirectIo after.
 //
+// Trace events: each boot's System emits into its own engine::Trace; the
+// machine adds a boot's counts to its own before the System goes, emits
+// "boot" (field n: boot()) on every boot and "power-cut" (field lose) on
+// the dying System before a reboot, so EventCounts covers the machine's
+// whole life.
+//
 // Thread-safety: Inject, boot(), direct() and Stop are thread-safe;
 // everything else runs on the engine thread (or before Run starts / after
 // it returns).
@@ -26,6 +32,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -100,6 +107,15 @@ class LiveMachine {
   // now that `match` accepts (on the engine thread or a FUSE worker's direct
   // I/O); the reboot with `policy` follows. Replaces an earlier armed cut.
   void ArmPowerCut(store::LossPolicy policy, store::PowerDomain::WriteMatch match, int64_t count);
+  // Engine thread: the power goes off inside the `writes`+1-th disk write or
+  // flush from now, of any kind, to any PV (a scenario's `crash: {writes:
+  // N}`); the reboot with `policy` follows. Replaces an earlier armed cut.
+  // REQUIRES: writes >= 0.
+  void ArmPowerCutAfterWrites(store::LossPolicy policy, int64_t writes);
+
+  // Engine thread: trace events per type since the machine first booted,
+  // across reboots, sorted by type.
+  std::map<std::string, uint64_t, std::less<>> EventCounts() const;
 
   // Engine thread, for a clean stop: flushes every disk's cache to its image.
   Status FlushDisks();
@@ -121,6 +137,7 @@ class LiveMachine {
   std::unique_ptr<lvm::Lab> lab_;
   std::unique_ptr<lvm::System> sys_;
   std::unique_ptr<lvm::Context> ctx_;
+  std::map<std::string, uint64_t, std::less<>> past_events_;  // of the boots before this one
   std::atomic<uint64_t> boot_{0};
   std::atomic<bool> stop_{false};
   std::optional<store::LossPolicy> pending_cut_;

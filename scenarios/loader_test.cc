@@ -66,9 +66,18 @@ TEST(Loader, MountedScenarioWithFioSteps) {
             "t.yaml:7:5: fio and wait steps play on a mounted lab: add mount: true at the top");
   EXPECT_NE(Error(mounted + "  - {at: 1s, run: lvs}\n").find("live, use after:"),
             std::string::npos);
-  EXPECT_NE(Error(mounted + "  - {when: {event: checkpoint}, run: lvs}\n")
-                .find("the daemon keeps no trace to count events in"),
-            std::string::npos);
+  auto events = ParseScenario(mounted +
+                                  "  - {when: {event: checkpoint, count: 2}, timeout: 1min, "
+                                  "run: lvs}\n"
+                                  "  - {run: lvs, expect: {events: [checkpoint, {event: boot, "
+                                  "count: \">= 1\"}]}}\n",
+                              "t.yaml");
+  ASSERT_TRUE(events.ok()) << events.status().message();
+  EXPECT_EQ(events->steps[0].condition.kind, Condition::Kind::kEvent);
+  EXPECT_EQ(events->steps[0].condition.event, "checkpoint");
+  EXPECT_EQ(events->steps[0].condition.cmp.ToString(), ">= 2");
+  ASSERT_EQ(events->steps[1].expect.events.size(), 2u);
+  EXPECT_EQ(events->steps[1].expect.events[1].count->ToString(), ">= 1");
   EXPECT_NE(Error(mounted + "  - {when: {pv: pv1, io_writes: \">= 1\"}, run: lvs}\n")
                 .find("io_writes counts the simulated drive's I/O"),
             std::string::npos);
@@ -79,17 +88,20 @@ TEST(Loader, MountedScenarioWithFioSteps) {
                   .ok());
   EXPECT_NE(Error(mounted + "  - {fault: {pv: pv1, fail: true}}\n").find("run: fault pv2"),
             std::string::npos);
-  EXPECT_NE(Error(mounted + "  - {crash: {lose: all, writes: 3}}\n")
-                .find("arm the cut on a kind of write instead"),
+  auto writes = ParseScenario(mounted + "  - {crash: {lose: all, writes: 3}}\n", "t.yaml");
+  ASSERT_TRUE(writes.ok()) << writes.status().message();
+  EXPECT_EQ(writes->steps[0].crash_after_writes, 3);
+  EXPECT_NE(Error(mounted + "  - {crash: {lose: all, writes: 3, during: any-write}}\n")
+                .find("a crash takes during: or writes:, not both"),
             std::string::npos);
   EXPECT_TRUE(ParseScenario(mounted + "  - {crash: {lose: all, during: metadata-write, pv: pv1}}\n",
                             "t.yaml")
                   .ok());
   EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {data: intact}}\n")
-                .find("live, expect: takes error, lvs, pvs, segments and status"),
+                .find("live, expect: takes error, lvs, pvs, segments, status and events"),
             std::string::npos);
-  EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {events: [mirror-in-sync]}}\n")
-                .find("events, data and consistent need the simulated machine"),
+  EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {consistent: true}}\n")
+                .find("data and consistent need the simulated machine"),
             std::string::npos);
   EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {pvs: {pv1: {io_writes: 0}}}}\n")
                 .find("io_writes counts the simulated drive's I/O"),

@@ -46,6 +46,7 @@ void SetupVerbs(CLI::App& app, Runner& r) {
   SetupVgcfgrestore(app, r);
   SetupShow(app, r);
   SetupCrash(app, r);
+  SetupEvents(app, r);
   SetupFault(app, r);
   SetupPvmove(app, r);
 }

@@ -53,6 +53,7 @@ void SetupVgcfgbackup(CLI::App& app, Runner& r);
 void SetupVgcfgrestore(CLI::App& app, Runner& r);
 void SetupShow(CLI::App& app, Runner& r);
 void SetupCrash(CLI::App& app, Runner& r);
+void SetupEvents(CLI::App& app, Runner& r);  // live only
 void SetupFault(CLI::App& app, Runner& r);
 void SetupPvmove(CLI::App& app, Runner& r);
 // Every verb above, in `lvlab --help` order; scenario `run:` steps parse

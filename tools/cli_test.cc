@@ -107,6 +107,8 @@ TEST_F(CliTest, BadInputFailsClearlyAndChangesNothing) {
   } cases[] = {
       {"lvcreate -L 40M -n lv0 vg0", "already exists"},
       {"crash --during metadata-write", "mount the lab first"},
+      {"crash --writes 3", "mount the lab first"},
+      {"events", "no daemon is running for this lab; events are counted by a mounted lab"},
       {"lvcreate -L 1G -n big vg0", "Insufficient free space"},
       {"lvcreate -L 4M -n x vgX", "Volume group \"vgX\" not found"},
       {"lvcreate -l 5 -n x vg0 pv1:200-300", "PE range error"},

@@ -20,19 +20,43 @@ void SetupCrash(CLI::App& app, Runner& r) {
                   "data-write or any-write")
       ->check(CLI::IsMember(lvm::CrashPoints()));
   cmd->add_option("--pv", *pv, "With --during: only writes to this PV count");
-  cmd->add_option("--count", *count, "With --during: cut inside the COUNT-th such write")
-      ->check(CLI::PositiveNumber);
+  auto* count_opt =
+      cmd->add_option("--count", *count, "With --during: cut inside the COUNT-th such write")
+          ->check(CLI::PositiveNumber);
+  auto writes = std::make_shared<int64_t>(-1);
+  cmd->add_option("--writes", *writes,
+                  "Live: arm the cut instead, inside the WRITES+1-th disk write or flush from now "
+                  "(any kind, any PV)")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes("--during")
+      ->excludes("--pv")
+      ->excludes(count_opt);
   cmd->footer(
       "Without a daemon no command holds unflushed data between commands, so a crash\n"
       "forgets the kernel's devices (every LV inactive, pvmoves interrupted) and\n"
       "loses nothing else. With a live daemon (lvlab mount) the disks' volatile\n"
       "caches lose their unflushed writes by --lose, open files get EIO, and the\n"
       "daemon's machine reboots with nothing active. Live, --during arms the cut inside\n"
-      "a later write of that kind, whichever command, poller or fio makes it.\n"
+      "a later write of that kind, whichever command, poller or fio makes it; --writes N\n"
+      "arms it inside the N+1-th disk write or flush from now, whatever it is.\n"
       "Examples:\n  lvlab crash --lose random && lvlab vgchange -ay vg0\n"
-      "  lvlab crash --lose all --during metadata-write --pv pv2 --count 3");
-  cmd->callback([&r, lose, during, pv, count] {
+      "  lvlab crash --lose all --during metadata-write --pv pv2 --count 3\n"
+      "  lvlab crash --lose random --writes 12");
+  cmd->callback([&r, lose, during, pv, count, writes] {
     r.Run([&](Session& s) -> Status {
+      if (*writes >= 0) {
+        if (!s.live()) {
+          return FailedPrecondition(
+              "crash --writes arms a cut inside a later disk write, and without a daemon no "
+              "command runs on after this one; mount the lab first (lvlab mount MNT), or use "
+              "a scenario step: crash: {writes: " +
+              std::to_string(*writes) + "}");
+        }
+        s.ArmPowerCutAfterWrites(*store::ParseLossPolicy(*lose), *writes);
+        s.ctx().out << "  Power cut armed: inside disk write or flush number " << *writes + 1
+                    << " from now; then a reboot (lose " << *lose << ").\n";
+        return Status::Ok();
+      }
       if (during->empty() && (!pv->empty() || *count != 1)) {
         return InvalidArgument(
             "--pv and --count place an armed cut: add --during metadata-write "

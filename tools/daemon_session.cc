@@ -89,6 +89,12 @@ class DaemonSession : public Session {
                    int64_t count) override {
     d_->machine->ArmPowerCut(policy, lvm::MatchWrites(lab(), what, pv), count);
   }
+  void ArmPowerCutAfterWrites(store::LossPolicy policy, int64_t writes) override {
+    d_->machine->ArmPowerCutAfterWrites(policy, writes);
+  }
+  std::optional<std::map<std::string, uint64_t, std::less<>>> EventCounts() override {
+    return d_->machine->EventCounts();
+  }
   bool DeferWaitForPollers() override {
     d_->defer_wait = true;
     return true;

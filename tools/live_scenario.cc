@@ -4,10 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "scenarios/status_regex.h"
+#include "sim/base/status.h"
 
 extern char** environ;
 
@@ -131,6 +134,11 @@ class LiveRun {
   // passes (what was seen last).
   std::string WaitUntil(const scenarios::Condition& c);
   bool Holds(const scenarios::Condition& c, std::string* seen);
+  // The daemon's event counts since the scenario's start (`lvlab events`
+  // less the baseline taken after the mount), or what went wrong.
+  using Counts = std::map<std::string, uint64_t, std::less<>>;
+  Result<Counts> Events();
+  std::optional<Miss> CheckEvent(const scenarios::EventExpect& e, const Counts& counts);
   // `lvs -a` (or `pvs`) of one field of one object, without headings.
   Child Report(bool pv, const std::string& name, const std::string& field) {
     std::vector<std::string> w = {pv ? "pvs" : "lvs", "--noheadings", "-o", field, name};
@@ -149,6 +157,7 @@ class LiveRun {
   bool mounted_ = false;
   std::vector<Background> background_;
   int logs_ = 0;
+  Counts baseline_;  // the daemon's event counts when the first step began
 };
 
 bool LiveRun::Setup() {
@@ -186,7 +195,41 @@ bool LiveRun::BuildLab() {
   }
   if (Lvlab({"mount", mnt_}).code != 0) return false;
   mounted_ = true;
+  auto counts = Events();
+  if (!counts.ok()) {
+    out_ << "  lvlab events: " << counts.status().message() << "\n";
+    return false;
+  }
+  baseline_ = *std::move(counts);
   return true;
+}
+
+Result<LiveRun::Counts> LiveRun::Events() {
+  const Child c = Lvlab({"events"}, /*quiet=*/true);
+  if (c.code != 0) return FailedPrecondition("exit " + std::to_string(c.code) + ": " + c.output);
+  Counts counts;
+  std::stringstream lines(c.output);
+  std::string type;
+  for (uint64_t n; lines >> type >> n;) {
+    auto it = baseline_.find(type);
+    counts[type] = n - std::min(n, it == baseline_.end() ? uint64_t{0} : it->second);
+  }
+  return counts;
+}
+
+std::optional<LiveRun::Miss> LiveRun::CheckEvent(const scenarios::EventExpect& e,
+                                                 const Counts& counts) {
+  auto it = counts.find(e.event);
+  const uint64_t n = it == counts.end() ? 0 : it->second;
+  const scenarios::Comparison cmp =
+      e.count.value_or(scenarios::Comparison{scenarios::Comparison::Op::kGe, "1"});
+  if (cmp.Matches(std::to_string(n))) return std::nullopt;
+  std::string kinds;
+  for (const auto& [type, count] : counts) {
+    if (count > 0) kinds += (kinds.empty() ? "" : ", ") + type + " " + std::to_string(count);
+  }
+  return Miss{"expect events " + e.event, "count " + cmp.ToString(),
+              std::to_string(n) + " (the trace has: " + kinds + ")"};
 }
 
 // An argument naming a mounted LV (vg0/lv0), possibly as an option's value
@@ -293,6 +336,17 @@ bool LiveRun::Holds(const scenarios::Condition& c, std::string* seen) {
     if (r.code != 0) *seen = "lvs exited " + std::to_string(r.code) + ": " + Joined(r.output);
     return r.code == 0;
   }
+  if (c.kind == scenarios::Condition::Kind::kEvent) {
+    auto counts = Events();
+    if (!counts.ok()) {
+      *seen = counts.status().message();
+      return false;
+    }
+    auto it = counts->find(c.event);
+    const std::string n = std::to_string(it == counts->end() ? 0 : it->second);
+    *seen = n + " " + c.event + " event(s)";
+    return c.cmp.Matches(n);
+  }
   const Child r = Report(c.object_is_pv, c.object, c.field);
   const std::string value = Joined(r.output);
   if (r.code != 0) {
@@ -325,6 +379,8 @@ std::string LiveRun::Act(const Step& step) {
           words.insert(words.end(), {"--during", step.during->what, "--count",
                                      std::to_string(step.during->count)});
           if (!step.during->pv.empty()) words.insert(words.end(), {"--pv", step.during->pv});
+        } else if (step.crash_after_writes >= 0) {
+          words.insert(words.end(), {"--writes", std::to_string(step.crash_after_writes)});
         }
       } else {
         std::stringstream ss(step.command);
@@ -419,6 +475,16 @@ std::vector<LiveRun::Miss> LiveRun::Check(const scenarios::Expectations& x) {
     const Child c = Lvlab({"dmsetup", "status", dev}, true);
     if (c.code != 0 || !scenarios::RegexSearch(c.output, regex)) {
       misses.push_back({"expect status " + dev, "matches /" + regex + "/", Joined(c.output)});
+    }
+  }
+  if (!x.events.empty()) {
+    auto counts = Events();
+    if (!counts.ok()) {
+      misses.push_back({"expect events", "the daemon's event counts", counts.status().message()});
+      return misses;
+    }
+    for (const scenarios::EventExpect& e : x.events) {
+      if (auto m = CheckEvent(e, *counts)) misses.push_back(std::move(*m));
     }
   }
   return misses;

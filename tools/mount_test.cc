@@ -7,9 +7,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 #include <vector>
 
 #include "tools/mount_test_util.h"
@@ -333,6 +335,90 @@ TEST_F(LiveTest, ArmedCrashCutsInsideTheNextMetadataWrite) {
   ASSERT_EQ(pread(again, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
   EXPECT_EQ(std::memcmp(buf.p, synced.data(), kMiB), 0) << "fsynced data lost";
   close(again);
+}
+
+// The count of `type` in `lvlab events` output (TYPE COUNT lines); -1 if absent.
+long EventCount(const std::string& out, const std::string& type) {
+  std::stringstream lines(out);
+  std::string t;
+  for (long n; lines >> t >> n;) {
+    if (t == type) return n;
+  }
+  return -1;
+}
+
+TEST_F(LiveTest, EventsCountTheDaemonsTraceAcrossReboots) {
+  Outcome none = Lvlab("events");
+  EXPECT_NE(none.code, 0);
+  EXPECT_NE(none.err.find("no daemon is running for this lab; events are counted by a mounted "
+                          "lab (lvlab mount MNT)"),
+            std::string::npos)
+      << none.err;
+  Must("lvcreate -l 4 -n lv1 vg0 pv1:6-7 pv1:10-11");  // two segments: one checkpoint
+  Mount();
+  Outcome start = Lvlab("events");
+  ASSERT_EQ(start.code, 0) << start.err;
+  EXPECT_EQ(EventCount(start.out, "boot"), 1) << start.out;
+  EXPECT_EQ(EventCount(start.out, "checkpoint"), -1) << start.out;
+
+  Must("pvmove -i 1 -n lv1 pv1 pv2");  // foreground: answers once the move is done
+  Outcome moved = Lvlab("events");
+  ASSERT_EQ(moved.code, 0) << moved.err;
+  EXPECT_EQ(EventCount(moved.out, "pvmove-setup"), 1) << moved.out;
+  EXPECT_EQ(EventCount(moved.out, "checkpoint"), 1) << moved.out;
+  EXPECT_EQ(EventCount(moved.out, "pvmove-finished"), 1) << moved.out;
+  std::vector<std::string> types;
+  std::stringstream lines(moved.out);
+  for (std::string line; std::getline(lines, line);)
+    types.push_back(line.substr(0, line.find(' ')));
+  EXPECT_TRUE(std::is_sorted(types.begin(), types.end())) << moved.out;
+
+  // A reboot makes a new System: the counts go on from where they were.
+  Must("crash --lose none");
+  Outcome rebooted = Lvlab("events");
+  ASSERT_EQ(rebooted.code, 0) << rebooted.err;
+  EXPECT_EQ(EventCount(rebooted.out, "boot"), 2) << rebooted.out;
+  EXPECT_EQ(EventCount(rebooted.out, "power-cut"), 1) << rebooted.out;
+  EXPECT_EQ(EventCount(rebooted.out, "checkpoint"), 1) << rebooted.out;
+  EXPECT_EQ(EventCount(rebooted.out, "pvmove-finished"), 1) << rebooted.out;
+}
+
+TEST_F(LiveTest, ArmedCrashCutsAfterSoManyWrites) {
+  Mount();
+  Outcome bad = Lvlab("crash --writes 3 --during any-write");
+  EXPECT_EQ(bad.code, 3) << bad.out << bad.err;
+  Outcome armed = Lvlab("crash --lose all --writes 4");
+  ASSERT_EQ(armed.code, 0) << armed.err;
+  EXPECT_NE(armed.out.find("Power cut armed: inside disk write or flush number 5 from now"),
+            std::string::npos)
+      << armed.out;
+
+  const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+  ASSERT_GE(fd, 0);
+  Aligned buf(4096);
+  // An idle machine writes nothing itself: the first writes pass, then one
+  // of the next few (or their flush) finds the power off.
+  ASSERT_EQ(pwrite(fd, buf.p, 4096, 0), 4096) << std::strerror(errno);
+  ASSERT_EQ(pwrite(fd, buf.p, 4096, 4096), 4096) << std::strerror(errno);
+  int failed_at = -1;
+  for (int i = 2; i < 20 && failed_at < 0; ++i) {
+    if (pwrite(fd, buf.p, 4096, i * 4096) != 4096 || fsync(fd) != 0) failed_at = i;
+  }
+  close(fd);
+  EXPECT_GE(failed_at, 2) << "no write failed: the armed cut never came";
+  struct stat st {};
+  bool gone = false;
+  for (int i = 0; i < 250 && !gone; ++i) {
+    gone = stat(Lv("vg0/lv0").c_str(), &st) != 0;
+    if (!gone) usleep(20'000);
+  }
+  EXPECT_TRUE(gone) << "the machine did not reboot after the armed cut";
+  Outcome lvs = Lvlab("lvs --noheadings -o lv_attr vg0/lv0");
+  ASSERT_EQ(lvs.code, 0) << lvs.err;
+  EXPECT_NE(lvs.out.find("-wi-------"), std::string::npos) << "still active: " << lvs.out;
+  Outcome events = Lvlab("events");
+  EXPECT_EQ(EventCount(events.out, "power-cut"), 1) << events.out;
+  EXPECT_EQ(EventCount(events.out, "boot"), 2) << events.out;
 }
 
 TEST_F(LiveTest, PvmoveRunsInsideTheDaemonUnderIo) {

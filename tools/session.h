@@ -10,7 +10,9 @@
 // restores the kernel's devices; Close saves them and unlocks.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sim/base/status.h"
@@ -58,6 +60,16 @@ class Session {
   virtual void ArmPowerCut(store::LossPolicy policy, const std::string& what, const std::string& pv,
                            int64_t count) {
     (void)policy, (void)what, (void)pv, (void)count;
+  }
+  // Live only: arms a cut inside the `writes`+1-th disk write or flush from
+  // now; the reboot follows.
+  virtual void ArmPowerCutAfterWrites(store::LossPolicy policy, int64_t writes) {
+    (void)policy, (void)writes;
+  }
+  // Live only: the daemon's trace events per type since it started, sorted
+  // by type; nullopt without a daemon (no machine lives between commands).
+  virtual std::optional<std::map<std::string, uint64_t, std::less<>>> EventCounts() {
+    return std::nullopt;
   }
 };
 
