@@ -46,25 +46,6 @@ class DirImageStore : public ImageStore {
   std::string dir_;
 };
 
-// A view of an image owned by MemImageStore.
-class ImageView : public store::ImageFile {
- public:
-  explicit ImageView(store::ImageFile* base) : base_(base) {}
-  Status Read(uint64_t o, void* b, size_t n) override { return base_->Read(o, b, n); }
-  Status Write(uint64_t o, const void* b, size_t n) override { return base_->Write(o, b, n); }
-  uint64_t Size() const override { return base_->Size(); }
-  Status Sync() override { return base_->Sync(); }
-  Status PunchHole(uint64_t o, uint64_t n) override { return base_->PunchHole(o, n); }
-  Result<std::optional<std::pair<uint64_t, uint64_t>>> NextData(uint64_t o) override {
-    return base_->NextData(o);
-  }
-  uint64_t AllocatedBytes() override { return base_->AllocatedBytes(); }
-  std::shared_ptr<store::ChangeRecord> change_record() override { return base_->change_record(); }
-
- private:
-  store::ImageFile* base_;
-};
-
 class MemImageStore : public ImageStore {
  public:
   std::vector<std::string> List() override {
@@ -80,7 +61,7 @@ class MemImageStore : public ImageStore {
   Result<std::unique_ptr<store::ImageFile>> Open(const std::string& name) override {
     auto it = images_.find(name);
     if (it == images_.end()) return NotFound(Describe(name) + " does not exist");
-    return std::unique_ptr<store::ImageFile>(new ImageView(it->second.get()));
+    return store::NewImageView(it->second.get());
   }
   Status Remove(const std::string& name) override {
     if (!images_.erase(name)) return NotFound(Describe(name) + " does not exist");

@@ -507,29 +507,9 @@ TEST(DiskTest, ChangedSinceSeesWritesDiscardsCrashesAndFaults) {
   EXPECT_TRUE(later->ChangedSince(t4, 0, 1));
 }
 
-// Owned by the test, handed to one Disk after another (a reboot).
-class ImageHandle : public ImageFile {
- public:
-  explicit ImageHandle(ImageFile* base) : base_(base) {}
-  Status Read(uint64_t o, void* b, size_t n) override { return base_->Read(o, b, n); }
-  Status Write(uint64_t o, const void* b, size_t n) override { return base_->Write(o, b, n); }
-  uint64_t Size() const override { return base_->Size(); }
-  Status Sync() override { return base_->Sync(); }
-  Status PunchHole(uint64_t o, uint64_t n) override { return base_->PunchHole(o, n); }
-  Result<std::optional<std::pair<uint64_t, uint64_t>>> NextData(uint64_t o) override {
-    return base_->NextData(o);
-  }
-  uint64_t AllocatedBytes() override { return base_->AllocatedBytes(); }
-  std::shared_ptr<ChangeRecord> change_record() override { return base_->change_record(); }
-
- private:
-  ImageFile* base_;
-};
-
 TEST(DiskTest, ChangedSinceCarriesOverToTheNextDiskOnAMemoryImage) {
   std::unique_ptr<ImageFile> image = NewMemImage(1024 * kSectorSize);
-  auto first =
-      std::make_unique<Disk>("pv0", std::make_unique<ImageHandle>(image.get()), DiskOptions{});
+  auto first = std::make_unique<Disk>("pv0", NewImageView(image.get()), DiskOptions{});
   MustWrite(*first, 100, 8, 0x11);
   ASSERT_TRUE(first->Flush().ok());
   MustWrite(*first, 200, 8, 0x22);
@@ -539,8 +519,7 @@ TEST(DiskTest, ChangedSinceCarriesOverToTheNextDiskOnAMemoryImage) {
   first->Crash(LossPolicy::kAll, rng);
   const uintptr_t identity = first->change_identity();
   first.reset();
-  auto second =
-      std::make_unique<Disk>("pv0", std::make_unique<ImageHandle>(image.get()), DiskOptions{});
+  auto second = std::make_unique<Disk>("pv0", NewImageView(image.get()), DiskOptions{});
   EXPECT_EQ(second->change_identity(), identity);
   EXPECT_FALSE(second->ChangedSince(t0, 0, 200)) << "flushed before t0, untouched since";
   EXPECT_TRUE(second->ChangedSince(t0, 200, 201)) << "lost in the crash after t0";

@@ -254,4 +254,33 @@ Status ImageFile::CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_off
   return CopyThroughBuffer(src, src_offset, *this, dst_offset, len);
 }
 
+namespace {
+
+class ImageView final : public ImageFile {
+ public:
+  explicit ImageView(ImageFile* base) : base_(base) {}
+  Status Read(uint64_t o, void* b, size_t n) override { return base_->Read(o, b, n); }
+  Status Write(uint64_t o, const void* b, size_t n) override { return base_->Write(o, b, n); }
+  uint64_t Size() const override { return base_->Size(); }
+  Status Sync() override { return base_->Sync(); }
+  Status PunchHole(uint64_t o, uint64_t n) override { return base_->PunchHole(o, n); }
+  Result<std::optional<std::pair<uint64_t, uint64_t>>> NextData(uint64_t o) override {
+    return base_->NextData(o);
+  }
+  uint64_t AllocatedBytes() override { return base_->AllocatedBytes(); }
+  Status CopyFrom(ImageFile& src, uint64_t src_offset, uint64_t dst_offset, size_t len) override {
+    return base_->CopyFrom(src, src_offset, dst_offset, len);
+  }
+  std::shared_ptr<ChangeRecord> change_record() override { return base_->change_record(); }
+
+ private:
+  ImageFile* const base_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageFile> NewImageView(ImageFile* base) {
+  return std::make_unique<ImageView>(base);
+}
+
 }  // namespace lvlab::store

@@ -87,4 +87,9 @@ Result<std::unique_ptr<ImageFile>> OpenFileImage(const std::string& path, bool r
 // A memory-backed sparse image of `size` bytes, all holes.
 std::unique_ptr<ImageFile> NewMemImage(uint64_t size);
 
+// A view of `base` (not owned, which must outlive it): every call, the
+// change record included, goes to `base`. A Disk given views of one image
+// in turn (a simulated reboot) shares that image's record.
+std::unique_ptr<ImageFile> NewImageView(ImageFile* base);
+
 }  // namespace lvlab::store
