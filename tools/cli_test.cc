@@ -108,6 +108,7 @@ TEST_F(CliTest, BadInputFailsClearlyAndChangesNothing) {
       {"lvcreate -L 40M -n lv0 vg0", "already exists"},
       {"crash --during metadata-write", "mount the lab first"},
       {"crash --writes 3", "mount the lab first"},
+      {"crash --count 1", "add --during"},
       {"events", "no daemon is running for this lab; events are counted by a mounted lab"},
       {"lvcreate -L 1G -n big vg0", "Insufficient free space"},
       {"lvcreate -L 4M -n x vgX", "Volume group \"vgX\" not found"},

@@ -42,34 +42,30 @@ void SetupCrash(CLI::App& app, Runner& r) {
       "Examples:\n  lvlab crash --lose random && lvlab vgchange -ay vg0\n"
       "  lvlab crash --lose all --during metadata-write --pv pv2 --count 3\n"
       "  lvlab crash --lose random --writes 12");
-  cmd->callback([&r, lose, during, pv, count, writes] {
+  cmd->callback([&r, lose, during, pv, count, count_opt, writes] {
     r.Run([&](Session& s) -> Status {
-      if (*writes >= 0) {
-        if (!s.live()) {
-          return FailedPrecondition(
-              "crash --writes arms a cut inside a later disk write, and without a daemon no "
-              "command runs on after this one; mount the lab first (lvlab mount MNT), or use "
-              "a scenario step: crash: {writes: " +
-              std::to_string(*writes) + "}");
-        }
+      if (during->empty() && (!pv->empty() || count_opt->count() > 0)) {
+        return InvalidArgument(
+            "--pv and --count place an armed cut: add --during metadata-write "
+            "(or data-write, any-write)");
+      }
+      const bool by_count = *writes >= 0;
+      if ((by_count || !during->empty()) && !s.live()) {
+        const std::string step =
+            by_count ? "writes: " + std::to_string(*writes) : "during: " + *during;
+        return FailedPrecondition("crash --" + std::string(by_count ? "writes" : "during") +
+                                  " arms a cut inside a later disk write, and without a daemon "
+                                  "no command runs on after this one; mount the lab first "
+                                  "(lvlab mount MNT), or use a scenario step: crash: {" +
+                                  step + "}");
+      }
+      if (by_count) {
         s.ArmPowerCutAfterWrites(*store::ParseLossPolicy(*lose), *writes);
         s.ctx().out << "  Power cut armed: inside disk write or flush number " << *writes + 1
                     << " from now; then a reboot (lose " << *lose << ").\n";
         return Status::Ok();
       }
-      if (during->empty() && (!pv->empty() || *count != 1)) {
-        return InvalidArgument(
-            "--pv and --count place an armed cut: add --during metadata-write "
-            "(or data-write, any-write)");
-      }
       if (!during->empty()) {
-        if (!s.live()) {
-          return FailedPrecondition(
-              "crash --during arms a cut inside a later disk write, and without a daemon no "
-              "command runs on after this one; mount the lab first (lvlab mount MNT), or use "
-              "a scenario step: crash: {during: " +
-              *during + "}");
-        }
         if (!pv->empty() && s.lab().FindPv(*pv) == nullptr) {
           return NotFound("no PV named " + *pv + " in this lab (see lvlab pvs)");
         }

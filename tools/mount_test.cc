@@ -47,6 +47,28 @@ class LiveTest : public MountTest {
     Must("vgcreate -s 4M vg0 pv1 pv2");
     Must("lvcreate -L 16M -n lv0 vg0 pv1");
   }
+
+  // Writes Pattern(kMiB, seed) at the start of vg0/lv0 and fsyncs it.
+  void WriteSynced(char seed) {
+    const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    Aligned buf(kMiB);
+    std::vector<char> want = Pattern(kMiB, seed);
+    std::memcpy(buf.p, want.data(), kMiB);
+    ASSERT_EQ(pwrite(fd, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+    ASSERT_EQ(fsync(fd), 0);
+    close(fd);
+  }
+
+  // Whether vg0/lv0's file goes within 5 s (an armed cut's reboot).
+  bool WaitLvGone() {
+    struct stat st {};
+    for (int i = 0; i < 250; ++i) {
+      if (stat(Lv("vg0/lv0").c_str(), &st) != 0) return true;
+      usleep(20'000);
+    }
+    return false;
+  }
 };
 
 TEST_F(LiveTest, FilesFollowActivationAndCommandsGoThroughTheDaemon) {
@@ -233,16 +255,7 @@ TEST_F(LiveTest, SecondDaemonIsRefused) {
 
 TEST_F(LiveTest, SigkillLeavesStaleFilesTheNextMountRecovers) {
   Mount();
-  {
-    const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
-    ASSERT_GE(fd, 0);
-    Aligned buf(kMiB);
-    std::vector<char> want = Pattern(kMiB, 9);
-    std::memcpy(buf.p, want.data(), kMiB);
-    ASSERT_EQ(pwrite(fd, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
-    ASSERT_EQ(fsync(fd), 0);
-    close(fd);
-  }
+  WriteSynced(9);
   const pid_t pid = DaemonPid();
   ASSERT_GT(pid, 0);
   KillDaemon(SIGKILL);
@@ -295,14 +308,7 @@ TEST_F(LiveTest, CrashCutsPowerOpenFilesGetEioFlushedDataSurvives) {
 
 TEST_F(LiveTest, ArmedCrashCutsInsideTheNextMetadataWrite) {
   Mount();
-  const int fd = open(Lv("vg0/lv0").c_str(), O_RDWR | O_DIRECT);
-  ASSERT_GE(fd, 0);
-  Aligned buf(kMiB);
-  std::vector<char> synced = Pattern(kMiB, 3);
-  std::memcpy(buf.p, synced.data(), kMiB);
-  ASSERT_EQ(pwrite(fd, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
-  ASSERT_EQ(fsync(fd), 0);
-  close(fd);
+  WriteSynced(3);
 
   Outcome bad = Lvlab("crash --pv pv1");
   EXPECT_NE(bad.code, 0);
@@ -319,12 +325,7 @@ TEST_F(LiveTest, ArmedCrashCutsInsideTheNextMetadataWrite) {
   // there, the command fails and the machine reboots with nothing active.
   Outcome create = Lvlab("lvcreate -n lvx -L 4M vg0");
   EXPECT_NE(create.code, 0) << create.out;
-  bool gone = false;
-  for (int i = 0; i < 250 && !gone; ++i) {
-    gone = stat(Lv("vg0/lv0").c_str(), &st) != 0;
-    if (!gone) usleep(20'000);
-  }
-  EXPECT_TRUE(gone) << "the machine did not reboot after the armed cut";
+  EXPECT_TRUE(WaitLvGone()) << "the machine did not reboot after the armed cut";
   Outcome lvs = Lvlab("lvs --noheadings -o lv_name vg0");
   ASSERT_EQ(lvs.code, 0) << lvs.err;
   EXPECT_EQ(lvs.out.find("lvx"), std::string::npos) << "a cut precommit committed: " << lvs.out;
@@ -332,8 +333,9 @@ TEST_F(LiveTest, ArmedCrashCutsInsideTheNextMetadataWrite) {
   Must("vgchange -ay vg0");
   const int again = open(Lv("vg0/lv0").c_str(), O_RDONLY | O_DIRECT);
   ASSERT_GE(again, 0) << std::strerror(errno);
-  ASSERT_EQ(pread(again, buf.p, kMiB, 0), static_cast<ssize_t>(kMiB));
-  EXPECT_EQ(std::memcmp(buf.p, synced.data(), kMiB), 0) << "fsynced data lost";
+  Aligned got(kMiB);
+  ASSERT_EQ(pread(again, got.p, kMiB, 0), static_cast<ssize_t>(kMiB));
+  EXPECT_EQ(std::memcmp(got.p, Pattern(kMiB, 3).data(), kMiB), 0) << "fsynced data lost";
   close(again);
 }
 
@@ -406,13 +408,7 @@ TEST_F(LiveTest, ArmedCrashCutsAfterSoManyWrites) {
   }
   close(fd);
   EXPECT_GE(failed_at, 2) << "no write failed: the armed cut never came";
-  struct stat st {};
-  bool gone = false;
-  for (int i = 0; i < 250 && !gone; ++i) {
-    gone = stat(Lv("vg0/lv0").c_str(), &st) != 0;
-    if (!gone) usleep(20'000);
-  }
-  EXPECT_TRUE(gone) << "the machine did not reboot after the armed cut";
+  EXPECT_TRUE(WaitLvGone()) << "the machine did not reboot after the armed cut";
   Outcome lvs = Lvlab("lvs --noheadings -o lv_attr vg0/lv0");
   ASSERT_EQ(lvs.code, 0) << lvs.err;
   EXPECT_NE(lvs.out.find("-wi-------"), std::string::npos) << "still active: " << lvs.out;
