@@ -3,6 +3,7 @@
 // and failure handling are in mirror_io.cc.
 #include "sim/dm/mirror_target.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "sim/base/check.h"
@@ -126,10 +127,27 @@ std::optional<SectorRange> MirrorTarget::NextData(uint64_t offset, uint64_t end)
 
 bool MirrorTarget::ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) {
   if (read_legs_stamp_ > stamp) return true;
+  // With the default leg free of errors since `stamp`, every read went to
+  // it (DoReads, ChooseMirror): what the other legs were written does not
+  // show (a pvmove's copy onto its destination).
+  if (DefaultOk()) {
+    const Leg& l = legs_[default_leg_];
+    return l.dev->ChangedSince(stamp, l.offset + offset, l.offset + end);
+  }
   for (const Leg& l : legs_) {
     if (l.dev->ChangedSince(stamp, l.offset + offset, l.offset + end)) return true;
   }
   return false;
+}
+
+bool MirrorTarget::Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+                           uint64_t* newest_table) {
+  // Reads go to the default leg while it has no errors; a leg error or a
+  // new default leg counts as a table swap.
+  if (!DefaultOk()) return false;
+  *newest_table = std::max(*newest_table, read_legs_stamp_);
+  const Leg& l = legs_[default_leg_];
+  return l.dev->Resolve(l.offset + offset, l.offset + end, out, newest_table);
 }
 
 std::vector<DeviceArea> MirrorTarget::Areas() const {

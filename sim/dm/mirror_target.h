@@ -84,8 +84,12 @@ class MirrorTarget final : public Target {
   uint64_t max_io_len() const override { return log_->region_size(); }
   std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override;
   // A read goes to a leg chosen by the legs' errors and the default leg:
-  // changed if those changed after `stamp` or any leg did.
+  // changed if those changed after `stamp`, or the default leg did (any
+  // leg, once the default one has errors).
   bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) override;
+  // Through the default leg, while it has no errors.
+  bool Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+               uint64_t* newest_table) override;
   std::vector<DeviceArea> Areas() const override;
   std::vector<DevNo> Deps() const override;
 

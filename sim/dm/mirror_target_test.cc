@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/rng.h"
 #include "sim/dm/mirror_test_util.h"
 
@@ -139,6 +140,40 @@ TEST_F(MirrorTest, ReadsComeFromLegZero) {
   ASSERT_TRUE(Read("m", 0, 2048, &back).ok());
   EXPECT_EQ(back, Pattern(1, 2048));
   EXPECT_EQ(kernel_.copier().stats().jobs, 0u);
+}
+
+// Checkers skip re-reading what provably reads as before: a mirror's reads
+// see only its default leg while that leg has no errors.
+TEST_F(MirrorTest, ReadsSeeOnlyTheDefaultLegUntilItFails) {
+  ThreeDisks(4096, 0);
+  ASSERT_TRUE(Write("pv1", 0, Pattern(1, 2048)).ok());
+  Activate("m", "0 2048 mirror core 2 1024 nosync 2 7:1 0 7:2 0");
+  sched_.RunUntilIdle();
+  Device* m = kernel_.Find("m");
+  const uint64_t t0 = ChangeStampNow();
+  ASSERT_TRUE(Write("pv2", 0, Pattern(2, 8)).ok());
+  EXPECT_FALSE(m->ChangedSince(t0, 0, 2048)) << "leg 1 is never read";
+  ASSERT_TRUE(Write("pv1", 1030, Pattern(3, 8)).ok());
+  EXPECT_TRUE(m->ChangedSince(t0, 1024, 2048));
+  EXPECT_FALSE(m->ChangedSince(t0, 0, 1024));
+  std::vector<DiskExtent> where;
+  uint64_t newest_table = 0;
+  ASSERT_TRUE(m->Resolve(100, 2048, &where, &newest_table));
+  ASSERT_EQ(where.size(), 1u);
+  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv1"));
+  EXPECT_EQ(where[0].sector, 100u);
+  EXPECT_EQ(where[0].nsectors, 1948u);
+  EXPECT_LE(newest_table, t0);
+  // A read error on leg 0 sends in-sync reads to leg 1: everything may read
+  // otherwise now, and the device no longer resolves.
+  const uint64_t t1 = ChangeStampNow();
+  disks_[0]->SetFailed(true);
+  std::vector<uint8_t> back;
+  ASSERT_TRUE(Read("m", 0, 8, &back).ok());
+  EXPECT_EQ(back, Pattern(2, 8));
+  EXPECT_TRUE(m->ChangedSince(t1, 1024, 2048));
+  where.clear();
+  EXPECT_FALSE(m->Resolve(0, 2048, &where, &newest_table));
 }
 
 TEST_F(MirrorTest, OutOfSyncRegionsAreReadFromLegZeroDuringResync) {
