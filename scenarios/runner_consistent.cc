@@ -121,29 +121,27 @@ bool RaidInSync(const std::string& status, size_t index) {
   return false;
 }
 
-// Compares every leg of `m` with its first (Corrupt findings only: a read
-// that cannot complete is no verdict). `passed` holds, per pair of legs
-// (devices, offsets, length), the change stamp at the start of their last
-// comparison that found them identical: what neither leg changed since
-// needs no read.
+// Compares every leg of `m`, the line-th line of `dev`'s table, with its
+// first (Corrupt findings only: a read that cannot complete is no verdict).
+// `passed` holds, per leg ("dev kind line leg"), the record of its last
+// comparison that found it identical to the first (check::LegsPassed):
+// what neither leg changed since needs no read.
 void CompareLegs(dm::Kernel& kernel, engine::Scheduler& scheduler, const std::string& dev,
-                 const std::string& kind, const MirrorLine& m,
-                 std::map<std::string, uint64_t>* passed, Failures* f) {
+                 const std::string& kind, size_t line, const MirrorLine& m,
+                 std::map<std::string, check::LegsPassed>* passed, Failures* f) {
   for (size_t k = 1; k < m.legs.size(); ++k) {
-    const Leg& a = m.legs[0];
-    const Leg& b = m.legs[k];
-    const std::string key = a.dev.ToString() + "+" + std::to_string(a.offset) + " " +
-                            b.dev.ToString() + "+" + std::to_string(b.offset) + " " +
-                            std::to_string(m.len);
-    std::optional<uint64_t> passed_at;
-    if (auto it = passed->find(key); it != passed->end()) passed_at = it->second;
+    dm::BlockDevice* a = kernel.Lookup(m.legs[0].dev);
+    dm::BlockDevice* b = kernel.Lookup(m.legs[k].dev);
+    const uint64_t a_off = m.legs[0].offset, b_off = m.legs[k].offset;
+    const std::string key = dev + " " + kind + " " + std::to_string(line) + " " + std::to_string(k);
+    auto it = passed->find(key);
     const uint64_t start = ChangeStampNow();
-    Status st = check::CheckLegsIdentical(kernel.Lookup(a.dev), a.offset, kernel.Lookup(b.dev),
-                                          b.offset, m.len, scheduler, passed_at);
+    Status st = check::CheckLegsIdentical(a, a_off, b, b_off, m.len, scheduler,
+                                          it == passed->end() ? nullptr : &it->second);
     if (st.ok()) {
-      (*passed)[key] = start;
-    } else {
-      passed->erase(key);
+      (*passed)[key] = check::PassedLegs(a, a_off, b, b_off, m.len, start);
+    } else if (it != passed->end()) {
+      passed->erase(it);
     }
     if (st.code() == Code::kCorrupt) {
       f->push_back({kWhat, "the legs of in-sync " + kind + " " + dev + " identical", st.message()});
@@ -225,14 +223,14 @@ Failures ScenarioRun::CheckMirrorLegs() {
       // A leg that saw an error (a failed PV) legitimately differs.
       const std::string health = LegHealth(*status, i);
       if (health.empty() || health.find_first_not_of('A') != std::string::npos) continue;
-      CompareLegs(kernel, machine_.sys().scheduler(), d->name(), "mirror", mirrors[i],
+      CompareLegs(kernel, machine_.sys().scheduler(), d->name(), "mirror", i, mirrors[i],
                   &legs_passed_, &f);
     }
     // raid1: every device alive and in sync, no resync or recovery running.
     const std::vector<MirrorLine> raids = RaidLines(*table);
     for (size_t i = 0; i < raids.size(); ++i) {
       if (RaidInSync(*status, i)) {
-        CompareLegs(kernel, machine_.sys().scheduler(), d->name(), "raid1", raids[i],
+        CompareLegs(kernel, machine_.sys().scheduler(), d->name(), "raid1", i, raids[i],
                     &legs_passed_, &f);
       }
     }

@@ -67,7 +67,6 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
   // A range passed at the last check, unchanged since on the device and in
   // the oracle, reads and is judged as it was then.
   check::Oracle::SkipFn skip;
-  std::vector<dm::DiskExtent> then, now;
   if (skip_unchanged) {
     skip = [&](const std::string& lv, uint64_t sector, uint64_t end) {
       auto it = data_passed_.find(lv);
@@ -79,17 +78,8 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
       if (!dev->ChangedSince(it->second, sector, end)) return true;
       // Remapped since, or a new device: the same disk sectors, unchanged?
       auto was = data_resolved_.find(lv);
-      if (was == data_resolved_.end()) return false;
-      then.clear();
-      now.clear();
-      uint64_t newest_table = 0;
-      if (!SliceDiskExtents(was->second, sector, end, &then) ||
-          !dev->Resolve(sector, end, &now, &newest_table) || !SameDiskExtents(then, now)) {
-        return false;
-      }
-      return std::none_of(now.begin(), now.end(), [&](const dm::DiskExtent& p) {
-        return p.leaf->ChangedSince(it->second, p.sector, p.sector + p.nsectors);
-      });
+      return was != data_resolved_.end() &&
+             dm::ReadsAsResolved(dev, sector, end - sector, was->second, sector, it->second);
     };
   }
   Status st = oracle_.CheckAll(

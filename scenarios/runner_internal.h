@@ -15,6 +15,7 @@
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 #include "scenarios/trace_log.h"
+#include "sim/check/checkers.h"
 #include "sim/check/oracle.h"
 #include "sim/check/workload.h"
 #include "sim/lvm/machine.h"
@@ -114,15 +115,16 @@ class ScenarioRun {
   std::vector<std::unique_ptr<check::Workload>> workloads_;
   std::vector<std::string> lost_violations_;  // of workloads stopped by crashes
   // The change stamp (sim/base/change_clock.h) at the start of the last
-  // passed data check of each LV, and of the last passed comparison of each
-  // pair of mirror legs ("dev line leg").
+  // passed data check of each LV.
   std::map<std::string, uint64_t> data_passed_;
   // Where each LV's reads went at its last passed data check, when they
   // went through fixed mappings only (dm::BlockDevice::Resolve): a range
   // whose device was reloaded or made anew (a reboot) but still reads the
   // same unchanged disk sectors needs no re-read.
   std::map<std::string, std::vector<dm::DiskExtent>> data_resolved_;
-  std::map<std::string, uint64_t> legs_passed_;
+  // The last passed comparison of each pair of mirror legs or raid1 images
+  // ("dev kind line leg").
+  std::map<std::string, check::LegsPassed> legs_passed_;
   uint64_t workload_serial_ = 0;
   uint64_t boot_ns_ = 0;                    // run time when the current boot started
   uint64_t last_step_ns_ = 0;               // run time when the previous step ended

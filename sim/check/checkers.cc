@@ -54,8 +54,12 @@ constexpr int kLegRereads = 8;
 
 Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
                           uint64_t nsectors, engine::Scheduler& scheduler,
-                          std::optional<uint64_t> passed_at) {
+                          const LegsPassed* passed) {
   thread_local std::vector<uint8_t> abuf, bbuf;  // kept: no allocation per call
+  if (passed != nullptr && passed->nsectors != nsectors) passed = nullptr;
+  const bool same_legs = passed != nullptr && passed->a == a->devno() && passed->b == b->devno() &&
+                         passed->a_off == a_off && passed->b_off == b_off;
+  const bool resolved = passed != nullptr && !passed->a_where.empty() && !passed->b_where.empty();
   for (uint64_t done = 0; done < nsectors; done += kCheckChunkSectors) {
     const uint64_t n = std::min(kCheckChunkSectors, nsectors - done);
     // Where both legs are holes both read as zeros: nothing to compare.
@@ -64,8 +68,12 @@ Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b
       continue;
     }
     // Identical then, and neither changed since: identical now.
-    if (passed_at && !a->ChangedSince(*passed_at, a_off + done, a_off + done + n) &&
-        !b->ChangedSince(*passed_at, b_off + done, b_off + done + n)) {
+    if (same_legs && !a->ChangedSince(passed->stamp, a_off + done, a_off + done + n) &&
+        !b->ChangedSince(passed->stamp, b_off + done, b_off + done + n)) {
+      continue;
+    }
+    if (resolved && dm::ReadsAsResolved(a, a_off + done, n, passed->a_where, done, passed->stamp) &&
+        dm::ReadsAsResolved(b, b_off + done, n, passed->b_where, done, passed->stamp)) {
       continue;
     }
     abuf.resize(n * kSectorSize);  // ReadSync fills all of it
@@ -98,6 +106,18 @@ Status CheckLegsIdentical(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b
                    Holds(&bbuf[i * kSectorSize]));
   }
   return Status::Ok();
+}
+
+LegsPassed PassedLegs(dm::BlockDevice* a, uint64_t a_off, dm::BlockDevice* b, uint64_t b_off,
+                      uint64_t nsectors, uint64_t stamp) {
+  LegsPassed p{stamp, a->devno(), b->devno(), a_off, b_off, nsectors, {}, {}};
+  uint64_t newest_table = 0;
+  if (!a->Resolve(a_off, a_off + nsectors, &p.a_where, &newest_table) ||
+      !b->Resolve(b_off, b_off + nsectors, &p.b_where, &newest_table) || newest_table > stamp) {
+    p.a_where.clear();
+    p.b_where.clear();
+  }
+  return p;
 }
 
 }  // namespace lvlab::check

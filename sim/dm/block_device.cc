@@ -67,4 +67,19 @@ bool SliceDiskExtents(const std::vector<DiskExtent>& all, uint64_t sector, uint6
   return at >= end;
 }
 
+bool ReadsAsResolved(BlockDevice* dev, uint64_t sector, uint64_t n,
+                     const std::vector<DiskExtent>& then, uint64_t then_sector, uint64_t stamp) {
+  thread_local std::vector<DiskExtent> was, now;  // kept: no allocation per call
+  was.clear();
+  now.clear();
+  uint64_t newest_table = 0;
+  if (!SliceDiskExtents(then, then_sector, then_sector + n, &was) ||
+      !dev->Resolve(sector, sector + n, &now, &newest_table) || !SameDiskExtents(was, now)) {
+    return false;
+  }
+  return std::none_of(now.begin(), now.end(), [&](const DiskExtent& p) {
+    return p.leaf->ChangedSince(stamp, p.sector, p.sector + p.nsectors);
+  });
+}
+
 }  // namespace lvlab::dm

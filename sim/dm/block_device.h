@@ -48,6 +48,12 @@ bool SameDiskExtents(const std::vector<DiskExtent>& a, const std::vector<DiskExt
 // appended to out; false if `all` does not reach `end`.
 bool SliceDiskExtents(const std::vector<DiskExtent>& all, uint64_t sector, uint64_t end,
                       std::vector<DiskExtent>* out);
+// Whether `n` sectors of `dev` from `sector` still read what sectors
+// [then_sector, then_sector + n) of `then` (a resolution taken at change
+// stamp `stamp`) held then: they resolve to the same disk sectors now, and
+// none of those changed after `stamp`.
+bool ReadsAsResolved(BlockDevice* dev, uint64_t sector, uint64_t n,
+                     const std::vector<DiskExtent>& then, uint64_t then_sector, uint64_t stamp);
 
 struct DevNo {
   uint32_t major = 0;
