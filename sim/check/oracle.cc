@@ -214,7 +214,6 @@ void Oracle::FlushCompleted(const std::string& lv, uint64_t epoch) {
   while (!l.log.empty() && l.log.front().seq <= epoch) {
     const LogEntry e = l.log.front();
     l.log.pop_front();
-    NoteChange(l, e.start, e.end);
     l.runs.UpdateExisting(e.start, e.end, [epoch](Cell& c) { c.Fold(epoch); });
     l.runs.Compact(e.start, e.end);
   }
@@ -322,7 +321,6 @@ void Oracle::Decide(Lv& l, uint64_t sector, uint64_t n,
     l.runs.Update(p.start, p.end,
                   [&](uint64_t, uint64_t, Cell& c) { logged |= c.Observe(p.token, seq); });
     if (logged) l.log.push_back({seq, p.start, p.end});
-    NoteChange(l, p.start, p.end);
     l.runs.Compact(p.start, p.end);
   }
 }

@@ -137,12 +137,14 @@ class Oracle {
   // skip (in pieces of at most kCheckAllChunk sectors).
   Status CheckAll(const ReadFn& read_fn, const DataFn& data_fn, const SkipFn& skip_fn);
 
-  // Whether what the oracle holds for sectors [sector, end) of `lv` may
-  // have changed after `stamp` (sim/base/change_clock.h): a write completed
-  // or submitted, a discard, a read that decided a sector, a power loss, a
-  // copy or a resize; a write in flight there also counts, as does an LV
-  // tracked (or untracked) after `stamp`. Over-reports, never
-  // under-reports.
+  // Whether the oracle's verdict on a read of sectors [sector, end) of `lv`
+  // may have changed after `stamp` (sim/base/change_clock.h): a write
+  // completed or submitted, a discard, a power loss, a copy or a resize; a
+  // write in flight there also counts, as does an LV tracked (or untracked)
+  // after `stamp`. A flush does not (it changes only what a power loss may
+  // keep), nor does a read that decides a sector: the value decided is the
+  // one the device returned, and a device unchanged since returns it still.
+  // Over-reports, never under-reports.
   bool ChangedSince(const std::string& lv, uint64_t stamp, uint64_t sector, uint64_t end) const;
   // Forgets the change records of every LV up to `stamp`: no caller asks
   // ChangedSince about a stamp older than that any more.

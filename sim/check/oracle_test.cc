@@ -387,8 +387,7 @@ TEST_F(OracleTest, ChangedSinceCoversEveryChangeOfAVerdict) {
   EXPECT_FALSE(o_.ChangedSince(kLv, t1, 0, 600));
   o_.ForgetChanges(t1);
   EXPECT_TRUE(o_.ChangedSince(kLv, t1, 600, 601));
-  // A power loss changes what was pending or in flight, nothing else; the
-  // read that decides changes what it decided.
+  // A power loss changes what was pending or in flight, nothing else.
   o_.WriteSubmitted(kLv, 700, 4, {B});
   const uint64_t t2 = ChangeStampNow();
   o_.PowerLoss();
@@ -396,10 +395,20 @@ TEST_F(OracleTest, ChangedSinceCoversEveryChangeOfAVerdict) {
   EXPECT_TRUE(o_.ChangedSince(kLv, t2, 703, 704));  // in flight
   EXPECT_FALSE(o_.ChangedSince(kLv, t2, 12, 700));  // never written, or discarded (durable)
   EXPECT_FALSE(o_.ChangedSince(kLv, t2, 704, 1024));
+  // A read that decides and a flush change no verdict on a read: the value
+  // decided is the one the device returned (and returns until it changes,
+  // which the device tells), and a flush changes only what a power loss
+  // may keep.
   const uint64_t t3 = ChangeStampNow();
   EXPECT_TRUE(Read(10, 2, {A}).ok());  // pending at the loss: decides
-  EXPECT_TRUE(o_.ChangedSince(kLv, t3, 10, 12));
-  EXPECT_FALSE(o_.ChangedSince(kLv, t3, 12, 1024));
+  EXPECT_EQ(o_.Possible(kLv, 10), (std::vector<uint64_t>{A}));
+  EXPECT_FALSE(o_.ChangedSince(kLv, t3, 0, 1024));
+  o_.WriteSubmitted(kLv, 800, 1, {C});
+  o_.WriteCompleted(kLv, 800, 1, {C}, false, Status::Ok());
+  const uint64_t t5 = ChangeStampNow();
+  o_.FlushCompleted(kLv, o_.FlushSubmitted(kLv));
+  EXPECT_EQ(o_.Possible(kLv, 800), (std::vector<uint64_t>{C}));
+  EXPECT_FALSE(o_.ChangedSince(kLv, t5, 0, 1024));
   const uint64_t t4 = ChangeStampNow();
   o_.Track(kLv, 2048);  // resized
   EXPECT_TRUE(o_.ChangedSince(kLv, t4, 0, 1));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/base/le.h"
 #include "sim/dm/device.h"
 #include "sim/dm/kernel.h"
@@ -84,6 +85,16 @@ class RaidTarget final : public Target {
     return src->data->NextData(offset, end);
   }
 
+  // Reads go to one leg (ReadLeg, whatever the region): through it, and a
+  // change of that leg counts as a table swap.
+  bool Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+               uint64_t* newest_table) override {
+    const Leg* src = ObserveReadLeg(0);
+    if (src == nullptr) return false;
+    *newest_table = std::max(*newest_table, read_leg_stamp_);
+    return src->data->Resolve(offset, end, out, newest_table);
+  }
+
   std::vector<DeviceArea> Areas() const override {
     std::vector<DeviceArea> out;
     for (const Leg& l : legs_) {
@@ -146,10 +157,21 @@ class RaidTarget final : public Target {
 
   static bool Usable(const Leg& l) { return l.data && !l.failed; }
 
+  // ReadLeg's answer, noting when it differs from the last one a read or
+  // Resolve saw: where reads go changed then.
+  const Leg* ObserveReadLeg(uint64_t r) {
+    const Leg* src = ReadLeg(r);
+    if (src != last_read_leg_) {
+      last_read_leg_ = src;
+      read_leg_stamp_ = NextChangeStamp();
+    }
+    return src;
+  }
+
   // A failed read marks the leg Faulty and is retried on another leg, as
   // MD's raid1 read error path does.
   void Read(Bio bio, uint64_t r) {
-    const Leg* src = ReadLeg(r);
+    const Leg* src = ObserveReadLeg(r);
     if (!src) return CompleteLater(scheduler_, std::move(bio), IOError("raid1: no leg to read"));
     const size_t i = static_cast<size_t>(src - legs_.data());
     auto done = std::make_shared<std::function<void(Status)>>(std::move(bio.done));
@@ -610,6 +632,8 @@ class RaidTarget final : public Target {
   bool daemon_posted_ = false;
   uint64_t regions_copied_ = 0;  // for traces and debugging
   const bool has_meta_;          // no meta device at all: no superblocks, no bitmap
+  const Leg* last_read_leg_ = nullptr;           // where the last read (or Resolve) went
+  uint64_t read_leg_stamp_ = NextChangeStamp();  // when that last changed
   uint64_t recorded_failed_ = 0;  // the failed mask the superblocks on disk hold
   bool sb_busy_ = false;
   std::vector<std::function<void(Status)>> sb_waiters_;  // acknowledgements held (Ack)

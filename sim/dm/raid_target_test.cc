@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/base/change_clock.h"
 #include "sim/dm/test_util.h"
 
 namespace lvlab::dm {
@@ -79,6 +80,38 @@ TEST_F(RaidTest, ASplitLegIsTrackedAndOnlyDirtyRegionsAreRecovered) {
   EXPECT_EQ(recovered_, 2);
   EXPECT_EQ(Status(), "0 1024 raid raid1 2 AA 1024/1024 idle 0 0 -");
   EXPECT_EQ(DiskSectors(3, 0, 1024), DiskSectors(1, 0, 1024));
+}
+
+// Checkers skip re-reading what provably reads as before: reads go to one
+// leg, and Resolve says which, down to the disk.
+TEST_F(RaidTest, ResolveFollowsTheLegReadsGoTo) {
+  Activate("r", Table("nosync"));
+  sched_.RunUntilIdle();
+  BlockDevice* r = kernel_.Find("r");
+  std::vector<DiskExtent> where;
+  uint64_t newest_table = 0;
+  ASSERT_TRUE(r->Resolve(0, 1024, &where, &newest_table));
+  ASSERT_EQ(where.size(), 1u);
+  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv2"));
+  EXPECT_EQ(where[0].nsectors, 1024u);
+  const uint64_t t0 = ChangeStampNow();
+  where.clear();
+  newest_table = 0;
+  ASSERT_TRUE(r->Resolve(0, 1024, &where, &newest_table));
+  EXPECT_LE(newest_table, t0) << "nothing changed where reads go";
+  // A read error on leg 0: it is failed, the read is retried on leg 1, and
+  // reads go there from now on.
+  ASSERT_TRUE(Write("r", 0, Pattern(5, 8)).ok());
+  disks_[1]->SetFailed(true);
+  std::vector<uint8_t> back;
+  ASSERT_TRUE(Read("r", 0, 8, &back).ok());
+  EXPECT_EQ(back, Pattern(5, 8));
+  where.clear();
+  newest_table = 0;
+  ASSERT_TRUE(r->Resolve(0, 1024, &where, &newest_table));
+  EXPECT_GT(newest_table, t0);
+  ASSERT_EQ(where.size(), 1u);
+  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv4"));
 }
 
 TEST_F(RaidTest, TableErrors) {

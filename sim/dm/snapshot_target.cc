@@ -213,6 +213,27 @@ bool SnapshotTarget::ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end)
   return false;
 }
 
+bool SnapshotTarget::Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+                             uint64_t* newest_table) {
+  if (merge_ || !valid_ || !loaded_ || end > len_) return false;
+  *newest_table = std::max(*newest_table, map_stamp_);
+  for (uint64_t s = offset; s < end;) {
+    const uint64_t chunk = s / chunk_;
+    auto it = complete_.lower_bound(chunk);
+    if (it != complete_.end() && it->first == chunk) {
+      const uint64_t stop = std::min(end, (chunk + 1) * chunk_);
+      const uint64_t cow_at = it->second * chunk_ + (s - chunk * chunk_);
+      if (!cow_->Resolve(cow_at, cow_at + (stop - s), out, newest_table)) return false;
+      s = stop;
+      continue;
+    }
+    const uint64_t stop = it == complete_.end() ? end : std::min(end, it->first * chunk_);
+    if (!origin_->Resolve(s, stop, out, newest_table)) return false;
+    s = stop;
+  }
+  return true;
+}
+
 SnapshotTarget::Pending* SnapshotTarget::NewPending(uint64_t old_chunk, uint64_t new_chunk) {
   auto pe = std::make_unique<Pending>();
   pe->old_chunk = old_chunk;

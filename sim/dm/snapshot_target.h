@@ -34,7 +34,7 @@
 // COW's answer for its place in the COW, any other chunk the origin's (a
 // snapshot that fails its reads says "data"). So does ChangedSince, for a
 // snapshot whose exceptions and validity did not change after the stamp
-// (a merging one always answers "changed").
+// (a merging one always answers "changed"), and Resolve.
 //
 // Not thread-safe: one engine thread. Owned by its Device's table; does not
 // own the devices. Postsuspend waits for its copies and commits.
@@ -77,6 +77,10 @@ class SnapshotTarget final : public Target, public OriginSnapshot {
   uint64_t max_io_len() const override { return chunk_; }
   std::optional<SectorRange> NextData(uint64_t offset, uint64_t end) override;
   bool ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) override;
+  // The same read path, down to disk extents; a change of the exceptions or
+  // the validity counts as a table swap.
+  bool Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
+               uint64_t* newest_table) override;
   std::vector<DeviceArea> Areas() const override;
 
   // OriginSnapshot

@@ -292,6 +292,38 @@ TEST_F(SnapshotTest, ChangedSinceSeesNewExceptionsAndTheirData) {
   EXPECT_TRUE(origin->ChangedSince(ChangeStampNow(), 0, kLen));
 }
 
+TEST_F(SnapshotTest, ResolveFollowsTheExceptionsDownToTheDisks) {
+  ASSERT_TRUE(Write("pv1", 0, Pattern(1, kLen)).ok());
+  Build();
+  BlockDevice* snap = kernel_.Find("vg-snap");
+  std::vector<DiskExtent> where;
+  uint64_t newest_table = 0;
+  ASSERT_TRUE(snap->Resolve(0, 1024, &where, &newest_table));
+  ASSERT_EQ(where.size(), 1u);
+  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv1"));
+  EXPECT_EQ(where[0].nsectors, 1024u);
+  // An origin write copies chunk 2 (sectors 16..23) to the COW: the
+  // snapshot reads it from there now, and its map changed.
+  const uint64_t t0 = ChangeStampNow();
+  ASSERT_TRUE(Write("vg-lv", 20, Pattern(2, 4)).ok());
+  where.clear();
+  newest_table = 0;
+  ASSERT_TRUE(snap->Resolve(0, 1024, &where, &newest_table));
+  EXPECT_GT(newest_table, t0);
+  ASSERT_EQ(where.size(), 3u);
+  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv1"));
+  EXPECT_EQ(where[0].nsectors, 16u);
+  EXPECT_EQ(where[1].leaf, kernel_.Resolve("pv2"));
+  EXPECT_EQ(where[1].nsectors, 8u);
+  EXPECT_EQ(where[2].sector, 24u);
+  // What the snapshot reads is what the extents hold.
+  EXPECT_EQ(ReadDev("vg-snap", 16, 8), Slice(Pattern(1, kLen), 16, 8));
+  EXPECT_EQ(DiskSectors(1, where[1].sector, 8), Slice(Pattern(1, kLen), 16, 8));
+  // A merging snapshot does not resolve.
+  StartMerge();
+  EXPECT_FALSE(kernel_.Find("vg-lv")->Resolve(0, 1024, &where, &newest_table));
+}
+
 TEST_F(SnapshotTest, TableErrorsNameTheProblem) {
   Activate("vg-lv-real", "0 1024 linear 7:1 0");
   Activate("vg-snap-cow", "0 512 linear 7:2 0");
