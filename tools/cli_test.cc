@@ -191,6 +191,22 @@ TEST_F(CliTest, ExtendRemoveAndReportJson) {
   EXPECT_EQ(pvs.out.find("vg0"), std::string::npos) << pvs.out;
 }
 
+// As LVM's process_each_lv: the LVs that can be removed are, the others
+// are reported, and the command fails.
+TEST_F(CliTest, LvremoveGoesOnPastWhatItCannotRemoveAndFailsAtTheEnd) {
+  ThreePvLab();
+  Must("lvcreate -L 8M -n a vg0");
+  Must("lvcreate -L 8M -n b vg0");
+  Outcome r = Lvlab("lvremove -y vg0/nope vg0/a vg0/gone vg0/b");
+  EXPECT_EQ(r.code, 5);
+  EXPECT_NE(r.out.find("Logical volume \"a\" successfully removed."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Logical volume \"b\" successfully removed."), std::string::npos) << r.out;
+  EXPECT_EQ(r.err,
+            "  Failed to find logical volume \"vg0/nope\"\n"
+            "  Failed to find logical volume \"vg0/gone\"\n");
+  EXPECT_EQ(Lvlab("lvs --noheadings").out, "");
+}
+
 TEST_F(CliTest, BackupRestoreRoundTripsAndArchivesEveryVersion) {
   ThreePvLab();
   Must("lvcreate -L 40M -n lv0 vg0");

@@ -186,52 +186,66 @@ Status Lvextend(Context& ctx, const LvextendArgs& a) {
   return Status::Ok();
 }
 
-Status Lvremove(Context& ctx, const std::vector<std::string>& paths, bool yes, std::istream* in) {
-  for (const std::string& path : paths) {
-    LVLAB_ASSIGN_OR_RETURN(auto names, SplitLvPath(path));
-    LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, names.first));
-    VolumeGroup& vg = r.vg;
-    const LogicalVolume* lv = vg.FindLv(names.second);
-    if (!lv) return NotFound("Failed to find logical volume \"" + path + "\"");
-    LVLAB_RETURN_IF_ERROR(CheckNotLocked(vg, *lv, "remove"));
-    if (!Holders(vg, lv->name).empty()) {
-      return Busy("Can't remove logical volume " + path + " used by " + Holders(vg, lv->name)[0]);
-    }
-    if (ctx.sys.IsActive(vg, lv->name)) {
-      const dm::Device* dev = ctx.sys.kernel().Find(DmName(vg.name, lv->name));
-      if (dev && dev->opens() > 0) return Busy("Logical volume " + path + " in use.");
-      if (!yes) {
-        ctx.out << "Do you really want to remove active logical volume " << path << "? [y/n]: ";
-        ctx.out.flush();
-        std::string answer;
-        if (!in || !std::getline(*in, answer) || (answer != "y" && answer != "Y")) {
-          ctx.out << "\n";
-          return FailedPrecondition("Logical volume " + names.second +
-                                    " not removed (answer y, or use lvremove -y)");
-        }
+namespace {
+
+Status LvremoveOne(Context& ctx, const std::string& path, bool yes, std::istream* in) {
+  LVLAB_ASSIGN_OR_RETURN(auto names, SplitLvPath(path));
+  LVLAB_ASSIGN_OR_RETURN(VgRead r, ReadVgForUpdate(ctx, names.first));
+  VolumeGroup& vg = r.vg;
+  const LogicalVolume* lv = vg.FindLv(names.second);
+  if (!lv) return NotFound("Failed to find logical volume \"" + path + "\"");
+  LVLAB_RETURN_IF_ERROR(CheckNotLocked(vg, *lv, "remove"));
+  if (!Holders(vg, lv->name).empty()) {
+    return Busy("Can't remove logical volume " + path + " used by " + Holders(vg, lv->name)[0]);
+  }
+  if (ctx.sys.IsActive(vg, lv->name)) {
+    const dm::Device* dev = ctx.sys.kernel().Find(DmName(vg.name, lv->name));
+    if (dev && dev->opens() > 0) return Busy("Logical volume " + path + " in use.");
+    if (!yes) {
+      ctx.out << "Do you really want to remove active logical volume " << path << "? [y/n]: ";
+      ctx.out.flush();
+      std::string answer;
+      if (!in || !std::getline(*in, answer) || (answer != "y" && answer != "Y")) {
+        ctx.out << "\n";
+        return FailedPrecondition("Logical volume " + names.second +
+                                  " not removed (answer y, or use lvremove -y)");
       }
     }
-    const std::string name = lv->name;
-    if (SnapshotOfCow(vg, name)) {
-      LVLAB_RETURN_IF_ERROR(RemoveSnapshot(ctx, vg, name));
-      continue;
-    }
-    if (!SnapshotsOf(vg, name).empty()) {
-      return Busy("Can't remove logical volume " + path + " with snapshots; remove " + vg.name +
-                  "/" + SnapshotsOf(vg, name)[0]->cow_store + " first");
-    }
-    if (SnapshotSegment(*lv)) {
-      return InvalidArgument("Can't remove internal logical volume " + path +
-                             "; remove its snapshot instead");
-    }
-    // Deactivate first (with the old metadata), then commit, as lv_remove does.
-    LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(vg, name));
-    vg.lvs.erase(std::find_if(vg.lvs.begin(), vg.lvs.end(),
-                              [&](const LogicalVolume& l) { return l.name == name; }));
-    LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
-    ctx.out << "  Logical volume \"" << name << "\" successfully removed.\n";
   }
+  const std::string name = lv->name;
+  if (SnapshotOfCow(vg, name)) return RemoveSnapshot(ctx, vg, name);
+  if (!SnapshotsOf(vg, name).empty()) {
+    return Busy("Can't remove logical volume " + path + " with snapshots; remove " + vg.name + "/" +
+                SnapshotsOf(vg, name)[0]->cow_store + " first");
+  }
+  if (SnapshotSegment(*lv)) {
+    return InvalidArgument("Can't remove internal logical volume " + path +
+                           "; remove its snapshot instead");
+  }
+  // Deactivate first (with the old metadata), then commit, as lv_remove does.
+  LVLAB_RETURN_IF_ERROR(ctx.sys.Deactivate(vg, name));
+  vg.lvs.erase(std::find_if(vg.lvs.begin(), vg.lvs.end(),
+                            [&](const LogicalVolume& l) { return l.name == name; }));
+  LVLAB_RETURN_IF_ERROR(ctx.lab().WriteVg(vg));
+  ctx.out << "  Logical volume \"" << name << "\" successfully removed.\n";
   return Status::Ok();
+}
+
+}  // namespace
+
+Status Lvremove(Context& ctx, const std::vector<std::string>& paths, bool yes, std::istream* in) {
+  // As LVM's process_each_lv: an LV that cannot be removed (not found, in
+  // use...) is reported and the others are still removed; the command
+  // fails if any was not. Earlier failures are printed here, the last one
+  // is returned.
+  Status failed = Status::Ok();
+  for (const std::string& path : paths) {
+    Status st = LvremoveOne(ctx, path, yes, in);
+    if (st.ok()) continue;
+    if (!failed.ok()) ctx.err << "  " << failed.message() << "\n";
+    failed = std::move(st);
+  }
+  return failed;
 }
 
 Status Lvchange(Context& ctx, const std::vector<std::string>& paths, bool activate, bool poll) {
