@@ -235,10 +235,7 @@ struct Fault : Cmd {
     // A snapshot whose origin's copy-on-write read fails is invalidated (as
     // the kernel does), and its data is then unreadable: no PV fails once
     // the case has a snapshot.
-    // Nor once m0 or r0 may have extents on pv1..pv4: a failure there runs
-    // dmeventd's repair, which flags the PV missing, and the generator does
-    // not take it back (vgextend --restoremissing) yet.
-    const bool ok = fail ? m.snapshots == 0 && !m.sub_lvs_moved : m.failed.count(pv) > 0;
+    const bool ok = fail ? m.snapshots == 0 : m.failed.count(pv) > 0;
     RC_PRE(ok);
   }
   void apply(Model& m) const override {
@@ -248,7 +245,7 @@ struct Fault : Cmd {
       m.failed.erase(pv);
     }
   }
-  void run(const Model&, Sut& sut) const override {
+  void run(const Model& m, Sut& sut) const override {
     // A PV that fails under a pvmove mirror loses writes on that leg while
     // the mirror (no handle_errors, as LVM loads it) still completes them:
     // an abort back to that source then loses data in LVM too. Failures are
@@ -268,6 +265,10 @@ struct Fault : Cmd {
       st.fault.change.restore = true;
     }
     sut.Play(st);
+    // Once m0 or r0 may have extents on the PV, its failure ran dmeventd's
+    // repair, which flagged it missing: take it back as an admin would
+    // (refused when it was not flagged).
+    if (!fail && m.sub_lvs_moved) sut.Play(Sut::Run("vgextend --restoremissing vg0 " + pv));
     sut.Check();
   }
   void show(std::ostream& os) const override { os << (fail ? "Fail(" : "Restore(") << pv << ")"; }

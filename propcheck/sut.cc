@@ -200,6 +200,8 @@ void Sut::Liveness() {
     st.fault.pv = pv;
     st.fault.change.restore = true;
     Play(st);
+    // dmeventd's repair may have flagged it missing (refused if not).
+    Play(Run("vgextend --restoremissing vg0 " + pv));
   }
   Play(Run("vgchange -ay vg0"));
   Check();
