@@ -1,6 +1,7 @@
 // Live mode through the lvlab binary: mount, files following activation,
 // block-device I/O semantics, refused operations, the control socket, a
-// second daemon, SIGKILL and power cuts. Label `mount`.
+// second daemon, SIGKILL, power cuts and the PV drives' I/O counters.
+// Label `mount`.
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
