@@ -78,9 +78,13 @@ TEST(Loader, MountedScenarioWithFioSteps) {
   EXPECT_EQ(events->steps[0].condition.cmp.ToString(), ">= 2");
   ASSERT_EQ(events->steps[1].expect.events.size(), 2u);
   EXPECT_EQ(events->steps[1].expect.events[1].count->ToString(), ">= 1");
-  EXPECT_NE(Error(mounted + "  - {when: {pv: pv1, io_writes: \">= 1\"}, run: lvs}\n")
-                .find("io_writes counts the simulated drive's I/O"),
-            std::string::npos);
+  auto io =
+      ParseScenario(mounted + "  - {when: {pv: pv1, io_writes: \">= 1\"}, run: lvs}\n", "t.yaml");
+  ASSERT_TRUE(io.ok()) << io.status().message();
+  EXPECT_EQ(io->steps[0].condition.kind, Condition::Kind::kField);
+  EXPECT_TRUE(io->steps[0].condition.object_is_pv);
+  EXPECT_EQ(io->steps[0].condition.field, "io_writes");
+  EXPECT_EQ(io->steps[0].condition.cmp.ToString(), ">= 1");
   EXPECT_TRUE(ParseScenario(mounted +
                                 "  - {when: {lv: vg0/lv0, lv_attr: \"-wi-a-----\"}, run: lvs}\n"
                                 "  - {when: idle, timeout: 1min, run: lvs}\n",
@@ -103,9 +107,12 @@ TEST(Loader, MountedScenarioWithFioSteps) {
   EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {consistent: true}}\n")
                 .find("data and consistent need the simulated machine"),
             std::string::npos);
-  EXPECT_NE(Error(mounted + "  - {run: lvs, expect: {pvs: {pv1: {io_writes: 0}}}}\n")
-                .find("io_writes counts the simulated drive's I/O"),
-            std::string::npos);
+  auto io_expect = ParseScenario(
+      mounted + "  - {run: lvs, expect: {pvs: {pv1: {io_writes: 0, io_bytes_read: \"> 0\"}}}}\n",
+      "t.yaml");
+  ASSERT_TRUE(io_expect.ok()) << io_expect.status().message();
+  ASSERT_EQ(io_expect->steps[0].expect.pvs.size(), 1u);
+  EXPECT_EQ(io_expect->steps[0].expect.pvs[0].fields.size(), 2u);
   EXPECT_TRUE(
       ParseScenario(mounted +
                         "  - run: lvs\n"

@@ -34,6 +34,7 @@ class MachineSession : public tools::Session {
   void Abandon() override {}
   bool forks_pollers() const override { return false; }
   bool waits_for_pollers() const override { return false; }
+  bool keeps_drives() const override { return true; }
 
  private:
   lvm::Machine* machine_;

@@ -1,4 +1,6 @@
 #include <iostream>
+#include <map>
+#include <string>
 
 #include "sim/lvm/report_input.h"
 #include "tools/cli.h"
@@ -32,7 +34,17 @@ void SetupReport(CLI::App& app, Runner& r, const char* verb, lvm::ReportKind kin
     o->headings = !*noheadings;
     o->json = *format == "json";
     r.Run([&](Session& s) -> Status {
+      // The drives' counters as they were before this report read the labels.
+      std::map<std::string, store::DiskStats> io;
+      if (s.keeps_drives()) {
+        for (lvm::LabPv* pv : s.lab().pvs()) {
+          if (pv->disk) io[pv->name] = pv->disk->stats();
+        }
+      }
       auto data = lvm::GatherReport(s.ctx());
+      for (lvm::ReportPv& pv : data->input.pvs) {
+        if (auto it = io.find(pv.name); it != io.end()) pv.io = it->second;
+      }
       LVLAB_ASSIGN_OR_RETURN(std::string text, lvm::Report(kind, data->input, *o));
       s.ctx().out << text;
       return Status::Ok();

@@ -84,6 +84,7 @@ class DaemonSession : public Session {
   void Abandon() override {}
   bool forks_pollers() const override { return false; }
   bool live() const override { return true; }
+  bool keeps_drives() const override { return true; }
   void CutPower(store::LossPolicy policy) override { d_->machine->CutPower(policy); }
   void ArmPowerCut(store::LossPolicy policy, const std::string& what, const std::string& pv,
                    int64_t count) override {

@@ -1,6 +1,7 @@
 // Live mode through the lvlab binary: mount, files following activation,
 // block-device I/O semantics, refused operations, the control socket, a
-// second daemon, SIGKILL and power cuts. Label `mount`.
+// second daemon, SIGKILL, power cuts and the PV drives' I/O counters.
+// Label `mount`.
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <sys/stat.h>
@@ -383,6 +384,45 @@ TEST_F(LiveTest, EventsCountTheDaemonsTraceAcrossReboots) {
   EXPECT_EQ(EventCount(rebooted.out, "power-cut"), 1) << rebooted.out;
   EXPECT_EQ(EventCount(rebooted.out, "checkpoint"), 1) << rebooted.out;
   EXPECT_EQ(EventCount(rebooted.out, "pvmove-finished"), 1) << rebooted.out;
+}
+
+// One drive counter of `pv` (lvlab pvs -o FIELD), or -1 when pvs fails.
+long long Counter(Outcome o) {
+  if (o.code != 0) return -1;
+  return std::strtoll(o.out.c_str(), nullptr, 10);
+}
+
+TEST_F(LiveTest, DriveCountersCountTheMountsWritesSinceTheLastBoot) {
+  auto counter = [&](const std::string& pv, const std::string& field) {
+    Outcome o = Lvlab("pvs --noheadings -o " + field + " " + pv);
+    EXPECT_EQ(o.code, 0) << field << " of " << pv << ": " << o.err;
+    return Counter(o);
+  };
+  // Without a daemon no drive outlives a command: refused, saying what to do.
+  Outcome refused = Lvlab("pvs -o pv_name,io_writes pv1");
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.err.find("pv1: io_writes counts the PV drive's I/O"), std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("lvlab mount"), std::string::npos) << refused.err;
+
+  Mount();
+  const long long writes = counter("pv1", "io_writes");
+  const long long bytes = counter("pv1", "io_bytes_written");
+  const long long flushes = counter("pv1", "io_flushes");
+  const long long other = counter("pv2", "io_bytes_written");
+  ASSERT_GE(writes, 0);
+  WriteSynced(4);  // 1 MiB to lv0 (on pv1) through the mount, fsynced
+  EXPECT_GT(counter("pv1", "io_writes"), writes);
+  EXPECT_GE(counter("pv1", "io_bytes_written"), bytes + static_cast<long long>(kMiB));
+  EXPECT_GT(counter("pv1", "io_flushes"), flushes);
+  EXPECT_EQ(counter("pv2", "io_bytes_written"), other) << "lv0 has nothing on pv2";
+  Outcome both = Lvlab("pvs --noheadings -o pv_name,io_reads,io_discards");
+  EXPECT_EQ(both.code, 0) << both.err;
+  EXPECT_NE(both.out.find("pv2"), std::string::npos) << both.out;
+
+  // A reboot starts new drives: the counters begin again from the boot.
+  Must("crash --lose none");
+  EXPECT_LT(counter("pv1", "io_bytes_written"), static_cast<long long>(kMiB));
 }
 
 TEST_F(LiveTest, ArmedCrashCutsAfterSoManyWrites) {

@@ -47,6 +47,10 @@ class Session {
   // pollers it started, as at a terminal; false in a scenario, whose later
   // steps run while the move goes on (a crash "when copy_percent >= 50").
   virtual bool waits_for_pollers() const { return true; }
+  // True when the PVs' drives outlive a command (a live daemon, a simulated
+  // machine), so that their I/O counters since the last boot (pvs -o
+  // io_writes) mean something; a lab directory opens them afresh each time.
+  virtual bool keeps_drives() const { return false; }
   // True in a live daemon, whose disks have volatile caches and whose power
   // can be cut (lvlab crash); CutPower cuts it, the reboot follows.
   virtual bool live() const { return false; }

@@ -442,7 +442,15 @@ Result<std::string> Report(ReportKind kind, const ReportInput& in, const ReportO
   std::vector<std::vector<std::string>> cells;
   for (const ri::Row& row : rows) {
     std::vector<std::string> values;
-    for (const ri::FieldDef* f : fields) values.push_back(ri::FieldValue(*f, ctx, row));
+    for (const ri::FieldDef* f : fields) {
+      if (row.pv && !row.pv->io && std::string_view(f->id).starts_with("io_")) {
+        return FailedPrecondition(
+            row.pv->name + ": " + f->id +
+            " counts the PV drive's I/O since the machine booted, and no machine runs between "
+            "commands here; mount the lab (lvlab mount MNT) and ask its live daemon");
+      }
+      values.push_back(ri::FieldValue(*f, ctx, row));
+    }
     cells.push_back(std::move(values));
   }
   if (opts.json) return ri::RenderJson(ri::ReportName(kind, opts.segments), fields, cells);

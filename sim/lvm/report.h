@@ -26,6 +26,7 @@
 
 #include "sim/base/status.h"
 #include "sim/lvm/metadata.h"
+#include "sim/store/disk.h"
 
 namespace lvlab::lvm {
 
@@ -38,6 +39,11 @@ struct ReportPv {
   std::string devno;  // "7:1"
   bool missing = false;
   uint32_t mda_count = 0;  // metadata areas on the device (0 or 1)
+  // The PV drive's I/O counters since the machine's last boot (the fields
+  // io_reads, io_writes, io_flushes, io_discards, io_bytes_read,
+  // io_bytes_written); unset where no machine keeps its drives between
+  // commands, and then those fields are refused.
+  std::optional<store::DiskStats> io = std::nullopt;
 };
 
 struct ReportLvState {

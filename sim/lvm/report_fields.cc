@@ -80,6 +80,12 @@ std::string DevnoPart(const std::string& devno, bool minor) {
 std::string PvMajor(const Ctx&, const Row& r) { return DevnoPart(r.pv->devno, false); }
 std::string PvMinor(const Ctx&, const Row& r) { return DevnoPart(r.pv->devno, true); }
 
+// The drive's I/O counters; Report() refuses them for a PV without any.
+template <uint64_t store::DiskStats::*kCounter>
+std::string IoCounter(const Ctx&, const Row& r) {
+  return r.pv->io ? std::to_string((*r.pv->io).*kCounter) : "";
+}
+
 // ---- VG fields.
 
 std::string VgName(const Ctx&, const Row& r) { return r.vg->name; }
@@ -236,6 +242,13 @@ constexpr FieldDef kOtherFields[] = {
     {"pv_pe_alloc_count", "Alloc", Obj::kPv, N, 0, PeAllocCount},
     {"pv_tags", "PV Tags", Obj::kPv, L, 0, PvTags},
     {"pv_mda_count", "#PMda", Obj::kPv, N, 0, PvMdaCount},
+    {"io_reads", "Reads", Obj::kPv, N, 0, IoCounter<&store::DiskStats::reads>},
+    {"io_writes", "Writes", Obj::kPv, N, 0, IoCounter<&store::DiskStats::writes>},
+    {"io_flushes", "Flushes", Obj::kPv, N, 0, IoCounter<&store::DiskStats::flushes>},
+    {"io_discards", "Discards", Obj::kPv, N, 0, IoCounter<&store::DiskStats::discards>},
+    {"io_bytes_read", "BytesRead", Obj::kPv, N, 0, IoCounter<&store::DiskStats::bytes_read>},
+    {"io_bytes_written", "BytesWritten", Obj::kPv, N, 0,
+     IoCounter<&store::DiskStats::bytes_written>},
     {"vg_fmt", "Fmt", Obj::kVg, S, 0, VgFmt},
     {"vg_uuid", "VG UUID", Obj::kVg, S, 38, VgUuid},
     {"vg_name", "VG", Obj::kVg, S, 0, VgName},

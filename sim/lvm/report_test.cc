@@ -188,6 +188,21 @@ TEST_F(ReportTest, MissingPvMarksPvAndVg) {
             "  vg0   4   3   0 wz-pn- <3.99g <3.72g\n");
 }
 
+TEST_F(ReportTest, DriveCountersOnlyWhereTheDrivesAreKept) {
+  ReportOptions o;
+  o.fields = {"pv_name,io_writes,io_bytes_written"};
+  o.select_names = {"pv2"};
+  Result<std::string> refused = Report(ReportKind::kPvs, in_, o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("pv2: io_writes counts the PV drive's I/O"),
+            std::string::npos)
+      << refused.status().message();
+  in_.pvs[1].io = store::DiskStats{.reads = 1, .writes = 3, .bytes_written = 4096};
+  EXPECT_EQ(Run(ReportKind::kPvs, o),
+            "  PV         Writes BytesWritten\n"
+            "  pv2             3         4096\n");
+}
+
 TEST_F(ReportTest, DefaultVgs) {
   EXPECT_EQ(Run(ReportKind::kVgs, {}),
             "  VG  #PV #LV #SN Attr   VSize  VFree \n"
