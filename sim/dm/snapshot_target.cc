@@ -193,45 +193,40 @@ std::optional<SectorRange> SnapshotTarget::NextData(uint64_t offset, uint64_t en
   return std::nullopt;
 }
 
-bool SnapshotTarget::ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) {
-  if (merge_ || !valid_ || !loaded_ || map_stamp_ > stamp) return true;
-  end = std::min(end, len_);
+bool SnapshotTarget::AllReadPieces(
+    uint64_t offset, uint64_t end,
+    const std::function<bool(BlockDevice*, uint64_t, uint64_t)>& fn) const {
   for (uint64_t s = offset; s < end;) {
     const uint64_t chunk = s / chunk_;
     auto it = complete_.lower_bound(chunk);
     if (it != complete_.end() && it->first == chunk) {
       const uint64_t stop = std::min(end, (chunk + 1) * chunk_);
       const uint64_t cow_at = it->second * chunk_ + (s - chunk * chunk_);
-      if (cow_->ChangedSince(stamp, cow_at, cow_at + (stop - s))) return true;
+      if (!fn(cow_, cow_at, cow_at + (stop - s))) return false;
       s = stop;
       continue;
     }
     const uint64_t stop = it == complete_.end() ? end : std::min(end, it->first * chunk_);
-    if (origin_->ChangedSince(stamp, s, stop)) return true;
+    if (!fn(origin_, s, stop)) return false;
     s = stop;
   }
-  return false;
+  return true;
+}
+
+bool SnapshotTarget::ChangedSince(uint64_t stamp, uint64_t offset, uint64_t end) {
+  if (merge_ || !valid_ || !loaded_ || map_stamp_ > stamp) return true;
+  return !AllReadPieces(offset, std::min(end, len_), [&](BlockDevice* dev, uint64_t a, uint64_t b) {
+    return !dev->ChangedSince(stamp, a, b);
+  });
 }
 
 bool SnapshotTarget::Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
                              uint64_t* newest_table) {
   if (merge_ || !valid_ || !loaded_ || end > len_) return false;
   *newest_table = std::max(*newest_table, map_stamp_);
-  for (uint64_t s = offset; s < end;) {
-    const uint64_t chunk = s / chunk_;
-    auto it = complete_.lower_bound(chunk);
-    if (it != complete_.end() && it->first == chunk) {
-      const uint64_t stop = std::min(end, (chunk + 1) * chunk_);
-      const uint64_t cow_at = it->second * chunk_ + (s - chunk * chunk_);
-      if (!cow_->Resolve(cow_at, cow_at + (stop - s), out, newest_table)) return false;
-      s = stop;
-      continue;
-    }
-    const uint64_t stop = it == complete_.end() ? end : std::min(end, it->first * chunk_);
-    if (!origin_->Resolve(s, stop, out, newest_table)) return false;
-    s = stop;
-  }
-  return true;
+  return AllReadPieces(offset, end, [&](BlockDevice* dev, uint64_t a, uint64_t b) {
+    return dev->Resolve(a, b, out, newest_table);
+  });
 }
 
 SnapshotTarget::Pending* SnapshotTarget::NewPending(uint64_t old_chunk, uint64_t new_chunk) {

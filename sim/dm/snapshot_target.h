@@ -104,6 +104,11 @@ class SnapshotTarget final : public Target, public OriginSnapshot {
   size_t TEST_exceptions() const { return complete_.size(); }
 
  private:
+  // Calls fn(device, first, end) for each piece of [offset, end) in order,
+  // where a read of it goes now (a chunk with a completed exception: the
+  // COW; the rest: the origin), until fn returns false; true if none did.
+  bool AllReadPieces(uint64_t offset, uint64_t end,
+                     const std::function<bool(BlockDevice*, uint64_t, uint64_t)>& fn) const;
   struct Pending {
     uint64_t old_chunk = 0;
     uint64_t new_chunk = 0;
