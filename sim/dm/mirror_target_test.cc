@@ -156,13 +156,8 @@ TEST_F(MirrorTest, ReadsSeeOnlyTheDefaultLegUntilItFails) {
   ASSERT_TRUE(Write("pv1", 1030, Pattern(3, 8)).ok());
   EXPECT_TRUE(m->ChangedSince(t0, 1024, 2048));
   EXPECT_FALSE(m->ChangedSince(t0, 0, 1024));
-  std::vector<DiskExtent> where;
   uint64_t newest_table = 0;
-  ASSERT_TRUE(m->Resolve(100, 2048, &where, &newest_table));
-  ASSERT_EQ(where.size(), 1u);
-  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv1"));
-  EXPECT_EQ(where[0].sector, 100u);
-  EXPECT_EQ(where[0].nsectors, 1948u);
+  EXPECT_EQ(Resolved("m", 100, 2048, &newest_table), "pv1:100+1948");
   EXPECT_LE(newest_table, t0);
   // A read error on leg 0 sends in-sync reads to leg 1: everything may read
   // otherwise now, and the device no longer resolves.
@@ -172,8 +167,7 @@ TEST_F(MirrorTest, ReadsSeeOnlyTheDefaultLegUntilItFails) {
   ASSERT_TRUE(Read("m", 0, 8, &back).ok());
   EXPECT_EQ(back, Pattern(2, 8));
   EXPECT_TRUE(m->ChangedSince(t1, 1024, 2048));
-  where.clear();
-  EXPECT_FALSE(m->Resolve(0, 2048, &where, &newest_table));
+  EXPECT_EQ(Resolved("m", 0, 2048), "none");
 }
 
 TEST_F(MirrorTest, OutOfSyncRegionsAreReadFromLegZeroDuringResync) {

@@ -87,17 +87,10 @@ TEST_F(RaidTest, ASplitLegIsTrackedAndOnlyDirtyRegionsAreRecovered) {
 TEST_F(RaidTest, ResolveFollowsTheLegReadsGoTo) {
   Activate("r", Table("nosync"));
   sched_.RunUntilIdle();
-  BlockDevice* r = kernel_.Find("r");
-  std::vector<DiskExtent> where;
-  uint64_t newest_table = 0;
-  ASSERT_TRUE(r->Resolve(0, 1024, &where, &newest_table));
-  ASSERT_EQ(where.size(), 1u);
-  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv2"));
-  EXPECT_EQ(where[0].nsectors, 1024u);
+  EXPECT_EQ(Resolved("r", 0, 1024), "pv2:0+1024");
   const uint64_t t0 = ChangeStampNow();
-  where.clear();
-  newest_table = 0;
-  ASSERT_TRUE(r->Resolve(0, 1024, &where, &newest_table));
+  uint64_t newest_table = 0;
+  EXPECT_EQ(Resolved("r", 0, 1024, &newest_table), "pv2:0+1024");
   EXPECT_LE(newest_table, t0) << "nothing changed where reads go";
   // A read error on leg 0: it is failed, the read is retried on leg 1, and
   // reads go there from now on.
@@ -106,12 +99,8 @@ TEST_F(RaidTest, ResolveFollowsTheLegReadsGoTo) {
   std::vector<uint8_t> back;
   ASSERT_TRUE(Read("r", 0, 8, &back).ok());
   EXPECT_EQ(back, Pattern(5, 8));
-  where.clear();
-  newest_table = 0;
-  ASSERT_TRUE(r->Resolve(0, 1024, &where, &newest_table));
+  EXPECT_EQ(Resolved("r", 0, 1024, &newest_table), "pv4:0+1024");
   EXPECT_GT(newest_table, t0);
-  ASSERT_EQ(where.size(), 1u);
-  EXPECT_EQ(where[0].leaf, kernel_.Resolve("pv4"));
 }
 
 TEST_F(RaidTest, TableErrors) {

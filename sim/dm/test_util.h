@@ -81,6 +81,24 @@ class DmTest : public ::testing::Test {
     return Io(kernel_.Resolve(dev), Bio::Op::kRead, sector, n, out->data());
   }
 
+  // Where a read of [sector, end) of `dev` goes (BlockDevice::Resolve), as
+  // "pv1:0+16 pv2:8+8" (disk name, first sector, count); "none" if it does
+  // not resolve. *newest_table, if given, gets the newest table swap on the
+  // way.
+  std::string Resolved(const std::string& dev, uint64_t sector, uint64_t end,
+                       uint64_t* newest_table = nullptr) {
+    std::vector<DiskExtent> where;
+    uint64_t newest = 0;
+    if (!kernel_.Resolve(dev)->Resolve(sector, end, &where, &newest)) return "none";
+    if (newest_table != nullptr) *newest_table = newest;
+    std::string out;
+    for (const DiskExtent& p : where) {
+      out += (out.empty() ? "" : " ") + p.leaf->name() + ":" + std::to_string(p.sector) + "+" +
+             std::to_string(p.nsectors);
+    }
+    return out;
+  }
+
   // Reads sectors straight from a disk, bypassing the device stack.
   std::vector<uint8_t> DiskSectors(int index, uint64_t sector, uint64_t n) {
     std::vector<uint8_t> out(n * kSectorSize);
