@@ -267,7 +267,6 @@ WorkloadDecl LoadWorkload(const YAML::Node& node, const std::string& what) {
 }
 
 void CheckReportField(const YAML::Node& node, const std::string& field, bool pv) {
-  if (pv && IsIoCounter(field)) return;
   lvm::ReportInput empty;
   lvm::ReportOptions o;
   o.fields = {field};

@@ -8,6 +8,7 @@
 #include "sim/check/checkers.h"
 #include "sim/lvm/commands.h"
 #include "sim/lvm/names.h"
+#include "sim/lvm/report.h"
 #include "sim/lvm/report_input.h"
 
 namespace lvlab::scenarios::internal {
@@ -29,10 +30,10 @@ std::string List(const std::vector<std::string>& items) {
 
 Result<std::string> ScenarioRun::ReportField(const std::string& object, const std::string& field,
                                              bool pv) {
-  if (pv && IsIoCounter(field)) {
+  if (pv && lvm::IsDriveCounter(field)) {
     lvm::LabPv* p = machine_.lab().FindPv(object);
     if (!p || !p->disk) return NotFound("no PV named " + object);
-    LVLAB_ASSIGN_OR_RETURN(uint64_t n, IoCounter(p->disk->stats(), field));
+    LVLAB_ASSIGN_OR_RETURN(uint64_t n, lvm::DriveCounter(p->disk->stats(), field));
     return std::to_string(n);
   }
   std::ostringstream quiet_out, quiet_err;
@@ -70,16 +71,15 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
   if (skip_unchanged) {
     skip = [&](const std::string& lv, uint64_t sector, uint64_t end) {
       auto it = data_passed_.find(lv);
-      if (it == data_passed_.end() || oracle_.ChangedSince(lv, it->second, sector, end)) {
-        return false;
-      }
+      if (it == data_passed_.end()) return false;
+      const DataPassed& passed = it->second;
+      if (oracle_.ChangedSince(lv, passed.stamp, sector, end)) return false;
       dm::Device* dev = device(lv);
       if (dev == nullptr || dev->size_sectors() < end) return false;
-      if (!dev->ChangedSince(it->second, sector, end)) return true;
+      if (!dev->ChangedSince(passed.stamp, sector, end)) return true;
       // Remapped since, or a new device: the same disk sectors, unchanged?
-      auto was = data_resolved_.find(lv);
-      return was != data_resolved_.end() &&
-             dm::ReadsAsResolved(dev, sector, end - sector, was->second, sector, it->second);
+      return !passed.where.empty() &&
+             dm::ReadsAsResolved(dev, sector, end - sector, passed.where, sector, passed.stamp);
     };
   }
   Status st = oracle_.CheckAll(
@@ -87,25 +87,22 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
         auto vg_lv = lvm::SplitLvPath(lv);
         if (!vg_lv.ok()) return vg_lv.status();
         const std::string dm = lvm::DmName(vg_lv->first, vg_lv->second);
-        if (!machine_.sys().kernel().Find(dm)) {
+        dm::Device* dev = machine_.sys().kernel().Find(dm);
+        if (!dev) {
           return FailedPrecondition(lv +
                                     " is not active, so its data cannot be read; activate it "
                                     "first (run: vgchange -ay " +
                                     vg_lv->first + ")");
         }
         // Straight into the oracle's buffer: no copy.
-        Status read = check::ReadSync(machine_.sys().kernel().Find(dm), sector, n, out,
-                                      machine_.sys().scheduler());
+        Status read = check::ReadSync(dev, sector, n, out, machine_.sys().scheduler());
         return read.ok() ? read : read.WithContext("reading " + lv);
       },
       // Never-written sectors that the device holds as holes read as zeros:
       // they need no read (the device's own answer, as the copier uses it).
       [&](const std::string& lv, uint64_t sector,
           uint64_t end) -> std::optional<std::pair<uint64_t, uint64_t>> {
-        auto vg_lv = lvm::SplitLvPath(lv);
-        dm::Device* dev =
-            vg_lv.ok() ? machine_.sys().kernel().Find(lvm::DmName(vg_lv->first, vg_lv->second))
-                       : nullptr;
+        dm::Device* dev = device(lv);
         // No device, or one smaller than the oracle knows: the read says why.
         if (!dev || dev->size_sectors() < end) return std::pair(sector, end);
         return dev->NextData(sector, end);
@@ -113,18 +110,17 @@ Status ScenarioRun::ReadAllThroughOracle(bool skip_unchanged) {
       skip);
   if (skip_unchanged) {
     data_passed_.clear();
-    data_resolved_.clear();
     if (st.ok()) {
       for (const std::string& lv : oracle_.tracked_lvs()) {
-        data_passed_[lv] = start;
+        DataPassed& passed = data_passed_[lv];
+        passed.stamp = start;
         // Kept only if every table on the way stayed as it was for the
         // whole check, so that every read went where this says.
         dm::Device* dev = device(lv);
-        std::vector<dm::DiskExtent> where;
         uint64_t newest_table = 0;
-        if (dev != nullptr && dev->Resolve(0, dev->size_sectors(), &where, &newest_table) &&
-            newest_table <= start) {
-          data_resolved_[lv] = std::move(where);
+        if (dev == nullptr || !dev->Resolve(0, dev->size_sectors(), &passed.where, &newest_table) ||
+            newest_table > start) {
+          passed.where.clear();
         }
       }
       oracle_.ForgetChanges(start);

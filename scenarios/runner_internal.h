@@ -114,14 +114,17 @@ class ScenarioRun {
   check::Oracle oracle_;
   std::vector<std::unique_ptr<check::Workload>> workloads_;
   std::vector<std::string> lost_violations_;  // of workloads stopped by crashes
-  // The change stamp (sim/base/change_clock.h) at the start of the last
-  // passed data check of each LV.
-  std::map<std::string, uint64_t> data_passed_;
-  // Where each LV's reads went at its last passed data check, when they
-  // went through fixed mappings only (dm::BlockDevice::Resolve): a range
-  // whose device was reloaded or made anew (a reboot) but still reads the
-  // same unchanged disk sectors needs no re-read.
-  std::map<std::string, std::vector<dm::DiskExtent>> data_resolved_;
+  // The last passed data check of each LV: the change stamp
+  // (sim/base/change_clock.h) at its start, and where the LV's reads went
+  // (dm::BlockDevice::Resolve; empty if they did not resolve, or a table
+  // on the way changed during the check). A range whose device was
+  // reloaded or made anew (a reboot) but still reads the same unchanged
+  // disk sectors needs no re-read.
+  struct DataPassed {
+    uint64_t stamp = 0;
+    std::vector<dm::DiskExtent> where;
+  };
+  std::map<std::string, DataPassed> data_passed_;
   // The last passed comparison of each pair of mirror legs or raid1 images
   // ("dev kind line leg").
   std::map<std::string, check::LegsPassed> legs_passed_;

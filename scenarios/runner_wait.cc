@@ -1,6 +1,7 @@
 // Step conditions: at, after and when.
 #include "scenarios/runner_internal.h"
 #include "sim/lvm/pvmove_poll.h"
+#include "sim/lvm/report.h"
 
 namespace lvlab::scenarios::internal {
 
@@ -100,7 +101,7 @@ Failures ScenarioRun::WaitFor(const Condition& c) {
   // Field conditions re-read the report only after the trace moved on.
   // (I/O counters move without trace events: they are read after every event.)
   const bool on_trace =
-      (c.kind == Condition::Kind::kField && !(c.object_is_pv && IsIoCounter(c.field))) ||
+      (c.kind == Condition::Kind::kField && !(c.object_is_pv && lvm::IsDriveCounter(c.field))) ||
       c.kind == Condition::Kind::kEvent;
   (void)log_.TakeChanged();
   const bool in_budget = held || RunWhile(

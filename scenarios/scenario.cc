@@ -100,28 +100,6 @@ std::string Condition::ToString() const {
   return "";
 }
 
-namespace {
-const char* const kIoCounters[] = {"io_reads",      "io_writes",        "io_flushes", "io_discards",
-                                   "io_bytes_read", "io_bytes_written", nullptr};
-}  // namespace
-
-bool IsIoCounter(const std::string& field) {
-  for (const char* const* n = kIoCounters; *n; ++n) {
-    if (field == *n) return true;
-  }
-  return false;
-}
-
-Result<uint64_t> IoCounter(const store::DiskStats& s, const std::string& field) {
-  if (field == "io_reads") return s.reads;
-  if (field == "io_writes") return s.writes;
-  if (field == "io_flushes") return s.flushes;
-  if (field == "io_discards") return s.discards;
-  if (field == "io_bytes_read") return s.bytes_read;
-  if (field == "io_bytes_written") return s.bytes_written;
-  return InvalidArgument("'" + field + "' is not an I/O counter");
-}
-
 std::string Step::Describe() const {
   switch (action) {
     case Action::kRun:

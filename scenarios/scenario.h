@@ -156,11 +156,6 @@ struct CrashDuring {
   uint64_t count = 1;
 };
 
-// A PV's I/O counters (its drive's since the last boot), usable where a pvs
-// field is: when {pv: pv2, io_writes: ">= 100"}, expect pvs.
-bool IsIoCounter(const std::string& field);
-Result<uint64_t> IoCounter(const store::DiskStats& stats, const std::string& field);
-
 // A `fio:` step of a mounted scenario: fio's arguments (each passed as one
 // argv word, no shell), an LV whose file is LVLAB_LV in fio's environment,
 // extra environment variables (job files read ${NAME}), and whether the

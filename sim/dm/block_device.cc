@@ -26,10 +26,6 @@ std::optional<DevNo> DevNo::Parse(std::string_view text) {
   return d;
 }
 
-}  // namespace lvlab::dm
-
-namespace lvlab::dm {
-
 void AppendDiskExtent(std::vector<DiskExtent>* out, const DiskExtent& piece) {
   if (piece.nsectors == 0) return;
   if (!out->empty()) {

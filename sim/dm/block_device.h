@@ -42,6 +42,8 @@ struct DiskExtent {
   uint64_t nsectors = 0;
 };
 
+// Appends one piece to a resolution, merged with the last if contiguous.
+void AppendDiskExtent(std::vector<DiskExtent>* out, const DiskExtent& piece);
 // Whether two resolutions map the same sectors to the same disk sectors.
 bool SameDiskExtents(const std::vector<DiskExtent>& a, const std::vector<DiskExtent>& b);
 // The part of `all` (a resolution of sectors [0, ...)) that covers [sector, end),
@@ -111,15 +113,18 @@ class BlockDevice {
     return true;
   }
 
-  // Where a read of [sector, end) goes, when every mapping on the way is a
-  // fixed remapping (linear, snapshot-origin reads) over disks: appends the
+  // Where a read of [sector, end) goes now, down to the disks: appends the
   // disk extents in device order (adjacent pieces of one disk merged) and
-  // raises *newest_table to the newest table swap on the way
-  // (sim/base/change_clock.h). False when any part goes elsewhere (a
-  // mirror, a snapshot, a target with state) or I/O is blocked; `out` is
-  // then unspecified. Checkers use it to tell, after a table swap or a
-  // reboot, that a range still reads the same disk sectors. The default
-  // says no.
+  // raises *newest_table to the newest change on the way of where reads go
+  // (a table swap, a mirror's default leg or leg errors, the leg a raid1
+  // reads from, a snapshot's exceptions; sim/base/change_clock.h). Linear
+  // and snapshot-origin remap; a mirror answers through its default leg, a
+  // raid1 through the leg it reads from, a snapshot through its exceptions
+  // and origin. False when any part cannot tell (a merging snapshot, a
+  // mirror whose default leg has errors, the other targets) or I/O is
+  // blocked; `out` is then unspecified. Checkers use it to tell, after a
+  // table swap or a reboot, that a range still reads the same disk
+  // sectors. The default says no.
   virtual bool Resolve(uint64_t sector, uint64_t end, std::vector<DiskExtent>* out,
                        uint64_t* newest_table) {
     (void)sector;
@@ -129,8 +134,5 @@ class BlockDevice {
     return false;
   }
 };
-
-// Appends one piece to a resolution, merged with the last if contiguous.
-void AppendDiskExtent(std::vector<DiskExtent>* out, const DiskExtent& piece);
 
 }  // namespace lvlab::dm

@@ -111,7 +111,7 @@ class Target {
   }
 
   // BlockDevice::Resolve for target sectors [offset, end). The default says
-  // no: only targets that remap reads to fixed places answer.
+  // no: only targets that know where their reads go answer.
   virtual bool Resolve(uint64_t offset, uint64_t end, std::vector<DiskExtent>* out,
                        uint64_t* newest_table) {
     (void)offset;

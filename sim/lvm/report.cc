@@ -443,7 +443,7 @@ Result<std::string> Report(ReportKind kind, const ReportInput& in, const ReportO
   for (const ri::Row& row : rows) {
     std::vector<std::string> values;
     for (const ri::FieldDef* f : fields) {
-      if (row.pv && !row.pv->io && std::string_view(f->id).starts_with("io_")) {
+      if (row.pv && !row.pv->io && IsDriveCounter(f->id)) {
         return FailedPrecondition(
             row.pv->name + ": " + f->id +
             " counts the PV drive's I/O since the machine booted, and no machine runs between "
@@ -455,6 +455,18 @@ Result<std::string> Report(ReportKind kind, const ReportInput& in, const ReportO
   }
   if (opts.json) return ri::RenderJson(ri::ReportName(kind, opts.segments), fields, cells);
   return ri::RenderText(fields, cells, opts.headings);
+}
+
+bool IsDriveCounter(std::string_view field) { return DriveCounter({}, field).ok(); }
+
+Result<uint64_t> DriveCounter(const store::DiskStats& s, std::string_view field) {
+  if (field == "io_reads") return s.reads;
+  if (field == "io_writes") return s.writes;
+  if (field == "io_flushes") return s.flushes;
+  if (field == "io_discards") return s.discards;
+  if (field == "io_bytes_read") return s.bytes_read;
+  if (field == "io_bytes_written") return s.bytes_written;
+  return InvalidArgument("'" + std::string(field) + "' is not a drive counter");
 }
 
 }  // namespace lvlab::lvm

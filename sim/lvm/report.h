@@ -22,6 +22,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/base/status.h"
@@ -88,6 +89,12 @@ struct ReportOptions {
 // or bad units; NotFound for a positional name that does not exist, worded
 // as LVM does.
 Result<std::string> Report(ReportKind kind, const ReportInput& in, const ReportOptions& opts);
+
+// The PV drive counters pvs reports (io_reads, io_writes, io_flushes,
+// io_discards, io_bytes_read, io_bytes_written: the drive's I/O since the
+// machine's last boot), and the value of one of them.
+bool IsDriveCounter(std::string_view field);
+Result<uint64_t> DriveCounter(const store::DiskStats& stats, std::string_view field);
 
 // LVM's 10-character lv_attr string (lvs(8)) for `lv` of `vg` in `state`.
 std::string LvAttr(const VolumeGroup& vg, const LogicalVolume& lv, const ReportLvState& state);
