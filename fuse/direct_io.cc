@@ -16,13 +16,25 @@ bool DiskQualifies(const store::Disk& disk) {
          m.bandwidth_bytes_per_sec == 0 && !(disk.power() && disk.power()->off());
 }
 
-// Reads may take a mirror's default leg (leg 0 while no leg has failed): in
-// dm-mirror it holds the newest data of every region, in sync or not (a
-// write to a region not yet copied goes to it alone; a write to a region
-// being copied waits, unacknowledged, until the copy is done, then goes to
-// every leg). Writes through a mirror stay bios: the mirror orders them.
-std::optional<dm::DeviceArea> MirrorReadLeg(dm::Kernel& kernel, const dm::Target& target) {
-  const auto* mirror = dynamic_cast<const dm::MirrorTarget*>(&target);
+store::Disk* QualifyingDisk(const dm::DeviceArea& area) {
+  const auto* disk_dev = dynamic_cast<const dm::DiskDevice*>(area.dev);
+  if (disk_dev == nullptr || !DiskQualifies(*disk_dev->disk())) return nullptr;
+  return disk_dev->disk();
+}
+
+// A mirror segment, if it qualifies: reads take its default leg while none
+// of its legs has failed and no mirror bug is on (dm-mirror holds the newest
+// data of every region there: a write to a region not yet copied goes to it
+// alone, one to a region being copied waits, unacknowledged, until the copy
+// is done, then goes to every leg); writes take the mirror's routes when it
+// opens them and its legs are all qualifying disks.
+struct MirrorSegment {
+  dm::DeviceArea read_leg;
+  dm::MirrorTarget* mirror = nullptr;  // set when writes may be direct
+  std::vector<DirectIo::Place> legs;
+};
+std::optional<MirrorSegment> MirrorOf(dm::Kernel& kernel, dm::Target& target) {
+  auto* mirror = dynamic_cast<dm::MirrorTarget*>(&target);
   const dm::MirrorBugs& bugs = kernel.bugs();
   if (mirror == nullptr || bugs.recovery_write_one_leg || bugs.clean_before_flush ||
       bugs.merge_clear_before_flush) {
@@ -30,13 +42,42 @@ std::optional<dm::DeviceArea> MirrorReadLeg(dm::Kernel& kernel, const dm::Target
   }
   if (mirror->Health().find_first_not_of('A') != std::string::npos) return std::nullopt;
   const std::vector<dm::DeviceArea> areas = target.Areas();
-  if (areas.empty()) return std::nullopt;
-  return areas[0];
+  MirrorSegment seg{areas.at(static_cast<size_t>(mirror->default_leg())), nullptr, {}};
+  for (const dm::DeviceArea& a : areas) {
+    store::Disk* disk = QualifyingDisk(a);
+    if (disk == nullptr) {
+      seg.legs.clear();
+      return seg;
+    }
+    seg.legs.push_back({disk, a.start_sectors});
+  }
+  if (!mirror->OpenDirectWrites()) {
+    seg.legs.clear();
+    return seg;
+  }
+  seg.mirror = mirror;
+  return seg;
+}
+
+// Sectors [from, to) of `b` (which holds them) as LV sectors from `start`.
+DirectIo::Extent Slice(const DirectIo::Extent& b, uint64_t from, uint64_t to, uint64_t start,
+                       bool writable) {
+  const uint64_t skip = from - b.start;
+  DirectIo::Extent e{start,
+                     to - from,
+                     b.disk,
+                     b.offset + skip,
+                     writable && b.writable,
+                     b.mirror,
+                     b.mirror_offset + skip,
+                     b.legs};
+  for (DirectIo::Place& p : e.legs) p.offset += skip;
+  return e;
 }
 
 // The extents of `dev`'s live table, following linear targets onto disks,
-// onto other devices (a pvmove'd LV onto pvmove0) and, read-only, onto a
-// mirror's default leg; nullopt if any part leads elsewhere.
+// onto other devices (a pvmove'd LV onto pvmove0) and onto mirrors; nullopt
+// if any part leads elsewhere.
 std::optional<std::vector<DirectIo::Extent>> DeviceExtents(dm::Kernel& kernel,
                                                            const dm::Device& dev, int depth) {
   const dm::Table* table = dev.live_table();
@@ -49,18 +90,24 @@ std::optional<std::vector<DirectIo::Extent>> DeviceExtents(dm::Kernel& kernel,
       const std::vector<dm::DeviceArea> areas = e.target->Areas();
       if (areas.size() != 1) return std::nullopt;
       area = areas[0];
-    } else if (std::optional<dm::DeviceArea> leg = MirrorReadLeg(kernel, *e.target)) {
-      area = *leg;
+    } else if (std::optional<MirrorSegment> m = MirrorOf(kernel, *e.target)) {
+      if (m->mirror != nullptr) {
+        const DirectIo::Place& read = m->legs.at(static_cast<size_t>(m->mirror->default_leg()));
+        extents.push_back(
+            DirectIo::Extent{e.start, e.len, read.disk, read.offset, true, m->mirror, 0, m->legs});
+        continue;
+      }
+      area = m->read_leg;
       writable = false;
     } else {
       return std::nullopt;
     }
-    if (const auto* disk_dev = dynamic_cast<const dm::DiskDevice*>(area.dev)) {
-      if (!DiskQualifies(*disk_dev->disk())) return std::nullopt;
+    if (store::Disk* disk = QualifyingDisk(area)) {
       extents.push_back(
-          DirectIo::Extent{e.start, e.len, disk_dev->disk(), area.start_sectors, writable});
+          DirectIo::Extent::OnDisk(e.start, e.len, disk, area.start_sectors, writable));
       continue;
     }
+    if (dynamic_cast<const dm::DiskDevice*>(area.dev) != nullptr) return std::nullopt;
     const auto* lower = dynamic_cast<const dm::Device*>(area.dev);
     if (lower == nullptr) return std::nullopt;
     auto below = DeviceExtents(kernel, *lower, depth + 1);
@@ -71,8 +118,7 @@ std::optional<std::vector<DirectIo::Extent>> DeviceExtents(dm::Kernel& kernel,
       const uint64_t from = std::max(b.start, area.start_sectors);
       const uint64_t to = std::min(b.start + b.len, area.start_sectors + e.len);
       if (from >= to) continue;
-      extents.push_back(DirectIo::Extent{e.start + (from - area.start_sectors), to - from, b.disk,
-                                         b.offset + (from - b.start), writable && b.writable});
+      extents.push_back(Slice(b, from, to, e.start + (from - area.start_sectors), writable));
       covered += to - from;
     }
     if (covered != e.len) return std::nullopt;
@@ -124,7 +170,7 @@ Status DirectIo::ForEach(const std::vector<Extent>& extents, uint64_t sector, ui
     const uint64_t at = sector + done;
     if (at >= e.start + e.len || at < e.start) continue;
     const uint64_t n = std::min(nsectors - done, e.start + e.len - at);
-    LVLAB_RETURN_IF_ERROR(fn(e.disk, e.offset + (at - e.start), n, done * kSectorSize));
+    LVLAB_RETURN_IF_ERROR(fn(e, at - e.start, n, done * kSectorSize));
     done += n;
   }
   if (done != nsectors) return IOError("direct I/O beyond the device's table");
@@ -136,11 +182,40 @@ std::optional<Status> DirectIo::Read(std::string_view dm, uint64_t boot, uint64_
   const std::vector<Extent>* extents = Enter(dm, boot);
   if (extents == nullptr) return std::nullopt;
   Status st = ForEach(*extents, sector, nsectors,
-                      [out](store::Disk* disk, uint64_t at, uint64_t n, uint64_t byte) {
-                        return disk->Read(at, static_cast<uint32_t>(n), out + byte);
+                      [out](const Extent& e, uint64_t skip, uint64_t n, uint64_t byte) {
+                        return e.disk->Read(e.offset + skip, static_cast<uint32_t>(n), out + byte);
                       });
   Leave();
   return st;
+}
+
+std::optional<Status> DirectIo::WriteMirror(const Extent& e, uint64_t skip, uint64_t n,
+                                            const uint8_t* data, bool fua) {
+  using Route = dm::MirrorDirectRoutes::Route;
+  dm::MirrorDirectRoutes& routes = e.mirror->direct_routes();
+  const uint64_t rs = e.mirror->region_size();
+  uint64_t done = 0;
+  while (done < n) {
+    const uint64_t at = e.mirror_offset + skip + done;  // the mirror's sector
+    const uint64_t region = at / rs;
+    const uint64_t len = std::min(n - done, (region + 1) * rs - at);
+    const Route route = routes.Enter(region);
+    if (route == Route::kNone) return std::nullopt;  // the engine holds it until copied
+    const uint8_t* from = data + done * kSectorSize;
+    Status st;
+    if (route == Route::kDefaultLeg) {  // not copied yet: the copy will carry it
+      st = e.disk->Write(e.offset + skip + done, static_cast<uint32_t>(len), from, fua);
+    } else {
+      for (size_t leg = 0; leg < e.legs.size() && st.ok(); ++leg) {
+        const Place& p = e.legs[leg];
+        st = p.disk->Write(p.offset + skip + done, static_cast<uint32_t>(len), from, fua);
+      }
+    }
+    routes.Leave(region);
+    LVLAB_RETURN_IF_ERROR(st);
+    done += len;
+  }
+  return Status::Ok();
 }
 
 std::optional<Status> DirectIo::Write(std::string_view dm, uint64_t boot, uint64_t sector,
@@ -150,14 +225,26 @@ std::optional<Status> DirectIo::Write(std::string_view dm, uint64_t boot, uint64
   for (const Extent& e : *extents) {
     if (!e.writable && e.start < sector + nsectors && sector < e.start + e.len) {
       Leave();
-      return std::nullopt;  // through a mirror: the engine orders the legs
+      return std::nullopt;  // through a mirror that orders its legs itself
     }
   }
-  Status st = ForEach(*extents, sector, nsectors,
-                      [data, fua](store::Disk* disk, uint64_t at, uint64_t n, uint64_t byte) {
-                        return disk->Write(at, static_cast<uint32_t>(n), data + byte, fua);
-                      });
+  // A write the engine must take after all (a region being copied) is then
+  // taken whole: the sectors written here already are written again, with
+  // the same data.
+  bool to_engine = false;
+  Status st =
+      ForEach(*extents, sector, nsectors,
+              [data, fua, &to_engine](const Extent& e, uint64_t skip, uint64_t n, uint64_t byte) {
+                if (e.mirror == nullptr) {
+                  return e.disk->Write(e.offset + skip, static_cast<uint32_t>(n), data + byte, fua);
+                }
+                std::optional<Status> written = WriteMirror(e, skip, n, data + byte, fua);
+                if (written) return *written;
+                to_engine = true;
+                return Status(IOError("to the engine"));  // stops the walk
+              });
   Leave();
+  if (to_engine) return std::nullopt;
   return st;
 }
 

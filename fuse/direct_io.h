@@ -11,12 +11,17 @@
 // out) and every segment of its live table leads to a disk (7:minor) that
 // has no injected fault, no timing model (latency, bandwidth, injected
 // delays) and power: through `linear` targets, also stacked (an LV being
-// moved is linear onto pvmove0), or, for reads only, through a `mirror`'s
-// default leg (pvmove0's segment being copied) while none of its legs has
-// failed and no mirror bug is switched on: dm-mirror keeps the newest data
-// of every region there. Writes to a mirror segment, raid, snapshot,
-// striped, fault-target and suspended devices go through the engine as
-// before, and so do flushes and discards. The data
+// moved is linear onto pvmove0), or through a `mirror` (pvmove0's segment
+// being copied) while none of its legs has failed and no mirror bug is
+// switched on. Reads of a mirror take its default leg: dm-mirror keeps the
+// newest data of every region there. Writes to a mirror with a core log
+// whose legs are all such disks (pvmove's) go by the mirror's route for
+// each region (dm::MirrorDirectRoutes, the rule of dm-mirror's do_writes):
+// to every leg where the region is in sync, to the default leg where it is
+// not yet copied, and through the engine to the region being copied, which
+// holds them until the copy is done; other mirrors are read-only here.
+// Raid, snapshot, striped, fault-target and suspended devices go through
+// the engine as before, and so do flushes and discards. The data
 // path is the Disk's own (Disk::Read/Write under its mutex), so a write
 // done here is cached and unflushed exactly like one done by a bio: a power
 // cut loses it by the same policy, a flush through the engine makes it
@@ -45,21 +50,38 @@
 
 #include "sim/base/status.h"
 #include "sim/dm/kernel.h"
+#include "sim/dm/mirror_target.h"
 #include "sim/store/disk.h"
 
 namespace lvlab::fuse {
 
 class DirectIo {
  public:
-  // One linear segment: LV sectors [start, start + len) are disk sectors
-  // [offset, offset + len).
+  // Where some sectors of a disk lie.
+  struct Place {
+    store::Disk* disk = nullptr;
+    uint64_t offset = 0;
+    bool operator==(const Place&) const = default;
+  };
+  // One segment: LV sectors [start, start + len) are disk sectors
+  // [offset, offset + len); through a mirror, `disk` is its default leg.
   struct Extent {
     uint64_t start = 0;
     uint64_t len = 0;
     store::Disk* disk = nullptr;
     uint64_t offset = 0;
-    bool writable = true;  // false: read-only (a mirror's default leg)
+    bool writable = true;  // false: read-only (a mirror that takes no direct writes)
+    // Through a mirror that takes direct writes: the target, its sector at
+    // `start`, and where `start` lies on each leg, in leg order.
+    dm::MirrorTarget* mirror = nullptr;
+    uint64_t mirror_offset = 0;
+    std::vector<Place> legs;
     bool operator==(const Extent&) const = default;
+    // Not through a mirror that takes direct writes.
+    static Extent OnDisk(uint64_t start, uint64_t len, store::Disk* disk, uint64_t offset,
+                         bool writable = true) {
+      return Extent{start, len, disk, offset, writable, nullptr, 0, {}};
+    }
   };
   using PlanMap = std::map<std::string, std::vector<Extent>, std::less<>>;
 
@@ -87,6 +109,10 @@ class DirectIo {
   template <typename Fn>
   static Status ForEach(const std::vector<Extent>& extents, uint64_t sector, uint64_t nsectors,
                         Fn fn);
+  // Writes `n` sectors at `at` of a mirror extent region by region, each by
+  // its route; nullopt once a region's route says to take the engine.
+  static std::optional<Status> WriteMirror(const Extent& e, uint64_t at, uint64_t n,
+                                           const uint8_t* data, bool fua);
 
   // Readers increment active_, then check enabled_; Revoke clears enabled_,
   // then waits for active_ to drain (both sequentially consistent, so one

@@ -40,7 +40,8 @@ TEST_F(DirectIoTest, PlansPlainLinearDevicesOnDisksWithoutFaultsOrTiming) {
   Activate("zero", "0 10 zero");
   DirectIo::PlanMap plan = DirectIo::Plan(kernel_);
   ASSERT_EQ(plan.size(), 1u);
-  const std::vector<DirectIo::Extent> want = {{0, 100, d1_, 10}, {100, 50, d2_, 0}};
+  const std::vector<DirectIo::Extent> want = {DirectIo::Extent::OnDisk(0, 100, d1_, 10),
+                                              DirectIo::Extent::OnDisk(100, 50, d2_, 0)};
   EXPECT_EQ(plan["lin"], want);
 
   d2_->faults().failed = true;
@@ -53,25 +54,59 @@ TEST_F(DirectIoTest, PlansPlainLinearDevicesOnDisksWithoutFaultsOrTiming) {
   EXPECT_EQ(DirectIo::Plan(kernel_).size(), 1u);
 }
 
-TEST_F(DirectIoTest, ReadsOnlyThroughAMirrorsDefaultLegAlsoStacked) {
-  Activate("mir", "0 100 mirror core 1 64 2 7:1 500 7:2 500");
+TEST_F(DirectIoTest, MirrorsTakeWritesByEachRegionsRouteAlsoStacked) {
+  Activate("mir", "0 128 mirror core 1 64 2 7:1 500 7:2 500");
   Activate("moved", "0 50 linear mir 50\n50 20 linear 7:2 1000");
   DirectIo::PlanMap plan = DirectIo::Plan(kernel_);
-  const std::vector<DirectIo::Extent> mir = {{0, 100, d1_, 500, false}};
+  auto* mirror =
+      dynamic_cast<dm::MirrorTarget*>(kernel_.Find("mir")->live_table()->front().target.get());
+  ASSERT_NE(mirror, nullptr);
+  using E = DirectIo::Extent;
+  const std::vector<E> mir = {E{0, 128, d1_, 500, true, mirror, 0, {{d1_, 500}, {d2_, 500}}}};
   EXPECT_EQ(plan["mir"], mir);
-  const std::vector<DirectIo::Extent> moved = {{0, 50, d1_, 550, false}, {50, 20, d2_, 1000, true}};
+  const std::vector<E> moved = {E{0, 50, d1_, 550, true, mirror, 50, {{d1_, 550}, {d2_, 550}}},
+                                E::OnDisk(50, 20, d2_, 1000)};
   EXPECT_EQ(plan["moved"], moved);
 
   DirectIo direct;
   direct.Install(1, std::move(plan));
-  const std::vector<uint8_t> data = Filled(8, 9);
-  EXPECT_FALSE(direct.Write("moved", 1, 40, 8, data.data(), false));  // touches the mirror
-  ASSERT_TRUE(direct.Write("moved", 1, 52, 8, data.data(), false).value().ok());
-  ASSERT_TRUE(Write("moved", 10, data).ok());  // through the mirror: both legs
-  std::vector<uint8_t> seen(data.size());
+  // Not copied yet (the engine has not run): the default leg only, across
+  // the boundary of regions 0 and 1 (mirror sectors 60..67).
+  const std::vector<uint8_t> first = Filled(8, 9);
+  ASSERT_TRUE(direct.Write("moved", 1, 10, 8, first.data(), false).value().ok());
+  EXPECT_EQ(DiskSectors(0, 560, 8), first);
+  EXPECT_EQ(DiskSectors(1, 560, 8), std::vector<uint8_t>(first.size(), 0));
+  std::vector<uint8_t> seen(first.size());
   ASSERT_TRUE(direct.Read("moved", 1, 10, 8, seen.data()).value().ok());
-  EXPECT_EQ(seen, data);
-  ASSERT_TRUE(direct.Read("moved", 1, 52, 8, seen.data()).value().ok());
+  EXPECT_EQ(seen, first);
+  // The copy carries it; once in sync, writes reach both legs directly.
+  sched_.RunUntilIdle();
+  ASSERT_EQ(mirror->in_sync_regions(), 2u);
+  EXPECT_EQ(DiskSectors(1, 560, 8), first);
+  const std::vector<uint8_t> second = Filled(8, 40);
+  ASSERT_TRUE(direct.Write("moved", 1, 10, 8, second.data(), false).value().ok());
+  EXPECT_EQ(DiskSectors(0, 560, 8), second);
+  EXPECT_EQ(DiskSectors(1, 560, 8), second);
+  // A region closed for its copy sends the write to the engine.
+  mirror->direct_routes().CloseRegion(1);
+  EXPECT_FALSE(direct.Write("moved", 1, 10, 8, first.data(), false));
+  ASSERT_TRUE(direct.Write("moved", 1, 0, 8, first.data(), false).value().ok());  // region 0
+}
+
+TEST_F(DirectIoTest, AMirrorThatTakesNoDirectWritesIsReadThroughItsDefaultLeg) {
+  store::Disk* log = AddDisk(64);
+  (void)log;
+  Activate("dl", "0 128 mirror disk 2 7:4 64 2 7:1 500 7:2 500");
+  DirectIo::PlanMap plan = DirectIo::Plan(kernel_);
+  const std::vector<DirectIo::Extent> dl = {DirectIo::Extent::OnDisk(0, 128, d1_, 500, false)};
+  EXPECT_EQ(plan["dl"], dl);
+  DirectIo direct;
+  direct.Install(1, std::move(plan));
+  const std::vector<uint8_t> data = Filled(8, 9);
+  EXPECT_FALSE(direct.Write("dl", 1, 0, 8, data.data(), false));
+  ASSERT_TRUE(Write("dl", 0, data).ok());  // through the mirror: both legs
+  std::vector<uint8_t> seen(data.size());
+  ASSERT_TRUE(direct.Read("dl", 1, 0, 8, seen.data()).value().ok());
   EXPECT_EQ(seen, data);
 }
 

@@ -302,6 +302,7 @@ void MirrorTarget::FlushLegs(std::function<void(Status)> done) {
 // --- Failures. ---
 
 void MirrorTarget::FailMirror(int leg, ErrorType type) {
+  direct_.Close();  // the routes assumed healthy legs
   leg_failure_ = true;
   read_legs_stamp_ = NextChangeStamp();
   Leg& l = legs_[leg];

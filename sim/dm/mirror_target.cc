@@ -38,6 +38,10 @@ MirrorTarget::MirrorTarget(const TargetArgs& args, std::unique_ptr<DirtyLog> log
                                             },
                                             [this] { Wake(); },
                                             [this](uint64_t region, bool copied, bool in_sync) {
+                                              direct_.Set(
+                                                  region,
+                                                  in_sync ? MirrorDirectRoutes::Route::kAllLegs
+                                                          : MirrorDirectRoutes::Route::kDefaultLeg);
                                               if (!trace_) return;
                                               trace_->Emit("region-recovered",
                                                            {{"dev", device_ ? device_->name() : ""},
@@ -45,6 +49,9 @@ MirrorTarget::MirrorTarget(const TargetArgs& args, std::unique_ptr<DirtyLog> log
                                                             {"of", nr_regions()},
                                                             {"ok", copied},
                                                             {"in_sync", in_sync}});
+                                            },
+                                            [this](uint64_t region) {
+                                              direct_.CloseRegion(region);
                                             }}),
       legs_(std::move(legs)),
       handle_errors_(handle_errors),
@@ -93,6 +100,29 @@ std::string MirrorTarget::Health() const {
     }
   }
   return out;
+}
+
+bool MirrorTarget::OpenDirectWrites() {
+  const MirrorBugs& b = bugs();
+  if (suspend_ || log_->device() != nullptr || log_failure_ || b.recovery_write_one_leg ||
+      b.clean_before_flush || b.merge_clear_before_flush ||
+      Health().find_first_not_of('A') != std::string::npos) {
+    direct_.Close();
+    return false;
+  }
+  direct_.Open(nr_regions(), [this](uint64_t region) {
+    switch (rh_.GetState(region)) {
+      case RegionState::kClean:
+      case RegionState::kDirty:
+        return MirrorDirectRoutes::Route::kAllLegs;
+      case RegionState::kNosync:
+        return MirrorDirectRoutes::Route::kDefaultLeg;
+      case RegionState::kRecovering:
+        break;
+    }
+    return MirrorDirectRoutes::Route::kNone;
+  });
+  return true;
 }
 
 std::string MirrorTarget::StatusInfo() const {
@@ -167,6 +197,7 @@ std::vector<DevNo> MirrorTarget::Deps() const {
 
 void MirrorTarget::Presuspend() {
   suspend_ = true;
+  direct_.Close();
   // Held bios end now (requeued on a noflush suspend), which also lets a
   // region waiting for them to drain be recovered.
   std::deque<MirrorBio> holds = std::move(holds_);

@@ -31,8 +31,15 @@
 // "region-recovered" (dev, region, of, ok, in_sync) when it is retired, and
 // "mirror-leg-error" (dev, leg, error) on the first error of each kind.
 //
-// Not thread-safe: one engine thread. Owned by its Device's table. It does
-// not own its legs, log device, the Copier (the Kernel's) or the Scheduler;
+// Direct writes (live mode): OpenDirectWrites lets the daemon's FUSE workers
+// write regions without the worker, by the rule of do_writes, through
+// direct_routes() (mirror_direct.h); only with a core log (a disk log would
+// miss the dirty mark a crash needs), no mirror bug, every leg healthy and
+// the device live. The worker closes a region before it prepares its copy,
+// and every route on a leg error or a presuspend.
+//
+// Not thread-safe: one engine thread (but for direct_routes().Enter/Leave). Owned by its Device's
+// table. It does not own its legs, log device, the Copier (the Kernel's) or the Scheduler;
 // presuspend waits for its recovery and worker, so after a suspend no event
 // of its own is pending and the table may be destroyed.
 #pragma once
@@ -48,6 +55,7 @@
 #include "sim/base/change_clock.h"
 #include "sim/dm/bugs.h"
 #include "sim/dm/copier.h"
+#include "sim/dm/mirror_direct.h"
 #include "sim/dm/mirror_log.h"
 #include "sim/dm/region_hash.h"
 #include "sim/dm/target.h"
@@ -101,12 +109,18 @@ class MirrorTarget final : public Target {
   bool recovering() const { return rh_.recovery_in_flight() > 0; }
   // The health character of each leg: "AA", "AD"...
   std::string Health() const;
+  int default_leg() const { return default_leg_; }
+  const std::vector<Leg>& legs() const { return legs_; }
+
+  // Engine thread: opens direct writes (see the top); false when they
+  // cannot be open now.
+  bool OpenDirectWrites();
+  MirrorDirectRoutes& direct_routes() { return direct_; }
 
   RegionState TEST_region_state(uint64_t region) const { return rh_.GetState(region); }
   const DirtyLog& TEST_log() const { return *log_; }
   const RegionHash& TEST_region_hash() const { return rh_; }
   size_t TEST_held() const { return holds_.size(); }
-  int TEST_default_leg() const { return default_leg_; }
   const Leg& TEST_leg(int i) const { return legs_[i]; }
 
  private:
@@ -173,6 +187,7 @@ class MirrorTarget final : public Target {
   bool pass_running_ = false;
   bool rerun_ = false;
   std::unique_ptr<Pass> pass_;
+  MirrorDirectRoutes direct_;
   std::shared_ptr<bool> alive_;  // false once destroyed; guards posted events
 };
 

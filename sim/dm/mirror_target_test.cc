@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sim/base/change_clock.h"
@@ -228,6 +231,70 @@ TEST_F(MirrorTest, AWriteToTheRecoveringRegionWaitsForTheCopyThenHitsBothLegs) {
   EXPECT_EQ(DiskSectors(1, sector, 16), data);
   ASSERT_TRUE(RunUntilSynced("m"));
   EXPECT_EQ(DiskSectors(1, 0, 16384), DiskSectors(0, 0, 16384));
+}
+
+// Direct writes (mirror_direct.h) take each region's route by do_writes'
+// rule, and a region is closed to them, with a writer inside waited for,
+// before the region hash marks it RECOVERING.
+TEST_F(MirrorTest, DirectRoutesFollowDoWritesAndCloseARegionBeforeItsCopy) {
+  using Route = MirrorDirectRoutes::Route;
+  ThreeDisks(16384);
+  ASSERT_TRUE(Write("pv1", 0, Pattern(1, 16384)).ok());
+  Activate("m", "0 16384 mirror core 1 1024 2 7:1 0 7:2 0");
+  ASSERT_TRUE(sched_.RunUntil([this] { return recovering_.size() == 4; }));
+  MirrorTarget* m = Mirror("m");
+  ASSERT_TRUE(m->OpenDirectWrites());
+  MirrorDirectRoutes& routes = m->direct_routes();
+  for (uint64_t r = 0; r < m->nr_regions(); ++r) {
+    const RegionState state = m->TEST_region_state(r);
+    const Route want = state == RegionState::kRecovering ? Route::kNone
+                       : state == RegionState::kNosync   ? Route::kDefaultLeg
+                                                         : Route::kAllLegs;
+    const Route got = routes.Enter(r);
+    EXPECT_EQ(got, want) << "region " << r << " " << RegionStateName(state);
+    if (got != Route::kNone) routes.Leave(r);
+  }
+  EXPECT_EQ(routes.Enter(3), Route::kNone);
+
+  // A writer inside region 4 on another thread holds back its copy.
+  std::atomic<bool> inside{false};
+  std::atomic<bool> left{false};
+  bool left_before_recovering = false;
+  trace_.Subscribe([&](std::string_view type, const std::string& line) {
+    if (type == "region-recovering" && Field(line, "region") == 4) {
+      left_before_recovering = left.load();
+    }
+  });
+  std::thread writer([&] {
+    ASSERT_EQ(routes.Enter(4), Route::kDefaultLeg);
+    inside.store(true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    left.store(true);
+    routes.Leave(4);
+  });
+  while (!inside.load()) std::this_thread::yield();
+  ASSERT_TRUE(sched_.RunUntil([this] { return recovering_.size() == 5; }));
+  writer.join();
+  EXPECT_TRUE(left_before_recovering);
+  EXPECT_EQ(routes.Enter(4), Route::kNone);
+
+  // Recovered regions open to every leg; a suspend closes them all, and a
+  // suspended mirror does not open.
+  ASSERT_TRUE(RunUntilSynced("m"));
+  for (uint64_t r = 0; r < m->nr_regions(); ++r) {
+    EXPECT_EQ(routes.Enter(r), Route::kAllLegs) << r;
+    routes.Leave(r);
+  }
+  ASSERT_TRUE(kernel_.Suspend("m").ok());
+  EXPECT_EQ(routes.Enter(0), Route::kNone);
+  EXPECT_FALSE(m->OpenDirectWrites());
+}
+
+TEST_F(MirrorTest, ADiskLogMirrorTakesNoDirectWrites) {
+  ThreeDisks(4096, 0);
+  Activate("m", "0 4096 mirror disk 2 7:3 1024 2 7:1 0 7:2 0");
+  EXPECT_FALSE(Mirror("m")->OpenDirectWrites());
+  EXPECT_EQ(Mirror("m")->direct_routes().Enter(0), MirrorDirectRoutes::Route::kNone);
 }
 
 TEST_F(MirrorTest, NosyncStartsInSyncAndCopiesNothing) {

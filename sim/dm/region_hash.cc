@@ -163,6 +163,7 @@ void RegionHash::Delay(MirrorBio bio) { Find(bio.region).delayed.push_back(std::
 bool RegionHash::PrepareOne() {
   const std::optional<uint64_t> region = log_->GetResyncWork();
   if (!region) return false;
+  if (cb_.recovering) cb_.recovering(*region);
   Region& reg = Find(*region);
   reg.state = RegionState::kRecovering;
   Unlist(*region, reg);

@@ -66,6 +66,8 @@ class RegionHash {
     // A recovery retired by UpdateStates: whether the copy succeeded and
     // whether the region is now in sync.
     std::function<void(uint64_t region, bool copied, bool in_sync)> recovered;
+    // RecoveryPrepare is about to mark `region` RECOVERING (optional).
+    std::function<void(uint64_t region)> recovering;
   };
 
   RegionHash(DirtyLog* log, Callbacks callbacks) : log_(log), cb_(std::move(callbacks)) {}

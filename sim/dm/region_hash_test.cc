@@ -20,7 +20,8 @@ TEST(RegionHashTest, AFailedFlushLeaksTheSlotOfARegionWaitingForRecovery) {
   DirtyLogEnv env{&args, nullptr};
   auto log = NewDirtyLog("core", {"1024"}, env);
   ASSERT_TRUE(log.ok()) << log.status().message();
-  RegionHash rh(log->get(), {[](std::deque<MirrorBio>) {}, [] {}, [](uint64_t, bool, bool) {}});
+  RegionHash rh(log->get(),
+                {[](std::deque<MirrorBio>) {}, [] {}, [](uint64_t, bool, bool) {}, nullptr});
   rh.StartRecovery();
   rh.Inc(0);             // a write in flight to region 0
   rh.RecoveryPrepare();  // region 0 is next to recover: RECOVERING, not quiesced
