@@ -1,6 +1,8 @@
 #include "fuse/direct_io.h"
 
 #include <algorithm>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -51,7 +53,7 @@ std::optional<MirrorSegment> MirrorOf(dm::Kernel& kernel, dm::Target& target) {
     }
     seg.legs.push_back({disk, a.start_sectors});
   }
-  if (!mirror->OpenDirectWrites()) {
+  if (!mirror->DirectWritesPossible()) {
     seg.legs.clear();
     return seg;
   }
@@ -143,11 +145,20 @@ void DirectIo::Revoke() {
 }
 
 void DirectIo::Install(uint64_t boot, PlanMap plan) {
-  if (enabled() && boot == boot_ && plan == plan_) return;
-  Revoke();
-  boot_ = boot;
-  plan_ = std::move(plan);
-  if (!plan_.empty()) enabled_.store(true, std::memory_order_seq_cst);
+  const bool same = enabled() && boot == boot_ && plan == plan_;
+  if (!same) {
+    Revoke();
+    boot_ = boot;
+    plan_ = std::move(plan);
+  }
+  // Routes open only under the plan made from the mirror as it is now (the
+  // default leg its kDefaultLeg writes go to), never under an older one.
+  for (const auto& [dm, extents] : plan_) {
+    for (const Extent& e : extents) {
+      if (e.mirror != nullptr) e.mirror->OpenDirectWrites();
+    }
+  }
+  if (!same && !plan_.empty()) enabled_.store(true, std::memory_order_seq_cst);
 }
 
 const std::vector<DirectIo::Extent>* DirectIo::Enter(std::string_view dm, uint64_t boot) {
@@ -206,13 +217,19 @@ std::optional<Status> DirectIo::WriteMirror(const Extent& e, uint64_t skip, uint
     if (route == Route::kDefaultLeg) {  // not copied yet: the copy will carry it
       st = e.disk->Write(e.offset + skip + done, static_cast<uint32_t>(len), from, fua);
     } else {
+      // Two writers of the same sectors must reach the legs in the same
+      // order, or an in-sync region's legs would differ.
+      std::lock_guard<std::mutex> lock(
+          region_locks_[(std::hash<const void*>{}(e.mirror) ^ region) % region_locks_.size()]);
       for (size_t leg = 0; leg < e.legs.size() && st.ok(); ++leg) {
         const Place& p = e.legs[leg];
         st = p.disk->Write(p.offset + skip + done, static_cast<uint32_t>(len), from, fua);
       }
     }
     routes.Leave(region);
-    LVLAB_RETURN_IF_ERROR(st);
+    // A leg that fails is the mirror's to handle (it fails the leg and puts
+    // the region out of sync): the engine writes the whole bio again.
+    if (!st.ok()) return std::nullopt;
     done += len;
   }
   return Status::Ok();
@@ -232,17 +249,17 @@ std::optional<Status> DirectIo::Write(std::string_view dm, uint64_t boot, uint64
   // taken whole: the sectors written here already are written again, with
   // the same data.
   bool to_engine = false;
-  Status st =
-      ForEach(*extents, sector, nsectors,
-              [data, fua, &to_engine](const Extent& e, uint64_t skip, uint64_t n, uint64_t byte) {
-                if (e.mirror == nullptr) {
-                  return e.disk->Write(e.offset + skip, static_cast<uint32_t>(n), data + byte, fua);
-                }
-                std::optional<Status> written = WriteMirror(e, skip, n, data + byte, fua);
-                if (written) return *written;
-                to_engine = true;
-                return Status(IOError("to the engine"));  // stops the walk
-              });
+  Status st = ForEach(
+      *extents, sector, nsectors,
+      [this, data, fua, &to_engine](const Extent& e, uint64_t skip, uint64_t n, uint64_t byte) {
+        if (e.mirror == nullptr) {
+          return e.disk->Write(e.offset + skip, static_cast<uint32_t>(n), data + byte, fua);
+        }
+        std::optional<Status> written = WriteMirror(e, skip, n, data + byte, fua);
+        if (written) return *written;
+        to_engine = true;
+        return Status(IOError("to the engine"));  // stops the walk
+      });
   Leave();
   if (to_engine) return std::nullopt;
   return st;

@@ -20,6 +20,11 @@
 // to every leg where the region is in sync, to the default leg where it is
 // not yet copied, and through the engine to the region being copied, which
 // holds them until the copy is done; other mirrors are read-only here.
+// Install, not Plan, opens a mirror's routes, so they are used only with
+// extents made from the mirror as it is now. Writes of one region to every
+// leg are serialised (by mirror and region), so two writers of the same
+// sectors reach both legs in the same order; a drive that fails sends the
+// whole write to the engine, where the mirror fails the leg.
 // Raid, snapshot, striped, fault-target and suspended devices go through
 // the engine as before, and so do flushes and discards. The data
 // path is the Disk's own (Disk::Read/Write under its mutex), so a write
@@ -40,9 +45,11 @@
 // until the next Revoke.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,9 +117,10 @@ class DirectIo {
   static Status ForEach(const std::vector<Extent>& extents, uint64_t sector, uint64_t nsectors,
                         Fn fn);
   // Writes `n` sectors at `at` of a mirror extent region by region, each by
-  // its route; nullopt once a region's route says to take the engine.
-  static std::optional<Status> WriteMirror(const Extent& e, uint64_t at, uint64_t n,
-                                           const uint8_t* data, bool fua);
+  // its route; nullopt once a region's route says to take the engine, or a
+  // drive failed (the mirror handles that).
+  std::optional<Status> WriteMirror(const Extent& e, uint64_t at, uint64_t n, const uint8_t* data,
+                                    bool fua);
 
   // Readers increment active_, then check enabled_; Revoke clears enabled_,
   // then waits for active_ to drain (both sequentially consistent, so one
@@ -122,6 +130,8 @@ class DirectIo {
   std::atomic<int64_t> active_{0};
   uint64_t boot_ = 0;
   PlanMap plan_;
+  // Held, by mirror and region, across a write to every leg.
+  std::array<std::mutex, 64> region_locks_;
 };
 
 }  // namespace lvlab::fuse

@@ -68,6 +68,8 @@ TEST_F(DirectIoTest, MirrorsTakeWritesByEachRegionsRouteAlsoStacked) {
                                 E::OnDisk(50, 20, d2_, 1000)};
   EXPECT_EQ(plan["moved"], moved);
 
+  // Routes open when the plan is installed, not when it is made.
+  EXPECT_EQ(mirror->direct_routes().Enter(0), dm::MirrorDirectRoutes::Route::kNone);
   DirectIo direct;
   direct.Install(1, std::move(plan));
   // Not copied yet (the engine has not run): the default leg only, across
@@ -91,6 +93,9 @@ TEST_F(DirectIoTest, MirrorsTakeWritesByEachRegionsRouteAlsoStacked) {
   mirror->direct_routes().CloseRegion(1);
   EXPECT_FALSE(direct.Write("moved", 1, 10, 8, first.data(), false));
   ASSERT_TRUE(direct.Write("moved", 1, 0, 8, first.data(), false).value().ok());  // region 0
+  // So does a leg that fails: the mirror, not the worker, handles that.
+  d2_->faults().failed = true;
+  EXPECT_FALSE(direct.Write("moved", 1, 0, 8, first.data(), false));
 }
 
 TEST_F(DirectIoTest, AMirrorThatTakesNoDirectWritesIsReadThroughItsDefaultLeg) {

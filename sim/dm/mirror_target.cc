@@ -102,11 +102,15 @@ std::string MirrorTarget::Health() const {
   return out;
 }
 
-bool MirrorTarget::OpenDirectWrites() {
+bool MirrorTarget::DirectWritesPossible() const {
   const MirrorBugs& b = bugs();
-  if (suspend_ || log_->device() != nullptr || log_failure_ || b.recovery_write_one_leg ||
-      b.clean_before_flush || b.merge_clear_before_flush ||
-      Health().find_first_not_of('A') != std::string::npos) {
+  return !suspend_ && log_->device() == nullptr && !log_failure_ && !b.recovery_write_one_leg &&
+         !b.clean_before_flush && !b.merge_clear_before_flush &&
+         Health().find_first_not_of('A') == std::string::npos;
+}
+
+bool MirrorTarget::OpenDirectWrites() {
+  if (!DirectWritesPossible()) {
     direct_.Close();
     return false;
   }

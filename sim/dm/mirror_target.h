@@ -112,8 +112,10 @@ class MirrorTarget final : public Target {
   int default_leg() const { return default_leg_; }
   const std::vector<Leg>& legs() const { return legs_; }
 
-  // Engine thread: opens direct writes (see the top); false when they
-  // cannot be open now.
+  // Whether direct writes (see the top) could be open now.
+  bool DirectWritesPossible() const;
+  // Engine thread: opens direct writes; false (and closed) when they cannot
+  // be open now.
   bool OpenDirectWrites();
   MirrorDirectRoutes& direct_routes() { return direct_; }
 

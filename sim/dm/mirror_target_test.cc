@@ -293,6 +293,7 @@ TEST_F(MirrorTest, DirectRoutesFollowDoWritesAndCloseARegionBeforeItsCopy) {
 TEST_F(MirrorTest, ADiskLogMirrorTakesNoDirectWrites) {
   ThreeDisks(4096, 0);
   Activate("m", "0 4096 mirror disk 2 7:3 1024 2 7:1 0 7:2 0");
+  EXPECT_FALSE(Mirror("m")->DirectWritesPossible());
   EXPECT_FALSE(Mirror("m")->OpenDirectWrites());
   EXPECT_EQ(Mirror("m")->direct_routes().Enter(0), MirrorDirectRoutes::Route::kNone);
 }
