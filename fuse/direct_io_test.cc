@@ -99,8 +99,7 @@ TEST_F(DirectIoTest, MirrorsTakeWritesByEachRegionsRouteAlsoStacked) {
 }
 
 TEST_F(DirectIoTest, AMirrorThatTakesNoDirectWritesIsReadThroughItsDefaultLeg) {
-  store::Disk* log = AddDisk(64);
-  (void)log;
+  AddDisk(64);  // 7:4, the log
   Activate("dl", "0 128 mirror disk 2 7:4 64 2 7:1 500 7:2 500");
   DirectIo::PlanMap plan = DirectIo::Plan(kernel_);
   const std::vector<DirectIo::Extent> dl = {DirectIo::Extent::OnDisk(0, 128, d1_, 500, false)};
