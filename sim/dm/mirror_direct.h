@@ -11,9 +11,12 @@
 // worker closes the region (CloseRegion) before the region hash marks it
 // RECOVERING: from then on direct writers see kNone, and CloseRegion returns
 // only once those already inside have left, so the copy reads a source leg
-// that no direct write changes any more. Routes only open (Set) when the
-// worker retires a recovered region; anything else that changes legs or
-// states (a leg error, a suspend) closes them all (Close).
+// that no direct write changes any more. The worker closes a region in the
+// same way while writes of its own to it are under way (a write parked for
+// the copy, one that a direct writer sent to the worker), so the two never
+// interleave on the legs. Routes open (Set) when the worker retires a
+// recovered region or its last write of a region ends; anything else that
+// changes legs or states (a leg error, a suspend) closes them all (Close).
 //
 // Each region has one atomic word: the route in its top bits, the direct
 // writers inside in the rest. A writer adds itself and reads the route in

@@ -170,6 +170,8 @@ void MirrorTarget::DoWrites(std::deque<MirrorBio> writes, std::function<void()> 
       if (mb.is_flush() || mb.is_discard()) continue;
       rh_.Inc(mb.region);
       mb.counted = true;
+      // The region's direct writes wait until its last such write ended.
+      if (rh_.pending(mb.region) == 1) direct_.CloseRegion(mb.region);
     }
   }
   // Dirty marks reach the log (and, for a disk log, its platter) before any
@@ -279,7 +281,10 @@ void MirrorTarget::HoldBio(MirrorBio mb) {
 
 // The end of a bio (mirror_end_io for writes: the region's pending count).
 void MirrorTarget::EndBio(MirrorBio mb, Status status) {
-  if (mb.counted) rh_.Dec(mb.region);
+  if (mb.counted) {
+    rh_.Dec(mb.region);
+    if (rh_.pending(mb.region) == 0) direct_.Set(mb.region, DirectRoute(mb.region));
+  }
   mb.bio.done(std::move(status));
 }
 

@@ -115,18 +115,22 @@ bool MirrorTarget::OpenDirectWrites() {
     return false;
   }
   direct_.Open(nr_regions(), [this](uint64_t region) {
-    switch (rh_.GetState(region)) {
-      case RegionState::kClean:
-      case RegionState::kDirty:
-        return MirrorDirectRoutes::Route::kAllLegs;
-      case RegionState::kNosync:
-        return MirrorDirectRoutes::Route::kDefaultLeg;
-      case RegionState::kRecovering:
-        break;
-    }
-    return MirrorDirectRoutes::Route::kNone;
+    return rh_.pending(region) > 0 ? MirrorDirectRoutes::Route::kNone : DirectRoute(region);
   });
   return true;
+}
+
+MirrorDirectRoutes::Route MirrorTarget::DirectRoute(uint64_t region) const {
+  switch (rh_.GetState(region)) {
+    case RegionState::kClean:
+    case RegionState::kDirty:
+      return MirrorDirectRoutes::Route::kAllLegs;
+    case RegionState::kNosync:
+      return MirrorDirectRoutes::Route::kDefaultLeg;
+    case RegionState::kRecovering:
+      break;
+  }
+  return MirrorDirectRoutes::Route::kNone;
 }
 
 std::string MirrorTarget::StatusInfo() const {

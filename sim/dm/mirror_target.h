@@ -36,7 +36,9 @@
 // direct_routes() (mirror_direct.h); only with a core log (a disk log would
 // miss the dirty mark a crash needs), no mirror bug, every leg healthy and
 // the device live. The worker closes a region before it prepares its copy,
-// and every route on a leg error or a presuspend.
+// and every route on a leg error or a presuspend; while writes of its own
+// to a region are under way (counted on the region hash), that region is
+// closed too, so its writes and direct ones never interleave on the legs.
 //
 // Not thread-safe: one engine thread (but for direct_routes().Enter/Leave). Owned by its Device's
 // table. It does not own its legs, log device, the Copier (the Kernel's) or the Scheduler;
@@ -117,6 +119,8 @@ class MirrorTarget final : public Target {
   // Engine thread: opens direct writes; false (and closed) when they cannot
   // be open now.
   bool OpenDirectWrites();
+  // The route of `region` by its state (do_writes' rule).
+  MirrorDirectRoutes::Route DirectRoute(uint64_t region) const;
   MirrorDirectRoutes& direct_routes() { return direct_; }
 
   RegionState TEST_region_state(uint64_t region) const { return rh_.GetState(region); }

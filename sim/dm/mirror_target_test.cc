@@ -285,6 +285,16 @@ TEST_F(MirrorTest, DirectRoutesFollowDoWritesAndCloseARegionBeforeItsCopy) {
     EXPECT_EQ(routes.Enter(r), Route::kAllLegs) << r;
     routes.Leave(r);
   }
+  // A write of the worker's own closes its region until it ends.
+  std::vector<uint8_t> buf = Pattern(7, 8);
+  auto done = Start(kernel_.Resolve("m"), Bio::Op::kWrite, 5 * 1024, 8, buf.data());
+  ASSERT_TRUE(sched_.RunUntil([&] { return m->TEST_region_hash().pending(5) > 0; }));
+  EXPECT_EQ(routes.Enter(5), Route::kNone);
+  EXPECT_EQ(routes.Enter(6), Route::kAllLegs);
+  routes.Leave(6);
+  ASSERT_TRUE(sched_.RunUntil([&] { return done->has_value(); }));
+  EXPECT_EQ(routes.Enter(5), Route::kAllLegs);
+  routes.Leave(5);
   ASSERT_TRUE(kernel_.Suspend("m").ok());
   EXPECT_EQ(routes.Enter(0), Route::kNone);
   EXPECT_FALSE(m->OpenDirectWrites());

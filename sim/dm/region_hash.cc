@@ -28,7 +28,7 @@ RegionState RegionHash::GetState(uint64_t region) const {
   return log_->InSync(region) ? RegionState::kClean : RegionState::kNosync;
 }
 
-uint32_t RegionHash::TEST_pending(uint64_t region) const {
+uint32_t RegionHash::pending(uint64_t region) const {
   auto it = regions_.find(region);
   return it == regions_.end() ? 0 : it->second.pending;
 }

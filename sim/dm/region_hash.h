@@ -75,6 +75,8 @@ class RegionHash {
   RegionState GetState(uint64_t region) const;
   void Inc(uint64_t region);
   void Dec(uint64_t region);
+  // The writes counted on `region` (Inc) and not yet ended (Dec).
+  uint32_t pending(uint64_t region) const;
   // A write failed on some leg: the region goes NOSYNC (out of sync in the
   // log); an empty flush sets flush_failure instead, after which no region
   // may become clean again.
@@ -106,7 +108,6 @@ class RegionHash {
   bool flush_failure() const { return flush_failure_; }
 
   size_t TEST_entries() const { return regions_.size(); }
-  uint32_t TEST_pending(uint64_t region) const;
 
  private:
   enum class List { kNone, kClean, kQuiesced, kRecovered, kFailedRecovered };
