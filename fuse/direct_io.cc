@@ -24,40 +24,29 @@ store::Disk* QualifyingDisk(const dm::DeviceArea& area) {
   return disk_dev->disk();
 }
 
-// A mirror segment, if it qualifies: reads take its default leg while none
-// of its legs has failed and no mirror bug is on (dm-mirror holds the newest
-// data of every region there: a write to a region not yet copied goes to it
-// alone, one to a region being copied waits, unacknowledged, until the copy
-// is done, then goes to every leg); writes take the mirror's routes when it
-// opens them and its legs are all qualifying disks.
+// A mirror segment, if it qualifies: reads take its default leg while it
+// holds the newest data of every region (dm-mirror: a write to a region not
+// yet copied goes to it alone, one to a region being copied waits,
+// unacknowledged, until the copy is done, then goes to every leg); writes
+// take the mirror's routes when it may open them and its legs are all
+// qualifying disks.
 struct MirrorSegment {
   dm::DeviceArea read_leg;
   dm::MirrorTarget* mirror = nullptr;  // set when writes may be direct
   std::vector<DirectIo::Place> legs;
 };
-std::optional<MirrorSegment> MirrorOf(dm::Kernel& kernel, dm::Target& target) {
+std::optional<MirrorSegment> MirrorOf(dm::Target& target) {
   auto* mirror = dynamic_cast<dm::MirrorTarget*>(&target);
-  const dm::MirrorBugs& bugs = kernel.bugs();
-  if (mirror == nullptr || bugs.recovery_write_one_leg || bugs.clean_before_flush ||
-      bugs.merge_clear_before_flush) {
-    return std::nullopt;
-  }
-  if (mirror->Health().find_first_not_of('A') != std::string::npos) return std::nullopt;
+  if (mirror == nullptr || !mirror->DirectReadsPossible()) return std::nullopt;
   const std::vector<dm::DeviceArea> areas = target.Areas();
-  MirrorSegment seg{areas.at(static_cast<size_t>(mirror->default_leg())), nullptr, {}};
+  const dm::DeviceArea read_leg = areas.at(static_cast<size_t>(mirror->default_leg()));
+  if (!mirror->DirectWritesPossible()) return MirrorSegment{read_leg, nullptr, {}};
+  MirrorSegment seg{read_leg, mirror, {}};
   for (const dm::DeviceArea& a : areas) {
     store::Disk* disk = QualifyingDisk(a);
-    if (disk == nullptr) {
-      seg.legs.clear();
-      return seg;
-    }
+    if (disk == nullptr) return MirrorSegment{read_leg, nullptr, {}};
     seg.legs.push_back({disk, a.start_sectors});
   }
-  if (!mirror->DirectWritesPossible()) {
-    seg.legs.clear();
-    return seg;
-  }
-  seg.mirror = mirror;
   return seg;
 }
 
@@ -80,8 +69,7 @@ DirectIo::Extent Slice(const DirectIo::Extent& b, uint64_t from, uint64_t to, ui
 // The extents of `dev`'s live table, following linear targets onto disks,
 // onto other devices (a pvmove'd LV onto pvmove0) and onto mirrors; nullopt
 // if any part leads elsewhere.
-std::optional<std::vector<DirectIo::Extent>> DeviceExtents(dm::Kernel& kernel,
-                                                           const dm::Device& dev, int depth) {
+std::optional<std::vector<DirectIo::Extent>> DeviceExtents(const dm::Device& dev, int depth) {
   const dm::Table* table = dev.live_table();
   if (depth > 3 || dev.io_blocked() || table == nullptr || table->empty()) return std::nullopt;
   std::vector<DirectIo::Extent> extents;
@@ -92,7 +80,7 @@ std::optional<std::vector<DirectIo::Extent>> DeviceExtents(dm::Kernel& kernel,
       const std::vector<dm::DeviceArea> areas = e.target->Areas();
       if (areas.size() != 1) return std::nullopt;
       area = areas[0];
-    } else if (std::optional<MirrorSegment> m = MirrorOf(kernel, *e.target)) {
+    } else if (std::optional<MirrorSegment> m = MirrorOf(*e.target)) {
       if (m->mirror != nullptr) {
         const DirectIo::Place& read = m->legs.at(static_cast<size_t>(m->mirror->default_leg()));
         extents.push_back(
@@ -112,7 +100,7 @@ std::optional<std::vector<DirectIo::Extent>> DeviceExtents(dm::Kernel& kernel,
     if (dynamic_cast<const dm::DiskDevice*>(area.dev) != nullptr) return std::nullopt;
     const auto* lower = dynamic_cast<const dm::Device*>(area.dev);
     if (lower == nullptr) return std::nullopt;
-    auto below = DeviceExtents(kernel, *lower, depth + 1);
+    auto below = DeviceExtents(*lower, depth + 1);
     if (!below) return std::nullopt;
     // Sectors [area.start, area.start + e.len) of the lower device.
     uint64_t covered = 0;
@@ -133,8 +121,7 @@ std::optional<std::vector<DirectIo::Extent>> DeviceExtents(dm::Kernel& kernel,
 DirectIo::PlanMap DirectIo::Plan(dm::Kernel& kernel) {
   PlanMap plan;
   for (const dm::Device* dev : kernel.List()) {
-    if (auto extents = DeviceExtents(kernel, *dev, 0))
-      plan.emplace(dev->name(), std::move(*extents));
+    if (auto extents = DeviceExtents(*dev, 0)) plan.emplace(dev->name(), std::move(*extents));
   }
   return plan;
 }

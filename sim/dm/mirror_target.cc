@@ -38,10 +38,7 @@ MirrorTarget::MirrorTarget(const TargetArgs& args, std::unique_ptr<DirtyLog> log
                                             },
                                             [this] { Wake(); },
                                             [this](uint64_t region, bool copied, bool in_sync) {
-                                              direct_.Set(
-                                                  region,
-                                                  in_sync ? MirrorDirectRoutes::Route::kAllLegs
-                                                          : MirrorDirectRoutes::Route::kDefaultLeg);
+                                              direct_.Set(region, DirectRoute(region));
                                               if (!trace_) return;
                                               trace_->Emit("region-recovered",
                                                            {{"dev", device_ ? device_->name() : ""},
@@ -102,11 +99,14 @@ std::string MirrorTarget::Health() const {
   return out;
 }
 
-bool MirrorTarget::DirectWritesPossible() const {
+bool MirrorTarget::DirectReadsPossible() const {
   const MirrorBugs& b = bugs();
-  return !suspend_ && log_->device() == nullptr && !log_failure_ && !b.recovery_write_one_leg &&
-         !b.clean_before_flush && !b.merge_clear_before_flush &&
+  return !b.recovery_write_one_leg && !b.clean_before_flush && !b.merge_clear_before_flush &&
          Health().find_first_not_of('A') == std::string::npos;
+}
+
+bool MirrorTarget::DirectWritesPossible() const {
+  return DirectReadsPossible() && !suspend_ && log_->device() == nullptr && !log_failure_;
 }
 
 bool MirrorTarget::OpenDirectWrites() {

@@ -40,10 +40,10 @@
 // to a region are under way (counted on the region hash), that region is
 // closed too, so its writes and direct ones never interleave on the legs.
 //
-// Not thread-safe: one engine thread (but for direct_routes().Enter/Leave). Owned by its Device's
-// table. It does not own its legs, log device, the Copier (the Kernel's) or the Scheduler;
-// presuspend waits for its recovery and worker, so after a suspend no event
-// of its own is pending and the table may be destroyed.
+// Not thread-safe: one engine thread (but for direct_routes().Enter/Leave).
+// Owned by its Device's table. It does not own its legs, log device, the
+// Copier (the Kernel's) or the Scheduler; presuspend waits for its recovery and worker, so after a
+// suspend no event of its own is pending and the table may be destroyed.
 #pragma once
 
 #include <cstdint>
@@ -112,8 +112,11 @@ class MirrorTarget final : public Target {
   // The health character of each leg: "AA", "AD"...
   std::string Health() const;
   int default_leg() const { return default_leg_; }
-  const std::vector<Leg>& legs() const { return legs_; }
 
+  // Whether the default leg holds the newest data of every region, so that
+  // reads may go to it without the target: no leg has failed and no mirror
+  // bug is switched on.
+  bool DirectReadsPossible() const;
   // Whether direct writes (see the top) could be open now.
   bool DirectWritesPossible() const;
   // Engine thread: opens direct writes; false (and closed) when they cannot
