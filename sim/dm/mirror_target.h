@@ -42,8 +42,9 @@
 //
 // Not thread-safe: one engine thread (but for direct_routes().Enter/Leave).
 // Owned by its Device's table. It does not own its legs, log device, the
-// Copier (the Kernel's) or the Scheduler; presuspend waits for its recovery and worker, so after a
-// suspend no event of its own is pending and the table may be destroyed.
+// Copier (the Kernel's) or the Scheduler; presuspend waits for its
+// recovery and worker, so after a suspend no event of its own is pending
+// and the table may be destroyed.
 #pragma once
 
 #include <cstdint>
