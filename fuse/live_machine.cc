@@ -125,11 +125,12 @@ std::map<std::string, uint64_t, std::less<>> LiveMachine::EventCounts() const {
 void LiveMachine::Reboot(store::LossPolicy policy) {
   direct_.Revoke();
   armed_cut_.reset();  // Restore() below cancels the armed write
-  // What the dying machine's disks hold decides what survives.
-  power_->Restore();
+  // What the dying machine's disks hold decides what survives. The power
+  // comes back after that: the drives' own write-back stops while it is off.
   for (lvm::LabPv* pv : lab_->pvs()) {
     if (pv->disk) pv->disk->Crash(policy, crash_rng_);
   }
+  power_->Restore();
   sys_->trace().Emit("power-cut", {{"lose", store::LossPolicyName(policy)}});
   for (const auto& [type, n] : sys_->trace().counts()) past_events_[type] += n;
   std::vector<std::function<void()>> carried;

@@ -70,6 +70,7 @@ Result<std::unique_ptr<lvm::Lab>> OpenLab(const std::string& lab,
                                           std::shared_ptr<store::PowerDomain> power) {
   lvm::LabOptions o = RealLabOptions(lab, "lvlab mount");
   o.disk.volatile_cache = true;  // a power cut (lvlab crash) loses unflushed writes
+  o.disk.background_writeback = true;  // the FUSE threads seldom wait for the image
   o.power = std::move(power);
   return lvm::Lab::Open(lvm::NewDirImageStore(lab + "/pvs"), std::move(o));
 }

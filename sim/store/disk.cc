@@ -49,11 +49,53 @@ Disk::Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions optio
       options_(options),
       size_sectors_(ImageSectors(image_.get(), name_)),
       cache_(image_.get()),
-      changes_(RecordOf(image_.get())) {}
+      changes_(RecordOf(image_.get())) {
+  if (options_.background_writeback && options_.volatile_cache) {
+    writeback_thread_ = std::thread([this] { WriteBackLoop(); });
+  }
+}
 
 Disk::~Disk() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  writeback_stop_ = true;
+  writeback_wanted_.notify_one();
+  if (writeback_thread_.joinable()) {
+    lock.unlock();
+    writeback_thread_.join();
+    lock.lock();
+  }
   for (DiskPin* pin : pins_) pin->disk_ = nullptr;
+}
+
+bool Disk::WriteBackWanted() const {
+  return !writeback_failed_ && cache_.dirty_bytes() > options_.max_dirty_bytes / 2 &&
+         !(power_ && power_->off());
+}
+
+// The drive writing back on its own: the oldest record at a time, with the
+// mutex released during the image writes. Meanwhile writers may add records
+// and readers read them (the record stays in the cache, and its storage
+// stays put, until it is retired); whoever would write the image itself
+// waits first (AwaitWriteBack), so no newer data can land under this
+// record's and be overwritten.
+void Disk::WriteBackLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    writeback_wanted_.wait(lock, [this] { return writeback_stop_ || WriteBackWanted(); });
+    if (writeback_stop_) return;
+    const WriteCache::Record& oldest = cache_.Oldest();
+    writeback_busy_ = true;
+    lock.unlock();
+    const Status st = cache_.ApplyOldest(oldest);
+    lock.lock();
+    if (st.ok()) {
+      cache_.RetireOldest();
+    } else {
+      writeback_failed_ = true;
+    }
+    writeback_busy_ = false;
+    writeback_idle_.notify_all();
+  }
 }
 
 DiskPin::~DiskPin() {
@@ -203,7 +245,7 @@ Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
 }
 
 Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
   NoteChange(*changes_, sector, nsectors);
@@ -221,6 +263,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
   LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
   LVLAB_RETURN_IF_ERROR(AdmitWrite(sector, nsectors, data));
   if (!options_.volatile_cache || fua) {
+    AwaitWriteBack(lock);
     LVLAB_RETURN_IF_ERROR(WriteImage(sector, nsectors, data));
     cache_.Supersede(sector, nsectors);
     if (fua && options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
@@ -228,8 +271,13 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
     cache_.Add(sector, nsectors, data);
     if (nsectors > 0) cached_.Assign(sector, sector + nsectors, 0);
     while (cache_.dirty_bytes() > options_.max_dirty_bytes) {
+      if (writeback_busy_) {
+        AwaitWriteBack(lock);
+        continue;
+      }
       LVLAB_RETURN_IF_ERROR(cache_.WriteBackOldest().WithContext(name_));
     }
+    if (writeback_thread_.joinable() && WriteBackWanted()) writeback_wanted_.notify_one();
   }
   ++stats_.writes;
   stats_.bytes_written += uint64_t{nsectors} * kSectorSize;
@@ -237,12 +285,14 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
 }
 
 Status Disk::Flush() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, 0, 0));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   LVLAB_RETURN_IF_ERROR(AdmitWrite(0, 0, nullptr));
+  AwaitWriteBack(lock);
   LVLAB_RETURN_IF_ERROR(cache_.WriteBackAll().WithContext(name_));
+  writeback_failed_ = false;
   cached_.clear();
   if (options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
   ++stats_.flushes;
@@ -250,12 +300,13 @@ Status Disk::Flush() {
 }
 
 Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   LVLAB_RETURN_IF_ERROR(CheckRange("discard", sector, nsectors));
   NoteChange(*changes_, sector, nsectors);
   LVLAB_ASSIGN_OR_RETURN(DiskFaults::Verdict verdict, Admit(FaultOp::kWrite, sector, nsectors));
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
+  AwaitWriteBack(lock);
   cache_.Supersede(sector, nsectors);
   if (nsectors > 0) cached_.Erase(sector, sector + nsectors);
   LVLAB_RETURN_IF_ERROR(
@@ -326,8 +377,10 @@ Status Disk::WriteFromPin(uint64_t sector, DiskPin& pin, bool fua) {
 }
 
 void Disk::Crash(LossPolicy policy, Rng& rng) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   ++generation_;
+  AwaitWriteBack(lock);  // a write-back begun before the cut completes
+  writeback_failed_ = false;
   // What was written since the last flush may now read otherwise (lost, or
   // written back); the rest of the image is as it was.
   for (const RangeMap::Entry& e : cached_.All()) NoteChange(*changes_, e.start, e.end - e.start);

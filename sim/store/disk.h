@@ -14,7 +14,12 @@
 // multi-sector write is possible. An older write never overwrites a newer
 // durable one. A cache that grows past max_dirty_bytes writes back its oldest
 // writes, as a real drive may at any moment, so code must neither rely on
-// unflushed data being lost nor on it surviving. Discard is durable at once
+// unflushed data being lost nor on it surviving. With background_writeback
+// a thread of the Disk does that from half of max_dirty_bytes on, while
+// writers go on filling the cache; it stops while the power is off (a write
+// it began before the cut completes). Writers wait for it only where the
+// cache is full or where they change the image themselves (FUA, Discard,
+// Flush, Crash), so that an older record never lands over newer data. Discard is durable at once
 // (a simplification). With volatile_cache=false every write goes straight to
 // the image and a crash loses nothing.
 //
@@ -39,6 +44,7 @@
 // its machine.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +52,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -72,6 +79,14 @@ struct DiskOptions {
   bool volatile_cache = true;
   uint64_t max_dirty_bytes = 64 << 20;  // the cache writes back its oldest data beyond this
   bool sync_on_flush = false;           // fdatasync the image on Flush and FUA writes
+  // Live mode: a thread of the Disk's own writes the oldest data back to
+  // the image whenever the cache holds more than half of max_dirty_bytes,
+  // with the disk's mutex released during the image writes, so that writers
+  // seldom wait for the image (see the top of this file). Needs an image
+  // whose Read and Write may run on two threads at once (a file image).
+  // Off in simulated mode, where when data reaches the image must not
+  // depend on the host's timing.
+  bool background_writeback = false;
   DiskModel model;
 };
 
@@ -209,8 +224,14 @@ class Disk {
     std::lock_guard<std::mutex> lock(mu_);
     return pins_.size();
   }
-  uint64_t dirty_bytes() const { return cache_.dirty_bytes(); }
-  size_t pending_writes() const { return cache_.pending_writes(); }
+  uint64_t dirty_bytes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cache_.dirty_bytes();
+  }
+  size_t pending_writes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cache_.pending_writes();
+  }
 
   // When an I/O of `bytes` submitted at now_ns completes: now + latency +
   // transfer time, where transfers are serialised at the model's bandwidth.
@@ -231,6 +252,13 @@ class Disk {
   Status PowerOff() const;
   Result<std::optional<SectorRange>> ImageNextData(uint64_t sector, uint64_t end);
   std::optional<SectorRange> CacheNextData(uint64_t sector, uint64_t end) const;
+  // Background write-back (DiskOptions::background_writeback).
+  void WriteBackLoop();
+  bool WriteBackWanted() const;  // REQUIRES: mu_ held
+  // Returns once no background write-back is under way. REQUIRES: lock holds mu_.
+  void AwaitWriteBack(std::unique_lock<std::mutex>& lock) {
+    writeback_idle_.wait(lock, [this] { return !writeback_busy_; });
+  }
 
   friend class DiskPin;
   const std::string name_;
@@ -258,6 +286,16 @@ class Disk {
   std::vector<DiskPin*> pins_;  // live pins of this disk's data
   DiskStats stats_;
   uint64_t busy_until_ns_ = 0;
+  // Background write-back, under mu_. Busy: the thread is writing the
+  // oldest record with mu_ released. Failed: its last write failed, so it
+  // waits until a Flush or Crash empties the cache (the writers' own
+  // write-back then meets the error and reports it).
+  std::condition_variable writeback_wanted_;  // the thread waits here for work
+  std::condition_variable writeback_idle_;    // others wait here for !writeback_busy_
+  bool writeback_busy_ = false;
+  bool writeback_failed_ = false;
+  bool writeback_stop_ = false;
+  std::thread writeback_thread_;  // last: started once everything else is built
 };
 
 }  // namespace lvlab::store

@@ -70,13 +70,13 @@ Status WriteCache::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
   return Status::Ok();
 }
 
-Status WriteCache::WriteSectors(const Record& r, uint64_t start, uint64_t end) {
+Status WriteCache::WriteSectors(const Record& r, uint64_t start, uint64_t end) const {
   return image_->Write(start * kSectorSize, r.data.data() + (start - r.sector) * kSectorSize,
                        (end - start) * kSectorSize);
 }
 
 Status WriteCache::ApplyRange(const Record& r, uint64_t start, uint64_t end,
-                              const std::vector<uint8_t>* keep) {
+                              const std::vector<uint8_t>* keep) const {
   if (keep == nullptr) return start < end ? WriteSectors(r, start, end) : Status::Ok();
   uint64_t s = start;
   while (s < end) {
@@ -89,7 +89,7 @@ Status WriteCache::ApplyRange(const Record& r, uint64_t start, uint64_t end,
   return Status::Ok();
 }
 
-Status WriteCache::ApplyRecord(const Record& r, const std::vector<uint8_t>* keep) {
+Status WriteCache::ApplyRecord(const Record& r, const std::vector<uint8_t>* keep) const {
   uint64_t pos = r.sector;
   if (!floor_.empty()) {
     for (const RangeMap::Entry& f : floor_.Overlaps(r.sector, r.end())) {
@@ -102,16 +102,24 @@ Status WriteCache::ApplyRecord(const Record& r, const std::vector<uint8_t>* keep
 }
 
 Status WriteCache::WriteBackOldest() {
+  LVLAB_RETURN_IF_ERROR(ApplyOldest(Oldest()));
+  RetireOldest();
+  return Status::Ok();
+}
+
+const WriteCache::Record& WriteCache::Oldest() const {
   LVLAB_CHECK(!records_.empty()) << "write-back from an empty cache";
-  const Record& r = records_.front();
-  LVLAB_RETURN_IF_ERROR(ApplyRecord(r, nullptr));
+  return records_.front();
+}
+
+void WriteCache::RetireOldest() {
+  const Record& r = Oldest();
   // Where r is the newest data, the image now holds it.
   newest_.EraseValue(r.sector, r.end(), r.seq);
   dirty_bytes_ -= r.nsectors * kSectorSize;
   spare_ = std::move(records_.front().data);
   records_.pop_front();
   if (records_.empty()) Clear();
-  return Status::Ok();
 }
 
 Status WriteCache::WriteBackAll() {

@@ -57,6 +57,24 @@ class WriteCache {
   // REQUIRES: !empty().
   Status WriteBackOldest();
 
+  // WriteBackOldest in three steps, for a caller that lets other threads
+  // Add and Read while the image is written (Disk's background write-back):
+  //   const Record& r = Oldest();   under the caller's lock;
+  //   ApplyOldest(r);                without it: the image writes;
+  //   RetireOldest();                under it again, if ApplyOldest succeeded.
+  // Between Oldest and RetireOldest no call but Add, Read and the accessors
+  // may come (a record's storage stays put while later ones are added).
+  struct Record {  // one completed write, as the cache keeps it
+    uint64_t seq;
+    uint64_t sector;
+    uint64_t nsectors;
+    std::vector<uint8_t> data;
+    uint64_t end() const { return sector + nsectors; }
+  };
+  const Record& Oldest() const;  // REQUIRES: !empty()
+  Status ApplyOldest(const Record& r) const { return ApplyRecord(r, nullptr); }
+  void RetireOldest();
+
   // Makes the image hold the newest data everywhere; empties the cache.
   Status WriteBackAll();
 
@@ -72,20 +90,12 @@ class WriteCache {
   size_t pending_writes() const { return records_.size(); }
 
  private:
-  struct Record {
-    uint64_t seq;
-    uint64_t sector;
-    uint64_t nsectors;
-    std::vector<uint8_t> data;
-    uint64_t end() const { return sector + nsectors; }
-  };
-
   const Record& RecordFor(uint64_t seq) const;
   // Writes the sectors of `r` that the floor allows and `keep` (if given) marks.
-  Status ApplyRecord(const Record& r, const std::vector<uint8_t>* keep);
+  Status ApplyRecord(const Record& r, const std::vector<uint8_t>* keep) const;
   Status ApplyRange(const Record& r, uint64_t start, uint64_t end,
-                    const std::vector<uint8_t>* keep);
-  Status WriteSectors(const Record& r, uint64_t start, uint64_t end);
+                    const std::vector<uint8_t>* keep) const;
+  Status WriteSectors(const Record& r, uint64_t start, uint64_t end) const;
 
   ImageFile* const image_;
   std::deque<Record> records_;  // oldest first; seqs consecutive
