@@ -72,27 +72,42 @@ bool Disk::WriteBackWanted() const {
          !(power_ && power_->off());
 }
 
-// The drive writing back on its own: the oldest record at a time, with the
-// mutex released during the image writes. Meanwhile writers may add records
-// and readers read them (the record stays in the cache, and its storage
-// stays put, until it is retired); whoever would write the image itself
-// waits first (AwaitWriteBack), so no newer data can land under this
-// record's and be overwritten.
+namespace {
+
+// The most data the drive's thread writes back between two visits to the
+// disk's mutex: many small records at a time, so that writers queue on the
+// mutex once per batch rather than once per record.
+constexpr uint64_t kWriteBackBatch = 1 << 20;
+
+}  // namespace
+
+// The drive writing back on its own: a batch of the oldest records at a
+// time, with the mutex released during the image writes. Meanwhile writers
+// may add records and readers read them (a record stays in the cache, and
+// its storage stays put, until it is retired); whoever would write the
+// image itself waits first (AwaitWriteBack), so no newer data can land
+// under these records' and be overwritten.
 void Disk::WriteBackLoop() {
   std::unique_lock<std::mutex> lock(mu_);
+  std::vector<const WriteCache::Record*> batch;
   for (;;) {
     writeback_wanted_.wait(lock, [this] { return writeback_stop_ || WriteBackWanted(); });
     if (writeback_stop_) return;
-    const WriteCache::Record& oldest = cache_.Oldest();
+    // The oldest records, down to half the cache, at most a batch.
+    batch.clear();
+    const uint64_t excess = cache_.dirty_bytes() - options_.max_dirty_bytes / 2;
+    for (uint64_t bytes = 0; bytes < std::min(excess, kWriteBackBatch);) {
+      batch.push_back(&cache_.Oldest(batch.size()));
+      bytes += batch.back()->nsectors * kSectorSize;
+    }
     writeback_busy_ = true;
     lock.unlock();
-    const Status st = cache_.ApplyOldest(oldest);
+    size_t applied = 0;
+    Status st;
+    while (applied < batch.size() && (st = cache_.Apply(*batch[applied])).ok()) ++applied;
     lock.lock();
-    if (st.ok()) {
-      cache_.RetireOldest();
-    } else {
-      writeback_failed_ = true;
-    }
+    for (size_t i = 0; i < applied; ++i) cache_.RetireOldest();
+    if (!st.ok()) writeback_failed_ = true;
     writeback_busy_ = false;
     writeback_idle_.notify_all();
   }
@@ -270,14 +285,18 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
   } else {
     cache_.Add(sector, nsectors, data);
     if (nsectors > 0) cached_.Assign(sector, sector + nsectors, 0);
+    const bool background = writeback_thread_.joinable();
+    if (background && WriteBackWanted()) writeback_wanted_.notify_one();
+    // A full cache: the drive's thread makes room if it can, else this
+    // writer writes back itself. Whatever empties the cache wakes it
+    // (writeback_idle_: a batch retired, a Flush, a Crash).
     while (cache_.dirty_bytes() > options_.max_dirty_bytes) {
-      if (writeback_busy_) {
-        AwaitWriteBack(lock);
+      if (writeback_busy_ || (background && WriteBackWanted())) {
+        writeback_idle_.wait(lock);
         continue;
       }
       LVLAB_RETURN_IF_ERROR(cache_.WriteBackOldest().WithContext(name_));
     }
-    if (writeback_thread_.joinable() && WriteBackWanted()) writeback_wanted_.notify_one();
   }
   ++stats_.writes;
   stats_.bytes_written += uint64_t{nsectors} * kSectorSize;
@@ -293,6 +312,7 @@ Status Disk::Flush() {
   AwaitWriteBack(lock);
   LVLAB_RETURN_IF_ERROR(cache_.WriteBackAll().WithContext(name_));
   writeback_failed_ = false;
+  writeback_idle_.notify_all();  // writers waiting for room have it
   cached_.clear();
   if (options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
   ++stats_.flushes;
@@ -398,6 +418,7 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   }
   LVLAB_CHECK(st.ok()) << name_ << ": the image failed while applying a crash: " << st.message();
   LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
+  writeback_idle_.notify_all();  // writers waiting for room have it
   cached_.clear();
 }
 

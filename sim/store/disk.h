@@ -15,11 +15,12 @@
 // durable one. A cache that grows past max_dirty_bytes writes back its oldest
 // writes, as a real drive may at any moment, so code must neither rely on
 // unflushed data being lost nor on it surviving. With background_writeback
-// a thread of the Disk does that from half of max_dirty_bytes on, while
-// writers go on filling the cache; it stops while the power is off (a write
-// it began before the cut completes). Writers wait for it only where the
-// cache is full or where they change the image themselves (FUA, Discard,
-// Flush, Crash), so that an older record never lands over newer data. Discard is durable at once
+// a thread of the Disk does that from half of max_dirty_bytes on, back down
+// to half, up to 1 MiB of the oldest records at a time, while writers go on
+// filling the cache; it stops while the power is off (a batch it began
+// before the cut completes). Writers wait for it only where the cache is
+// full or where they change the image themselves (FUA, Discard, Flush,
+// Crash), so that an older record never lands over newer data. Discard is durable at once
 // (a simplification). With volatile_cache=false every write goes straight to
 // the image and a crash loses nothing.
 //

@@ -102,14 +102,14 @@ Status WriteCache::ApplyRecord(const Record& r, const std::vector<uint8_t>* keep
 }
 
 Status WriteCache::WriteBackOldest() {
-  LVLAB_RETURN_IF_ERROR(ApplyOldest(Oldest()));
+  LVLAB_RETURN_IF_ERROR(Apply(Oldest()));
   RetireOldest();
   return Status::Ok();
 }
 
-const WriteCache::Record& WriteCache::Oldest() const {
-  LVLAB_CHECK(!records_.empty()) << "write-back from an empty cache";
-  return records_.front();
+const WriteCache::Record& WriteCache::Oldest(size_t i) const {
+  LVLAB_CHECK(i < records_.size()) << "write-back of record " << i << " of " << records_.size();
+  return records_[i];
 }
 
 void WriteCache::RetireOldest() {

@@ -59,9 +59,9 @@ class WriteCache {
 
   // WriteBackOldest in three steps, for a caller that lets other threads
   // Add and Read while the image is written (Disk's background write-back):
-  //   const Record& r = Oldest();   under the caller's lock;
-  //   ApplyOldest(r);                without it: the image writes;
-  //   RetireOldest();                under it again, if ApplyOldest succeeded.
+  //   const Record& r = Oldest(i);   under the caller's lock, i = 0, 1...;
+  //   Apply(r);                       without it: the image writes, in order;
+  //   RetireOldest();                 under it again, once per record applied.
   // Between Oldest and RetireOldest no call but Add, Read and the accessors
   // may come (a record's storage stays put while later ones are added).
   struct Record {  // one completed write, as the cache keeps it
@@ -71,8 +71,8 @@ class WriteCache {
     std::vector<uint8_t> data;
     uint64_t end() const { return sector + nsectors; }
   };
-  const Record& Oldest() const;  // REQUIRES: !empty()
-  Status ApplyOldest(const Record& r) const { return ApplyRecord(r, nullptr); }
+  const Record& Oldest(size_t i = 0) const;  // REQUIRES: i < pending_writes()
+  Status Apply(const Record& r) const { return ApplyRecord(r, nullptr); }
   void RetireOldest();
 
   // Makes the image hold the newest data everywhere; empties the cache.
