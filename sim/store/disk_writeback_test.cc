@@ -82,14 +82,14 @@ TEST_F(DiskWriteBackTest, DrainsTheCacheToHalfAndLosesOnlyWhatItHolds) {
   EXPECT_EQ(Bytes(*d, last, kWrite), std::vector<uint8_t>(kWrite * kSectorSize, 0));
 }
 
-TEST_F(DiskWriteBackTest, StopsWhileThePowerIsOff) {
+// The torn write of a power cut stays in the cache for the crash to decide:
+// the unpowered drive writes nothing back.
+TEST_F(DiskWriteBackTest, LeavesATornWriteToTheCrash) {
   auto power = std::make_shared<PowerDomain>(7);
   auto d = FileDisk(power);
   power->CutAfterWrites(1);
   const std::vector<uint8_t> first(64 * kSectorSize, 1);
   ASSERT_TRUE(d->Write(0, 64, first.data(), false).ok());  // 32 KiB, under half
-  // The cut tears the next write into the cache, which the drive, unpowered,
-  // must not write back.
   const std::vector<uint8_t> big(kMaxDirty, 2);
   ASSERT_FALSE(d->Write(64, kMaxDirty / kSectorSize, big.data(), false).ok());
   const uint64_t dirty = d->dirty_bytes();
