@@ -1,39 +1,29 @@
 // Zero-copy between disks: Disk::Pin and Disk::WriteFromPin.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/base/units.h"
 #include "sim/store/disk.h"
+#include "sim/store/temp_dir_test_util.h"
 
 namespace lvlab::store {
 namespace {
 
 constexpr uint64_t kSectors = 256;
 
-class DiskPinTest : public ::testing::Test {
+class DiskPinTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "lvlab_pin_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   // A disk over a new image file; write-through unless `cache`.
   std::unique_ptr<Disk> FileDisk(const std::string& name, bool cache = false) {
-    auto image = CreateFileImage(dir_ + "/" + name + ".img", kSectors * kSectorSize);
+    auto image = CreateFileImage(Path(name + ".img"), kSectors * kSectorSize);
     EXPECT_TRUE(image.ok()) << image.status().message();
     DiskOptions o;
     o.volatile_cache = cache;
     return std::make_unique<Disk>(name, std::move(image).value(), o);
   }
-
-  std::string dir_;
 };
 
 void Put(Disk& d, uint64_t sector, uint32_t n, uint8_t v) {

@@ -1,10 +1,8 @@
 // A Disk's background write-back (DiskOptions::background_writeback): the
 // drive's own thread writes its oldest data back while writers go on.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +11,7 @@
 #include "sim/base/rng.h"
 #include "sim/base/units.h"
 #include "sim/store/disk.h"
+#include "sim/store/temp_dir_test_util.h"
 
 namespace lvlab::store {
 namespace {
@@ -20,17 +19,10 @@ namespace {
 constexpr uint64_t kSectors = 4096;  // 2 MiB
 constexpr uint64_t kMaxDirty = 256 << 10;
 
-class DiskWriteBackTest : public ::testing::Test {
+class DiskWriteBackTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "lvlab_writeback_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
   std::unique_ptr<Disk> FileDisk(std::shared_ptr<PowerDomain> power = nullptr) {
-    auto image = CreateFileImage(dir_ + "/pv0.img", kSectors * kSectorSize);
+    auto image = CreateFileImage(Path("pv0.img"), kSectors * kSectorSize);
     EXPECT_TRUE(image.ok()) << image.status().message();
     DiskOptions o;
     o.max_dirty_bytes = kMaxDirty;

@@ -1,10 +1,10 @@
 #include "sim/store/image_file.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <vector>
+
+#include "sim/store/temp_dir_test_util.h"
 
 namespace lvlab::store {
 namespace {
@@ -76,18 +76,7 @@ TEST(MemImageTest, PunchHoleFreesWholeChunksAndZeroesPartialOnes) {
   EXPECT_EQ(**e, std::make_pair(2 * kChunk, 4 * kChunk));
 }
 
-class FileImageTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "lvlab_image_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-
-  std::string dir_;
-};
+using FileImageTest = TempDirTest;
 
 TEST_F(FileImageTest, CreateIsSparseAndRefusesToOverwrite) {
   const std::string path = Path("pv0.img");
