@@ -126,7 +126,7 @@ void LiveMachine::Reboot(store::LossPolicy policy) {
   direct_.Revoke();
   armed_cut_.reset();  // Restore() below cancels the armed write
   // What the dying machine's disks hold decides what survives. The power
-  // comes back after that: the drives' own write-back stops while it is off.
+  // comes back only after that, so that no drive writes back in between.
   for (lvm::LabPv* pv : lab_->pvs()) {
     if (pv->disk) pv->disk->Crash(policy, crash_rng_);
   }

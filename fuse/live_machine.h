@@ -6,8 +6,8 @@
 // Other threads (FUSE workers, control connections) hand work to the engine
 // with Inject, which is safe while the machine reboots: closures injected
 // but not yet started move to the new boot's scheduler. CutPower (engine
-// thread) turns the power off at once — every later disk I/O fails — and
-// after the running event returns the loop reboots: each disk loses its
+// thread) cuts the power at the next disk write, which it tears, and after
+// the running event returns the loop reboots: each disk loses its
 // unflushed writes by the policy, the System is rebuilt with nothing
 // active, and boot() advances, so a file handle opened before the cut can
 // tell. Work that was queued on the old scheduler is destroyed unrun: its

@@ -67,9 +67,19 @@ Disk::~Disk() {
   for (DiskPin* pin : pins_) pin->disk_ = nullptr;
 }
 
+// Whether the thread may write the oldest record back: the cache still
+// holds half its bound without it.
 bool Disk::WriteBackWanted() const {
-  return !writeback_failed_ && cache_.dirty_bytes() > options_.max_dirty_bytes / 2 &&
-         !(power_ && power_->off());
+  return !writeback_failed_ && !cache_.empty() && !(power_ && power_->off()) &&
+         cache_.dirty_bytes() - cache_.Oldest().nsectors * kSectorSize >=
+             options_.max_dirty_bytes / 2;
+}
+
+void Disk::AwaitWriteBack(std::unique_lock<std::mutex>& lock) {
+  if (!writeback_busy_) return;
+  ++writeback_waiters_;
+  writeback_idle_.wait(lock, [this] { return !writeback_busy_; });
+  if (--writeback_waiters_ == 0) writeback_wanted_.notify_one();
 }
 
 namespace {
@@ -91,14 +101,24 @@ void Disk::WriteBackLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   std::vector<const WriteCache::Record*> batch;
   for (;;) {
-    writeback_wanted_.wait(lock, [this] { return writeback_stop_ || WriteBackWanted(); });
     if (writeback_stop_) return;
-    // The oldest records, down to half the cache, at most a batch.
+    if (!WriteBackWanted() || writeback_waiters_ > 0) {
+      // Writers waiting for room must not wait on this thread now (the
+      // power went, say): wake them to decide for themselves.
+      writeback_idle_.notify_all();
+      writeback_wanted_.wait(lock);
+      continue;
+    }
+    // The oldest records, leaving at least half the bound in the cache, at
+    // most a batch (at least one: WriteBackWanted).
     batch.clear();
     const uint64_t excess = cache_.dirty_bytes() - options_.max_dirty_bytes / 2;
-    for (uint64_t bytes = 0; bytes < std::min(excess, kWriteBackBatch);) {
+    uint64_t bytes = 0;
+    while (batch.size() < cache_.pending_writes()) {
+      const uint64_t next = cache_.Oldest(batch.size()).nsectors * kSectorSize;
+      if (bytes + next > excess || (!batch.empty() && bytes + next > kWriteBackBatch)) break;
       batch.push_back(&cache_.Oldest(batch.size()));
-      bytes += batch.back()->nsectors * kSectorSize;
+      bytes += next;
     }
     writeback_busy_ = true;
     lock.unlock();
@@ -295,6 +315,7 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
         writeback_idle_.wait(lock);
         continue;
       }
+      if (power_ && power_->off()) break;  // an unpowered drive writes nothing back
       LVLAB_RETURN_IF_ERROR(cache_.WriteBackOldest().WithContext(name_));
     }
   }

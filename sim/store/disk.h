@@ -15,11 +15,13 @@
 // durable one. A cache that grows past max_dirty_bytes writes back its oldest
 // writes, as a real drive may at any moment, so code must neither rely on
 // unflushed data being lost nor on it surviving. With background_writeback
-// a thread of the Disk does that from half of max_dirty_bytes on, back down
-// to half, up to 1 MiB of the oldest records at a time, while writers go on
-// filling the cache; it stops while the power is off (a batch it began
-// before the cut completes). Writers wait for it only where the cache is
-// full or where they change the image themselves (FUA, Discard, Flush,
+// a thread of the Disk writes back the oldest records, up to 1 MiB at a
+// time, as long as the cache would still hold half of max_dirty_bytes
+// without them, while writers go on filling the cache. Nothing is written
+// back while the power is off (a batch begun before the cut completes; a
+// writer that finds the cache full then leaves it so for the crash).
+// Writers wait for the thread where the cache is full, and for the batch
+// under way where they change the image themselves (FUA, Discard, Flush,
 // Crash), so that an older record never lands over newer data. Discard is durable at once
 // (a simplification). With volatile_cache=false every write goes straight to
 // the image and a crash loses nothing.
@@ -38,7 +40,9 @@
 // Thread-safety: Read, Write, Flush, Discard, NextData, Crash, Pin and
 // WriteFromPin hold the disk's mutex (WriteFromPin both disks'), so the live
 // daemon's FUSE workers may move data through a Disk beside the engine
-// thread (fuse/direct_io.h). Everything else (fault state, options, stats,
+// thread (fuse/direct_io.h). The write-back thread writes the image without
+// the mutex, never where a reader would read it (those sectors still read
+// from the cache). Everything else (fault state, options, stats,
 // the timing model) belongs to the engine thread,
 // which must stop such direct I/O before changing the fault state. A Disk
 // owns its image; it shares its PowerDomain, if any, with the other disks of
@@ -256,10 +260,9 @@ class Disk {
   // Background write-back (DiskOptions::background_writeback).
   void WriteBackLoop();
   bool WriteBackWanted() const;  // REQUIRES: mu_ held
-  // Returns once no background write-back is under way. REQUIRES: lock holds mu_.
-  void AwaitWriteBack(std::unique_lock<std::mutex>& lock) {
-    writeback_idle_.wait(lock, [this] { return !writeback_busy_; });
-  }
+  // Returns once no background write-back is under way; the thread starts
+  // no new batch while someone waits here. REQUIRES: lock holds mu_.
+  void AwaitWriteBack(std::unique_lock<std::mutex>& lock);
 
   friend class DiskPin;
   const std::string name_;
@@ -287,13 +290,14 @@ class Disk {
   std::vector<DiskPin*> pins_;  // live pins of this disk's data
   DiskStats stats_;
   uint64_t busy_until_ns_ = 0;
-  // Background write-back, under mu_. Busy: the thread is writing the
-  // oldest record with mu_ released. Failed: its last write failed, so it
-  // waits until a Flush or Crash empties the cache (the writers' own
-  // write-back then meets the error and reports it).
+  // Background write-back, under mu_. Busy: the thread is writing a batch
+  // with mu_ released. Failed: its last write failed, so it waits until a
+  // Flush or Crash empties the cache (the writers' own write-back then
+  // meets the error and reports it).
   std::condition_variable writeback_wanted_;  // the thread waits here for work
   std::condition_variable writeback_idle_;    // others wait here for !writeback_busy_
   bool writeback_busy_ = false;
+  int writeback_waiters_ = 0;  // in AwaitWriteBack: no new batch until they are through
   bool writeback_failed_ = false;
   bool writeback_stop_ = false;
   std::thread writeback_thread_;  // last: started once everything else is built

@@ -8,8 +8,9 @@
 // power off: that write is torn (a random subset of its sectors, drawn from
 // the domain's own Rng, reaches the drive's cache) and it, like every later
 // Read, Write, Flush or Discard, fails with IOError("<disk>: power is off").
-// Restore() turns the power back on; the caller then calls Disk::Crash on
-// every disk of the domain to decide what the cut left durable.
+// Disk::Crash on every disk of the domain decides what the cut left durable;
+// Restore() turns the power back on (after the crashes: a live drive's own
+// write-back thread writes nothing back while the power is off).
 //
 // Shared through std::shared_ptr by the disks. Thread-safe, so that disks
 // driven from several threads (the live daemon's direct I/O) count their
