@@ -115,10 +115,11 @@ void Disk::WriteBackLoop() {
     const uint64_t excess = cache_.dirty_bytes() - options_.max_dirty_bytes / 2;
     uint64_t bytes = 0;
     while (batch.size() < cache_.pending_writes()) {
-      const uint64_t next = cache_.Oldest(batch.size()).nsectors * kSectorSize;
-      if (bytes + next > excess || (!batch.empty() && bytes + next > kWriteBackBatch)) break;
-      batch.push_back(&cache_.Oldest(batch.size()));
-      bytes += next;
+      const WriteCache::Record& next = cache_.Oldest(batch.size());
+      const uint64_t size = next.nsectors * kSectorSize;
+      if (bytes + size > excess || (!batch.empty() && bytes + size > kWriteBackBatch)) break;
+      batch.push_back(&next);
+      bytes += size;
     }
     writeback_busy_ = true;
     lock.unlock();
