@@ -1,7 +1,11 @@
 #define FUSE_USE_VERSION 312
+#include "fuse/lv_fs.h"
+
 #include <fuse_lowlevel.h>
 
-#include "fuse/lv_fs.h"
+#include <algorithm>
+#include <thread>
+
 #include "fuse/lv_fs_ops.h"
 #include "fuse/open_flags.h"
 
@@ -38,11 +42,27 @@ Status LvFs::Mount() {
   return Status::Ok();
 }
 
+namespace {
+
+// One worker per core (at least 2), never retired. A worker waits for no
+// bio: what goes through the engine is answered from the engine thread
+// (lv_fs_ops.cc); it waits only for a disk's lock or for room in a full
+// drive cache. So more workers would only queue for the cores. Measured on
+// 2 cores (Linux 6.18), 4k I/O at queue depth 1: 2 workers 1.2-1.5 times
+// as fast as 4 or 10, 1 worker 3-4 times slower. A limit on idle workers
+// (libfuse's max_idle) retires a worker as soon as too many are idle; where
+// a worker that replies is preempted by the caller it wakes, libfuse then
+// created and destroyed threads all the time (with max_idle 32, the
+// daemon's CPU time per 4k read miss was twice passthrough_ll's).
+unsigned WorkerThreads() { return std::max(2u, std::thread::hardware_concurrency()); }
+
+}  // namespace
+
 int LvFs::Loop() {
   fuse_loop_config* cfg = fuse_loop_cfg_create();
   fuse_loop_cfg_set_clone_fd(cfg, 0);
-  fuse_loop_cfg_set_idle_threads(cfg, 32);
-  fuse_loop_cfg_set_max_threads(cfg, 64);
+  // No fuse_loop_cfg_set_idle_threads: libfuse's default retires no worker.
+  fuse_loop_cfg_set_max_threads(cfg, WorkerThreads());
   const int rc = fuse_session_loop_mt(se_, cfg);
   fuse_loop_cfg_destroy(cfg);
   fuse_remove_signal_handlers(se_);

@@ -14,8 +14,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "fuse/lv_fs.h"
 #include "fuse/lv_io.h"
@@ -27,7 +29,6 @@ namespace {
 
 constexpr double kCacheSeconds = 3600;  // invalidated explicitly on change
 constexpr uint64_t kMaxIoBytes = 1 << 20;
-constexpr uint64_t kAsyncWriteBytes = 128 << 10;  // copied, answered asynchronously
 
 struct Handle {
   std::string dm;
@@ -79,8 +80,7 @@ struct stat Attr(const Node& n) {
   return st;
 }
 
-// A sector-aligned scratch buffer per worker thread, for reads and
-// read-modify-writes.
+// A sector-aligned scratch buffer per worker thread, for direct reads.
 uint8_t* Scratch(size_t bytes) {
   struct Buf {
     uint8_t* p = nullptr;
@@ -98,21 +98,106 @@ uint8_t* Scratch(size_t bytes) {
 
 // Reads and writes of a plain linear LV go straight to its disks on this
 // thread when the machine allows it (DirectIo); nullopt: it does not.
-std::optional<Status> Direct(fuse_req_t req, const Handle& h, engine::Bio::Op op, uint64_t sector,
-                             uint64_t nsectors, uint8_t* data, uint32_t flags) {
-  DirectIo& direct = Fs(req).machine().direct();
-  if (op == engine::Bio::Op::kRead) return direct.Read(h.dm, h.boot, sector, nsectors, data);
-  if (op == engine::Bio::Op::kWrite) {
-    return direct.Write(h.dm, h.boot, sector, nsectors, data, (flags & engine::Bio::kFua) != 0);
-  }
-  return std::nullopt;
+std::optional<Status> DirectRead(fuse_req_t req, const Handle& h, uint64_t sector,
+                                 uint64_t nsectors, uint8_t* out) {
+  return Fs(req).machine().direct().Read(h.dm, h.boot, sector, nsectors, out);
+}
+std::optional<Status> DirectWrite(fuse_req_t req, const Handle& h, uint64_t sector,
+                                  uint64_t nsectors, const char* data, bool fua) {
+  return Fs(req).machine().direct().Write(h.dm, h.boot, sector, nsectors,
+                                          reinterpret_cast<const uint8_t*>(data), fua);
 }
 
-Status Io(fuse_req_t req, const Handle& h, engine::Bio::Op op, uint64_t sector, uint64_t nsectors,
-          uint8_t* data, uint32_t flags = 0) {
-  if (auto st = Direct(req, h, op, sector, nsectors, data, flags)) return *st;
-  return SubmitAndWait(Fs(req).machine(), h.dm, h.boot, op, sector, nsectors, data, flags);
+// A bio on the engine thread, answered from there when it completes: by
+// `ok` on success, else with its errno; then `buf` (malloc'd, or null) is
+// freed. The worker goes back to the device at once: a bio that waits (a
+// suspended LV, a flush) holds no worker, and queue depth costs threads no
+// context switches (as libfuse's passthrough_hp answers after its callback
+// returns).
+void AnswerFromEngine(fuse_req_t req, const Handle& h, engine::Bio::Op op, uint64_t sector,
+                      uint64_t nsectors, uint8_t* buf, uint32_t flags, std::function<void()> ok) {
+  SubmitAsync(Fs(req).machine(), h.dm, h.boot, op, sector, nsectors, buf, flags,
+              [req, buf, ok = std::move(ok)](Status st) {
+                if (st.ok()) {
+                  ok();
+                } else {
+                  fuse_reply_err(req, ErrnoOf(st));
+                }
+                std::free(buf);
+              });
 }
+
+// An unaligned write: the sectors it touches are read, patched and written,
+// two bios one after the other, answered from the engine thread.
+void ReadModifyWrite(fuse_req_t req, const Handle& h, uint64_t first, uint64_t nsectors,
+                     uint64_t skip, const char* data, uint64_t n, uint32_t flags) {
+  auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, nsectors * kSectorSize));
+  if (!buf) return (void)fuse_reply_err(req, ENOMEM);
+  auto patch = std::make_shared<std::vector<char>>(data, data + n);
+  LiveMachine* m = &Fs(req).machine();
+  SubmitAsync(
+      *m, h.dm, h.boot, engine::Bio::Op::kRead, first, nsectors, buf, 0,
+      [req, m, dm = h.dm, boot = h.boot, first, nsectors, buf, skip, patch, flags](Status st) {
+        if (!st.ok()) {
+          fuse_reply_err(req, ErrnoOf(st));
+          return std::free(buf);
+        }
+        std::memcpy(buf + skip, patch->data(), patch->size());
+        SubmitAsync(*m, dm, boot, engine::Bio::Op::kWrite, first, nsectors, buf, flags,
+                    [req, buf, n = patch->size()](Status done) {
+                      if (done.ok()) {
+                        fuse_reply_write(req, n);
+                      } else {
+                        fuse_reply_err(req, ErrnoOf(done));
+                      }
+                      std::free(buf);
+                    });
+      });
+}
+
+// FALLOC_FL_ZERO_RANGE: zeros written a chunk at a time, each chunk's bio
+// submitted when the one before completed, answered from the engine thread.
+class Zeroing {
+ public:
+  static void Start(fuse_req_t req, const Handle& h, uint64_t sector, uint64_t nsectors) {
+    const uint64_t chunk = std::min<uint64_t>(nsectors, kMaxIoBytes / kSectorSize);
+    auto* zeros = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, chunk * kSectorSize));
+    if (!zeros) return (void)fuse_reply_err(req, ENOMEM);
+    std::memset(zeros, 0, chunk * kSectorSize);
+    Step(std::shared_ptr<Zeroing>(new Zeroing(req, h, sector, sector + nsectors, chunk, zeros)),
+         Status::Ok());
+  }
+  ~Zeroing() { std::free(zeros_); }
+  Zeroing(const Zeroing&) = delete;
+  Zeroing& operator=(const Zeroing&) = delete;
+
+ private:
+  Zeroing(fuse_req_t req, const Handle& h, uint64_t next, uint64_t end, uint64_t chunk,
+          uint8_t* zeros)
+      : req_(req),
+        machine_(&Fs(req).machine()),
+        dm_(h.dm),
+        boot_(h.boot),
+        next_(next),
+        end_(end),
+        chunk_(chunk),
+        zeros_(zeros) {}
+
+  static void Step(const std::shared_ptr<Zeroing>& z, const Status& st) {
+    if (!st.ok() || z->next_ == z->end_) return (void)fuse_reply_err(z->req_, ErrnoOf(st));
+    const uint64_t at = z->next_, n = std::min(z->chunk_, z->end_ - at);
+    z->next_ += n;
+    SubmitAsync(*z->machine_, z->dm_, z->boot_, engine::Bio::Op::kWrite, at, n, z->zeros_, 0,
+                [z](Status done) { Step(z, done); });
+  }
+
+  fuse_req_t req_;
+  LiveMachine* machine_;
+  std::string dm_;
+  uint64_t boot_;
+  uint64_t next_, end_, chunk_;
+  uint8_t* zeros_;
+};
 
 bool Stale(fuse_req_t req, const Handle& h) { return Fs(req).machine().boot() != h.boot; }
 
@@ -214,9 +299,6 @@ void OpRelease(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
-// Reads answer from the engine thread when the bio completes (as libfuse's
-// passthrough_hp answers after its callback returns): the worker goes back
-// to the device at once, so queue depth costs threads no context switches.
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
   (void)ino;
   const Handle& h = H(fi);
@@ -230,21 +312,15 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
   const size_t bytes = (end - first) * kSectorSize;
   const uint64_t skip = offset - first * kSectorSize;
   uint8_t* scratch = Scratch(bytes);
-  if (auto st = Direct(req, h, engine::Bio::Op::kRead, first, end - first, scratch, 0)) {
+  if (auto st = DirectRead(req, h, first, end - first, scratch)) {
     if (!st->ok()) return (void)fuse_reply_err(req, ErrnoOf(*st));
     return (void)fuse_reply_buf(req, reinterpret_cast<char*>(scratch) + skip, n);
   }
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, bytes));
   if (!buf) return (void)fuse_reply_err(req, ENOMEM);
-  SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kRead, first, end - first, buf, 0,
-              [req, buf, skip, n](Status st) {
-                if (st.ok()) {
-                  fuse_reply_buf(req, reinterpret_cast<char*>(buf) + skip, n);
-                } else {
-                  fuse_reply_err(req, ErrnoOf(st));
-                }
-                std::free(buf);
-              });
+  AnswerFromEngine(req, h, engine::Bio::Op::kRead, first, end - first, buf, 0, [req, buf, skip, n] {
+    fuse_reply_buf(req, reinterpret_cast<char*>(buf) + skip, n);
+  });
 }
 
 void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t off,
@@ -260,47 +336,23 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_
   const uint32_t flags = h.sync ? engine::Bio::kFua : 0;
   const uint64_t first = offset / kSectorSize;
   const uint64_t end = (offset + n + kSectorSize - 1) / kSectorSize;
-  Status st;
   if (Aligned(offset) && Aligned(n)) {
     // The request buffer goes straight to the disk's cache (which copies).
-    auto direct = Direct(req, h, engine::Bio::Op::kWrite, first, end - first,
-                         reinterpret_cast<uint8_t*>(const_cast<char*>(data)), flags);
+    auto direct = DirectWrite(req, h, first, end - first, data, h.sync);
     if (direct) {
       if (!direct->ok()) return (void)fuse_reply_err(req, ErrnoOf(*direct));
       return (void)fuse_reply_write(req, n);
     }
-  }
-  if (Aligned(offset) && Aligned(n) && n <= kAsyncWriteBytes) {
-    // Small writes: one copy, and the answer comes from the engine thread.
+    // Through the engine: a copy (libfuse reuses the request buffer once we
+    // return), answered from the engine thread when the bio completes.
     auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, n));
     if (!buf) return (void)fuse_reply_err(req, ENOMEM);
     std::memcpy(buf, data, n);
-    SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kWrite, first, end - first, buf,
-                flags, [req, buf, n](Status done) {
-                  if (done.ok()) {
-                    fuse_reply_write(req, n);
-                  } else {
-                    fuse_reply_err(req, ErrnoOf(done));
-                  }
-                  std::free(buf);
-                });
-    return;
+    return AnswerFromEngine(req, h, engine::Bio::Op::kWrite, first, end - first, buf, flags,
+                            [req, n] { fuse_reply_write(req, n); });
   }
-  if (Aligned(offset) && Aligned(n)) {
-    // Large writes: the request buffer itself is the bio's data, no copy;
-    // the worker waits, since libfuse reuses the buffer after we return.
-    st = Io(req, h, engine::Bio::Op::kWrite, first, end - first,
-            reinterpret_cast<uint8_t*>(const_cast<char*>(data)), flags);
-  } else {
-    uint8_t* buf = Scratch((end - first) * kSectorSize);
-    st = Io(req, h, engine::Bio::Op::kRead, first, end - first, buf);
-    if (st.ok()) {
-      std::memcpy(buf + (offset - first * kSectorSize), data, n);
-      st = Io(req, h, engine::Bio::Op::kWrite, first, end - first, buf, flags);
-    }
-  }
-  if (!st.ok()) return (void)fuse_reply_err(req, ErrnoOf(st));
-  fuse_reply_write(req, n);
+  // Unaligned (buffered writes only): read-modify-write of whole sectors.
+  ReadModifyWrite(req, h, first, end - first, offset - first * kSectorSize, data, n, flags);
 }
 
 void OpFlush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -312,8 +364,8 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
   (void)ino, (void)datasync;
   const Handle& h = H(fi);
   if (Stale(req, h)) return (void)fuse_reply_err(req, EIO);
-  Status st = Io(req, h, engine::Bio::Op::kFlush, 0, 0, nullptr);
-  fuse_reply_err(req, ErrnoOf(st));
+  AnswerFromEngine(req, h, engine::Bio::Op::kFlush, 0, 0, nullptr, 0,
+                   [req] { fuse_reply_err(req, 0); });
 }
 
 void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
@@ -329,20 +381,11 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
       offset + length > h.size_bytes) {
     return (void)fuse_reply_err(req, EINVAL);
   }
-  Status st;
   if (punch) {
-    st = Io(req, h, engine::Bio::Op::kDiscard, offset / kSectorSize, length / kSectorSize, nullptr);
-  } else {
-    for (uint64_t done = 0; done < length && st.ok();) {
-      const uint64_t chunk = std::min<uint64_t>(kMaxIoBytes, length - done);
-      uint8_t* buf = Scratch(chunk);
-      std::memset(buf, 0, chunk);
-      st = Io(req, h, engine::Bio::Op::kWrite, (offset + done) / kSectorSize, chunk / kSectorSize,
-              buf);
-      done += chunk;
-    }
+    return AnswerFromEngine(req, h, engine::Bio::Op::kDiscard, offset / kSectorSize,
+                            length / kSectorSize, nullptr, 0, [req] { fuse_reply_err(req, 0); });
   }
-  fuse_reply_err(req, ErrnoOf(st));
+  Zeroing::Start(req, h, offset / kSectorSize, length / kSectorSize);
 }
 
 void OpStatfs(fuse_req_t req, fuse_ino_t ino) {

@@ -71,15 +71,6 @@ void SubmitAsync(LiveMachine& machine, const std::string& dm, uint64_t boot, eng
   });
 }
 
-Status SubmitAndWait(LiveMachine& machine, const std::string& dm, uint64_t boot,
-                     engine::Bio::Op op, uint64_t sector, uint64_t nsectors, uint8_t* data,
-                     uint32_t flags) {
-  auto wait = std::make_shared<IoWait>();
-  SubmitAsync(machine, dm, boot, op, sector, nsectors, data, flags,
-              [wait](Status st) { wait->Complete(std::move(st)); });
-  return wait->Wait();
-}
-
 Status OpenDevice(LiveMachine& machine, const std::string& dm, uint64_t boot) {
   auto wait = std::make_shared<IoWait>();
   auto guard = std::make_shared<Guard>([wait](Status st) { wait->Complete(std::move(st)); });

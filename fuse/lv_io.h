@@ -1,12 +1,15 @@
 // Block I/O from a FUSE worker thread to an LV's dm device: the bio is built
-// and submitted on the engine thread, the worker sleeps until it completes.
+// and submitted on the engine thread, and its completion answers there.
 //
-// Exactly one answer reaches the worker: the bio's completion, or EIO when
-// the work is dropped unrun (the machine lost power and rebooted: the
-// closure or the bio is destroyed and a guard answers from its destructor),
-// or when the device is gone or belongs to an earlier boot.
+// Exactly one answer comes: the bio's completion, or EIO when the work is
+// dropped unrun (the machine lost power and rebooted: the closure or the
+// bio is destroyed and a guard answers from its destructor), or when the
+// device is gone or belongs to an earlier boot.
 //
-// Thread-safety: both may be called from any thread but the engine thread.
+// Thread-safety: SubmitAsync and CloseDevice from any thread; a successful
+// completion may submit the next bio (an EIO from a guard may come while
+// the machine reboots, holding the lock Inject takes: it must not).
+// OpenDevice from any thread but the engine's.
 #pragma once
 
 #include <cstdint>
@@ -25,10 +28,6 @@ namespace lvlab::fuse {
 void SubmitAsync(LiveMachine& machine, const std::string& dm, uint64_t boot, engine::Bio::Op op,
                  uint64_t sector, uint64_t nsectors, uint8_t* data, uint32_t flags,
                  std::function<void(Status)> done);
-
-Status SubmitAndWait(LiveMachine& machine, const std::string& dm, uint64_t boot,
-                     engine::Bio::Op op, uint64_t sector, uint64_t nsectors, uint8_t* data,
-                     uint32_t flags = 0);
 
 // An open file of the LV holds its device open, as an opener of a block
 // device does (dm::Device::Open): lvs shows 'o' in lv_attr and LVM refuses
