@@ -102,7 +102,8 @@ void Disk::WriteBackLoop() {
   std::vector<const WriteCache::Record*> batch;
   for (;;) {
     if (writeback_stop_) return;
-    if (!WriteBackWanted() || writeback_waiters_ > 0) {
+    if (!writeback_draining_ || !WriteBackWanted() || writeback_waiters_ > 0) {
+      if (!WriteBackWanted()) writeback_draining_ = false;  // down to half, or cannot go on
       // Writers waiting for room must not wait on this thread now (the
       // power went, say): wake them to decide for themselves.
       writeback_idle_.notify_all();
@@ -307,7 +308,11 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
     cache_.Add(sector, nsectors, data);
     if (nsectors > 0) cached_.Assign(sector, sector + nsectors, 0);
     const bool background = writeback_thread_.joinable();
-    if (background && WriteBackWanted()) writeback_wanted_.notify_one();
+    if (background && !writeback_draining_ &&
+        cache_.dirty_bytes() > options_.max_dirty_bytes / 4 * 3) {
+      writeback_draining_ = true;
+      writeback_wanted_.notify_one();
+    }
     // A full cache: the drive's thread makes room if it can, else this
     // writer writes back itself. Whatever empties the cache wakes it
     // (writeback_idle_: a batch retired, a Flush, a Crash).

@@ -15,9 +15,10 @@
 // durable one. A cache that grows past max_dirty_bytes writes back its oldest
 // writes, as a real drive may at any moment, so code must neither rely on
 // unflushed data being lost nor on it surviving. With background_writeback
-// a thread of the Disk writes back the oldest records, up to 1 MiB at a
-// time, as long as the cache would still hold half of max_dirty_bytes
-// without them, while writers go on filling the cache. Nothing is written
+// a thread of the Disk starts once the cache holds more than three quarters
+// of max_dirty_bytes and writes back the oldest records, up to 1 MiB at a
+// time, as long as the cache would still hold half without them, while
+// writers go on filling the cache. Nothing is written
 // back while the power is off (a batch begun before the cut completes; a
 // writer that finds the cache full then leaves it so for the crash).
 // Writers wait for the thread where the cache is full, and for the batch
@@ -85,7 +86,8 @@ struct DiskOptions {
   uint64_t max_dirty_bytes = 64 << 20;  // the cache writes back its oldest data beyond this
   bool sync_on_flush = false;           // fdatasync the image on Flush and FUA writes
   // Live mode: a thread of the Disk's own writes the oldest data back to
-  // the image whenever the cache holds more than half of max_dirty_bytes,
+  // the image, down to half of max_dirty_bytes, whenever the cache holds
+  // more than three quarters of it,
   // with the disk's mutex released during the image writes, so that writers
   // seldom wait for the image (see the top of this file). Needs an image
   // whose Read and Write may run on two threads at once (a file image).
@@ -297,6 +299,10 @@ class Disk {
   std::condition_variable writeback_wanted_;  // the thread waits here for work
   std::condition_variable writeback_idle_;    // others wait here for !writeback_busy_
   bool writeback_busy_ = false;
+  // Draining: the cache went past three quarters of its bound and the
+  // thread writes back until half remains; only then does a writer wake it
+  // again, so it wakes once per drain, not once per write.
+  bool writeback_draining_ = false;
   int writeback_waiters_ = 0;  // in AwaitWriteBack: no new batch until they are through
   bool writeback_failed_ = false;
   bool writeback_stop_ = false;

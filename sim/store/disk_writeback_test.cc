@@ -33,11 +33,12 @@ class DiskWriteBackTest : public TempDirTest {
   }
 };
 
-// Waits (up to 20 s) until the cache holds less than half of kMaxDirty
-// plus one write of `record` bytes: the drive writes back no further.
+// Waits (up to 20 s) until the cache holds no more than three quarters of
+// kMaxDirty plus one write of `record` bytes: the drive need not write back
+// further (it drains to half once past three quarters).
 bool Drained(Disk& d, uint64_t record) {
   for (int i = 0; i < 2000; ++i) {
-    if (d.dirty_bytes() < kMaxDirty / 2 + record) return true;
+    if (d.dirty_bytes() <= kMaxDirty / 4 * 3 + record) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
@@ -51,7 +52,7 @@ std::vector<uint8_t> Bytes(Disk& d, uint64_t sector, uint32_t n, bool image_only
   return out;
 }
 
-TEST_F(DiskWriteBackTest, DrainsTheCacheToHalfAndLosesOnlyWhatItHolds) {
+TEST_F(DiskWriteBackTest, DrainsTheCacheTowardsHalfAndLosesOnlyWhatItHolds) {
   auto d = FileDisk();
   constexpr uint32_t kWrite = 16;  // 8 KiB
   constexpr int kWrites = 64;      // 512 KiB: twice the cache's bound
