@@ -24,10 +24,12 @@
 // moved) are done by the worker itself on the PV disks when the machine's
 // DirectIo allows it; everything else is a bio on the engine thread.
 //
-// Threads: the loop's workers call into LvFs; Refresh runs on the engine
-// thread and queues invalidations that Invalidate (any thread but the
-// engine, which FUSE requests may be waiting for) sends to the kernel.
-// LvFs does not own the machine.
+// Threads: the loop's workers (one per core, lv_fs.cc) call into LvFs and
+// never wait for a bio: what goes through the engine is answered from the
+// engine thread (lv_fs_ops.cc). Refresh runs on the engine thread and
+// queues invalidations that Invalidate (any thread but the engine, which
+// FUSE requests may be waiting for) sends to the kernel. LvFs does not own
+// the machine.
 #pragma once
 
 #include <cstdint>

@@ -434,8 +434,9 @@ TEST_F(LiveTest, CrashCutsPowerOpenFilesGetEioFlushedDataSurvives) {
   close(again);
 }
 
-// A PV's drive writes its cache back on its own thread once it holds more
-// than half its 64 MiB: after 128 MiB of unflushed writes, a power cut
+// A PV's drive writes its cache back on its own thread, down to half its
+// 64 MiB, once it holds more than three quarters: after 128 MiB of
+// unflushed writes, a power cut
 // that loses everything the caches hold still finds the oldest 64 MiB
 // (written back so that the writes could go on) and never the newest 32
 // MiB (the drive keeps half its cache).
