@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "sim/base/thread_name.h"
+
 namespace lvlab::fuse {
 namespace {
 
@@ -113,7 +115,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Listen(const std::string& 
   if (rc != 0 || ::chmod(path.c_str(), 0600) != 0 || ::listen(s->listen_fd_, 16) != 0) {
     return IOError("cannot listen on " + path + ": " + std::strerror(errno));
   }
-  s->accept_thread_ = std::thread([p = s.get()] { p->AcceptLoop(); });
+  s->accept_thread_ = std::thread([p = s.get()] {
+    NameThisThread("lvlab control");
+    p->AcceptLoop();
+  });
   return s;
 }
 
@@ -135,7 +140,10 @@ void ControlServer::AcceptLoop() {
       open_fds_.insert(fd);
       ++running_;
     }
-    std::thread([this, fd] { Serve(fd); }).detach();
+    std::thread([this, fd] {
+      NameThisThread("lvlab command");
+      Serve(fd);
+    }).detach();
   }
 }
 

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/base/thread_name.h"
 #include "sim/lvm/image_store.h"
 #include "tools/daemon_internal.h"
 
@@ -143,9 +144,13 @@ int Serve(const MountRequest& req, const std::string& lab, int lock_fd, int read
     Report(ready_fd, st.message());
     return 5;
   }
-  std::thread engine([&d] { d.machine->Run([&d] { d.Tick(); }, kTickNs); });
+  std::thread engine([&d] {
+    NameThisThread("lvlab engine");
+    d.machine->Run([&d] { d.Tick(); }, kTickNs);
+  });
   std::atomic<bool> done{false};
   std::thread invalidator([&d, &done] {
+    NameThisThread("lvlab inval");
     while (!done.load()) {
       d.fs->Invalidate();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

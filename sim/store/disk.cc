@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "sim/base/check.h"
+#include "sim/base/thread_name.h"
 #include "sim/base/units.h"
 
 namespace lvlab::store {
@@ -51,7 +52,10 @@ Disk::Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions optio
       cache_(image_.get()),
       changes_(RecordOf(image_.get())) {
   if (options_.background_writeback && options_.volatile_cache) {
-    writeback_thread_ = std::thread([this] { WriteBackLoop(); });
+    writeback_thread_ = std::thread([this] {
+      NameThisThread("wb " + name_);
+      WriteBackLoop();
+    });
   }
 }
 
