@@ -113,10 +113,11 @@ std::optional<Status> DirectWrite(fuse_req_t req, const Handle& h, uint64_t sect
 // freed. The worker goes back to the device at once: a bio that waits (a
 // suspended LV, a flush) holds no worker, and queue depth costs threads no
 // context switches (as libfuse's passthrough_hp answers after its callback
-// returns).
-void AnswerFromEngine(fuse_req_t req, const Handle& h, engine::Bio::Op op, uint64_t sector,
-                      uint64_t nsectors, uint8_t* buf, uint32_t flags, std::function<void()> ok) {
-  SubmitAsync(Fs(req).machine(), h.dm, h.boot, op, sector, nsectors, buf, flags,
+// returns). May be called from a completion, which runs on the engine.
+void AnswerFromEngine(fuse_req_t req, const std::string& dm, uint64_t boot, engine::Bio::Op op,
+                      uint64_t sector, uint64_t nsectors, uint8_t* buf, uint32_t flags,
+                      std::function<void()> ok) {
+  SubmitAsync(Fs(req).machine(), dm, boot, op, sector, nsectors, buf, flags,
               [req, buf, ok = std::move(ok)](Status st) {
                 if (st.ok()) {
                   ok();
@@ -134,25 +135,16 @@ void ReadModifyWrite(fuse_req_t req, const Handle& h, uint64_t first, uint64_t n
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, nsectors * kSectorSize));
   if (!buf) return (void)fuse_reply_err(req, ENOMEM);
   auto patch = std::make_shared<std::vector<char>>(data, data + n);
-  LiveMachine* m = &Fs(req).machine();
-  SubmitAsync(
-      *m, h.dm, h.boot, engine::Bio::Op::kRead, first, nsectors, buf, 0,
-      [req, m, dm = h.dm, boot = h.boot, first, nsectors, buf, skip, patch, flags](Status st) {
-        if (!st.ok()) {
-          fuse_reply_err(req, ErrnoOf(st));
-          return std::free(buf);
-        }
-        std::memcpy(buf + skip, patch->data(), patch->size());
-        SubmitAsync(*m, dm, boot, engine::Bio::Op::kWrite, first, nsectors, buf, flags,
-                    [req, buf, n = patch->size()](Status done) {
-                      if (done.ok()) {
-                        fuse_reply_write(req, n);
-                      } else {
-                        fuse_reply_err(req, ErrnoOf(done));
-                      }
-                      std::free(buf);
-                    });
-      });
+  SubmitAsync(Fs(req).machine(), h.dm, h.boot, engine::Bio::Op::kRead, first, nsectors, buf, 0,
+              [req, dm = h.dm, boot = h.boot, first, nsectors, buf, skip, patch, flags](Status st) {
+                if (!st.ok()) {
+                  fuse_reply_err(req, ErrnoOf(st));
+                  return std::free(buf);
+                }
+                std::memcpy(buf + skip, patch->data(), patch->size());
+                AnswerFromEngine(req, dm, boot, engine::Bio::Op::kWrite, first, nsectors, buf,
+                                 flags, [req, n = patch->size()] { fuse_reply_write(req, n); });
+              });
 }
 
 // FALLOC_FL_ZERO_RANGE: zeros written a chunk at a time, each chunk's bio
@@ -174,25 +166,17 @@ class Zeroing {
  private:
   Zeroing(fuse_req_t req, const Handle& h, uint64_t next, uint64_t end, uint64_t chunk,
           uint8_t* zeros)
-      : req_(req),
-        machine_(&Fs(req).machine()),
-        dm_(h.dm),
-        boot_(h.boot),
-        next_(next),
-        end_(end),
-        chunk_(chunk),
-        zeros_(zeros) {}
+      : req_(req), dm_(h.dm), boot_(h.boot), next_(next), end_(end), chunk_(chunk), zeros_(zeros) {}
 
   static void Step(const std::shared_ptr<Zeroing>& z, const Status& st) {
     if (!st.ok() || z->next_ == z->end_) return (void)fuse_reply_err(z->req_, ErrnoOf(st));
     const uint64_t at = z->next_, n = std::min(z->chunk_, z->end_ - at);
     z->next_ += n;
-    SubmitAsync(*z->machine_, z->dm_, z->boot_, engine::Bio::Op::kWrite, at, n, z->zeros_, 0,
-                [z](Status done) { Step(z, done); });
+    SubmitAsync(Fs(z->req_).machine(), z->dm_, z->boot_, engine::Bio::Op::kWrite, at, n, z->zeros_,
+                0, [z](Status done) { Step(z, done); });
   }
 
   fuse_req_t req_;
-  LiveMachine* machine_;
   std::string dm_;
   uint64_t boot_;
   uint64_t next_, end_, chunk_;
@@ -318,9 +302,9 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_in
   }
   auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, bytes));
   if (!buf) return (void)fuse_reply_err(req, ENOMEM);
-  AnswerFromEngine(req, h, engine::Bio::Op::kRead, first, end - first, buf, 0, [req, buf, skip, n] {
-    fuse_reply_buf(req, reinterpret_cast<char*>(buf) + skip, n);
-  });
+  AnswerFromEngine(
+      req, h.dm, h.boot, engine::Bio::Op::kRead, first, end - first, buf, 0,
+      [req, buf, skip, n] { fuse_reply_buf(req, reinterpret_cast<char*>(buf) + skip, n); });
 }
 
 void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_t off,
@@ -348,8 +332,8 @@ void OpWrite(fuse_req_t req, fuse_ino_t ino, const char* data, size_t size, off_
     auto* buf = static_cast<uint8_t*>(std::aligned_alloc(kSectorSize, n));
     if (!buf) return (void)fuse_reply_err(req, ENOMEM);
     std::memcpy(buf, data, n);
-    return AnswerFromEngine(req, h, engine::Bio::Op::kWrite, first, end - first, buf, flags,
-                            [req, n] { fuse_reply_write(req, n); });
+    return AnswerFromEngine(req, h.dm, h.boot, engine::Bio::Op::kWrite, first, end - first, buf,
+                            flags, [req, n] { fuse_reply_write(req, n); });
   }
   // Unaligned (buffered writes only): read-modify-write of whole sectors.
   ReadModifyWrite(req, h, first, end - first, offset - first * kSectorSize, data, n, flags);
@@ -364,7 +348,7 @@ void OpFsync(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
   (void)ino, (void)datasync;
   const Handle& h = H(fi);
   if (Stale(req, h)) return (void)fuse_reply_err(req, EIO);
-  AnswerFromEngine(req, h, engine::Bio::Op::kFlush, 0, 0, nullptr, 0,
+  AnswerFromEngine(req, h.dm, h.boot, engine::Bio::Op::kFlush, 0, 0, nullptr, 0,
                    [req] { fuse_reply_err(req, 0); });
 }
 
@@ -382,7 +366,7 @@ void OpFallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
     return (void)fuse_reply_err(req, EINVAL);
   }
   if (punch) {
-    return AnswerFromEngine(req, h, engine::Bio::Op::kDiscard, offset / kSectorSize,
+    return AnswerFromEngine(req, h.dm, h.boot, engine::Bio::Op::kDiscard, offset / kSectorSize,
                             length / kSectorSize, nullptr, 0, [req] { fuse_reply_err(req, 0); });
   }
   Zeroing::Start(req, h, offset / kSectorSize, length / kSectorSize);

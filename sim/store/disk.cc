@@ -106,8 +106,8 @@ void Disk::WriteBackLoop() {
   std::vector<const WriteCache::Record*> batch;
   for (;;) {
     if (writeback_stop_) return;
-    if (!writeback_draining_ || !WriteBackWanted() || writeback_waiters_ > 0) {
-      if (!WriteBackWanted()) writeback_draining_ = false;  // down to half, or cannot go on
+    if (!WriteBackWanted()) writeback_draining_ = false;  // down to half, or cannot go on
+    if (!writeback_draining_ || writeback_waiters_ > 0) {
       // Writers waiting for room must not wait on this thread now (the
       // power went, say): wake them to decide for themselves.
       writeback_idle_.notify_all();

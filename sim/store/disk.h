@@ -18,13 +18,13 @@
 // a thread of the Disk starts once the cache holds more than three quarters
 // of max_dirty_bytes and writes back the oldest records, up to 1 MiB at a
 // time, as long as the cache would still hold half without them, while
-// writers go on filling the cache. Nothing is written
-// back while the power is off (a batch begun before the cut completes; a
-// writer that finds the cache full then leaves it so for the crash).
-// Writers wait for the thread where the cache is full, and for the batch
-// under way where they change the image themselves (FUA, Discard, Flush,
-// Crash), so that an older record never lands over newer data. Discard is durable at once
-// (a simplification). With volatile_cache=false every write goes straight to
+// writers go on filling the cache. Nothing is written back while the power
+// is off (a batch begun before the cut completes; a writer that finds the
+// cache full then leaves it so for the crash). Writers wait for the thread
+// where the cache is full, and for the batch under way where they change
+// the image themselves (FUA, Discard, Flush, Crash), so that an older
+// record never lands over newer data. Discard is durable at once (a
+// simplification). With volatile_cache=false every write goes straight to
 // the image and a crash loses nothing.
 //
 // Zero-copy (the Copier's offload between write-through disks): Pin reads a
@@ -43,11 +43,10 @@
 // daemon's FUSE workers may move data through a Disk beside the engine
 // thread (fuse/direct_io.h). The write-back thread writes the image without
 // the mutex, never where a reader would read it (those sectors still read
-// from the cache). Everything else (fault state, options, stats,
-// the timing model) belongs to the engine thread,
-// which must stop such direct I/O before changing the fault state. A Disk
-// owns its image; it shares its PowerDomain, if any, with the other disks of
-// its machine.
+// from the cache). Everything else (fault state, options, stats, the
+// timing model) belongs to the engine thread, which must stop such direct
+// I/O before changing the fault state. A Disk owns its image; it shares its
+// PowerDomain, if any, with the other disks of its machine.
 #pragma once
 
 #include <condition_variable>
@@ -87,9 +86,9 @@ struct DiskOptions {
   bool sync_on_flush = false;           // fdatasync the image on Flush and FUA writes
   // Live mode: a thread of the Disk's own writes the oldest data back to
   // the image, down to half of max_dirty_bytes, whenever the cache holds
-  // more than three quarters of it,
-  // with the disk's mutex released during the image writes, so that writers
-  // seldom wait for the image (see the top of this file). Needs an image
+  // more than three quarters of it, with the disk's mutex released during
+  // the image writes, so that writers seldom wait for the image (see the
+  // top of this file). Needs an image
   // whose Read and Write may run on two threads at once (a file image).
   // Off in simulated mode, where when data reaches the image must not
   // depend on the host's timing.

@@ -10,8 +10,9 @@
 //
 // An ImageFile is not thread-safe; one engine thread owns it. A file image
 // alone also takes reads and writes of different ranges from several
-// threads at once (pread/pwrite), which a Disk's write-back thread uses. The caller owns
-// the returned object; a file image closes its descriptor when destroyed.
+// threads at once (pread/pwrite), which a Disk's write-back thread uses.
+// The caller owns the returned object; a file image closes its descriptor
+// when destroyed.
 // Images do no caching of their own: durability of a file image against host
 // crashes comes from Sync(), which the Disk calls only when asked to.
 #pragma once
