@@ -4,13 +4,15 @@
 // never written (holes) read as zeros and take no space; PunchHole turns a
 // region back into a hole, and NextData finds the data extents so that copies
 // can skip holes. Two implementations hide behind factories: a sparse file on
-// the host (pread/pwrite, fdatasync, SEEK_DATA/SEEK_HOLE, fallocate punch-hole)
-// and a memory-backed twin for unit tests that allocates 64 KiB chunks on
-// first write.
+// the host (pread/pwrite, small writes as stores into a shared mapping of
+// the file, fdatasync, SEEK_DATA/SEEK_HOLE, fallocate punch-hole) and a
+// memory-backed twin for unit tests that allocates 64 KiB chunks on first
+// write.
 //
 // An ImageFile is not thread-safe; one engine thread owns it. A file image
 // alone also takes reads and writes of different ranges from several
-// threads at once (pread/pwrite), which a Disk's write-back thread uses.
+// threads at once (pread, pwrite, stores), which a Disk's write-back thread
+// uses.
 // The caller owns the returned object; a file image closes its descriptor
 // when destroyed.
 // Images do no caching of their own: durability of a file image against host

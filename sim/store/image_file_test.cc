@@ -1,6 +1,7 @@
 #include "sim/store/image_file.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <vector>
 
@@ -144,6 +145,41 @@ TEST_F(FileImageTest, ReopenReadOnlySeesDataAndRefusesWrites) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   EXPECT_NE(missing.status().message().find("nope.img"), std::string::npos);
+}
+
+// Small writes are stores into a mapping of the image (image_file.cc): they
+// reach the file itself, and a store the mapping cannot take is done by
+// pwrite instead.
+TEST_F(FileImageTest, SmallWritesReachTheFileEvenWhereTheMappingCannot) {
+  const std::string path = Path("pv3.img");
+  auto created = CreateFileImage(path, 1 << 20);
+  ASSERT_TRUE(created.ok());
+  std::unique_ptr<ImageFile> image = std::move(created).value();
+  auto small = Bytes(4096, 0x3c);
+  ASSERT_TRUE(image->Write(8192, small.data(), small.size()).ok());
+  auto large = Bytes(256 << 10, 0x4d);
+  ASSERT_TRUE(image->Write(512 << 10, large.data(), large.size()).ok());
+  {
+    auto reader = OpenFileImage(path, /*read_only=*/true);  // another descriptor
+    ASSERT_TRUE(reader.ok());
+    std::vector<uint8_t> back(4096);
+    ASSERT_TRUE((*reader)->Read(8192, back.data(), back.size()).ok());
+    EXPECT_EQ(back, small);
+    back.resize(large.size());
+    ASSERT_TRUE((*reader)->Read(512 << 10, back.data(), back.size()).ok());
+    EXPECT_EQ(back, large);
+  }
+
+  // The file shrinks under the image: a store past the new end would raise
+  // SIGBUS; the write goes by pwrite and lands.
+  ASSERT_EQ(::truncate(path.c_str(), 64 << 10), 0);
+  auto late = Bytes(4096, 0x6e);
+  Status st = image->Write(768 << 10, late.data(), late.size());
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::vector<uint8_t> back(4096);
+  ASSERT_TRUE(image->Read(768 << 10, back.data(), back.size()).ok());
+  EXPECT_EQ(back, late);
+  ASSERT_TRUE(image->Sync().ok());
 }
 
 }  // namespace
