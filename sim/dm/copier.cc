@@ -172,6 +172,13 @@ void Copier::StartData(Job* job, uint64_t len) {
              if (!job->ignore_errors()) job->stopped = true;
              PieceDone(job);
            }};
+  // A spare buffer, when there is one: no allocation, and no zeroing of
+  // bytes the read overwrites (a piece whose read fails writes nothing).
+  // An offloaded read fills it too where the disk cannot pin.
+  if (!spare_buffers_.empty()) {
+    src->buffer = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+  }
   if (job->offload) {
     read.source = src;
   } else {
@@ -182,7 +189,12 @@ void Copier::StartData(Job* job, uint64_t len) {
 }
 
 void Copier::WriteAll(Job* job, std::shared_ptr<PinnedSource> src, uint64_t offset, uint64_t len) {
-  auto join = JoinCompletions(job->dests.size(), [this, job, src](Status) { PieceDone(job); });
+  auto join = JoinCompletions(job->dests.size(), [this, job, src](Status) {
+    if (spare_buffers_.size() < kPiecesInFlight && !src->buffer.empty()) {
+      spare_buffers_.push_back(std::move(src->buffer));
+    }
+    PieceDone(job);
+  });
   for (size_t i = 0; i < job->dests.size(); ++i) {
     const auto& [dev, start] = job->dests[i];
     stats_.bytes_written += len * kSectorSize;

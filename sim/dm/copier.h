@@ -114,6 +114,8 @@ class Copier {
   engine::Trace* const trace_;
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;  // by id
+  // Data pieces' buffers, kept for the next pieces once their writes end.
+  std::vector<std::vector<uint8_t>> spare_buffers_;
   CopierStats stats_;
 };
 
