@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
