@@ -88,10 +88,9 @@ struct DiskOptions {
   // the image, down to half of max_dirty_bytes, whenever the cache holds
   // more than three quarters of it, with the disk's mutex released during
   // the image writes, so that writers seldom wait for the image (see the
-  // top of this file). Needs an image
-  // whose Read and Write may run on two threads at once (a file image).
-  // Off in simulated mode, where when data reaches the image must not
-  // depend on the host's timing.
+  // top of this file). Needs an image whose Read and Write may run on two
+  // threads at once (a file image). Off in simulated mode, where when data
+  // reaches the image must not depend on the host's timing.
   bool background_writeback = false;
   DiskModel model;
 };
