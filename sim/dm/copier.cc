@@ -189,8 +189,10 @@ void Copier::StartData(Job* job, uint64_t len) {
 }
 
 void Copier::WriteAll(Job* job, std::shared_ptr<PinnedSource> src, uint64_t offset, uint64_t len) {
+  src->writes = static_cast<uint32_t>(job->dests.size());
   auto join = JoinCompletions(job->dests.size(), [this, job, src](Status) {
-    if (spare_buffers_.size() < kPiecesInFlight && !src->buffer.empty()) {
+    // The buffer read into, or the one the last destination disk gave back.
+    if (spare_buffers_.size() < kPiecesInFlight && src->buffer.capacity() > 0) {
       spare_buffers_.push_back(std::move(src->buffer));
     }
     PieceDone(job);

@@ -158,6 +158,9 @@ Status DiskDevice::ApplyPinned(const Bio& bio, uint32_t n) {
   LVLAB_CHECK(src->buffer.size() == bio.bytes())
       << name() << ": " << engine::Describe(bio) << " from a buffer of " << src->buffer.size()
       << " bytes";
+  LVLAB_CHECK(src->writes > 0) << name() << ": " << engine::Describe(bio)
+                               << " from a source already written out";
+  if (--src->writes == 0) return disk_->Write(bio.sector, n, &src->buffer, fua);
   return disk_->Write(bio.sector, n, src->buffer.data(), fua);
 }
 

@@ -14,9 +14,12 @@
 // Zero-copy: a read bio with no data and a PinnedSource pins its range
 // (store::Disk::Pin) into the source, or, where the disk does not pin, reads
 // into the source's buffer; a write bio with no data and the same source
-// writes what the source holds (store::Disk::WriteFromPin). Timing, stats
-// and errors are those of the plain read and write: only the bytes take a
-// shorter path. The Copier uses this between DiskDevices.
+// writes what the source holds (store::Disk::WriteFromPin). The last of
+// the source's `writes` hands a buffer to the disk's cache rather than a
+// copy (store::Disk::Write with a buffer), and takes back the buffer the
+// disk gives. Timing, stats and errors are those of the plain read and
+// write: only the bytes take a shorter path. The Copier uses this between
+// DiskDevices.
 //
 // Not thread-safe: one engine thread. The DiskDevice does not own the Disk,
 // the Scheduler or the Trace; all must outlive it. Owned by the Kernel.
@@ -41,6 +44,7 @@ namespace lvlab::dm {
 struct PinnedSource : engine::BioSource {
   std::shared_ptr<store::DiskPin> pin;
   std::vector<uint8_t> buffer;
+  uint32_t writes = 1;  // write bios that will take this source; the last may keep the buffer
 };
 
 class DiskDevice : public BlockDevice {

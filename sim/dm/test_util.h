@@ -27,10 +27,12 @@ using engine::Bio;
 class DmTest : public ::testing::Test {
  protected:
   // Adds a memory disk named pv<minor> as 7:<minor>, minors from 1.
-  store::Disk* AddDisk(uint64_t sectors, store::DiskModel model = {}, bool volatile_cache = true) {
+  store::Disk* AddDisk(uint64_t sectors, store::DiskModel model = {}, bool volatile_cache = true,
+                       uint64_t max_dirty_bytes = store::DiskOptions{}.max_dirty_bytes) {
     store::DiskOptions options;
     options.model = model;
     options.volatile_cache = volatile_cache;
+    options.max_dirty_bytes = max_dirty_bytes;
     const auto minor = static_cast<uint32_t>(disks_.size() + 1);
     disks_.push_back(std::make_unique<store::Disk>(
         "pv" + std::to_string(minor), store::NewMemImage(sectors * kSectorSize), options));

@@ -107,7 +107,7 @@ void Disk::WriteBackLoop() {
   for (;;) {
     if (writeback_stop_) return;
     if (!WriteBackWanted()) writeback_draining_ = false;  // down to half, or cannot go on
-    if (!writeback_draining_ || writeback_waiters_ > 0) {
+    if (!writeback_draining_ || writeback_waiters_ > 0 || writeback_busy_) {
       // Writers waiting for room must not wait on this thread now (the
       // power went, say): wake them to decide for themselves.
       writeback_idle_.notify_all();
@@ -133,6 +133,7 @@ void Disk::WriteBackLoop() {
     while (applied < batch.size() && (st = cache_.Apply(*batch[applied])).ok()) ++applied;
     lock.lock();
     for (size_t i = 0; i < applied; ++i) cache_.RetireOldest();
+    ++generation_;  // the image holds data where NextData may have seen a hole
     if (!st.ok()) writeback_failed_ = true;
     writeback_busy_ = false;
     writeback_idle_.notify_all();
@@ -235,7 +236,6 @@ void Disk::TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
       const uint8_t* run = data + uint64_t{s} * kSectorSize;
       if (options_.volatile_cache) {
         cache_.Add(sector + s, t - s, run);
-        cached_.Assign(sector + s, sector + t, 0);
       } else {
         Status st = WriteImage(sector + s, t - s, run);
         LVLAB_CHECK(st.ok()) << "torn write failed: " << st.message();
@@ -286,6 +286,18 @@ Status Disk::Read(uint64_t sector, uint32_t nsectors, uint8_t* out) {
 }
 
 Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua) {
+  return WriteData(sector, nsectors, data, nullptr, fua);
+}
+
+Status Disk::Write(uint64_t sector, uint32_t nsectors, std::vector<uint8_t>* buffer, bool fua) {
+  LVLAB_CHECK(buffer->size() == uint64_t{nsectors} * kSectorSize)
+      << name_ << ": a write of " << nsectors << " sectors from a buffer of " << buffer->size()
+      << " bytes";
+  return WriteData(sector, nsectors, buffer->data(), buffer, fua);
+}
+
+Status Disk::WriteData(uint64_t sector, uint32_t nsectors, const uint8_t* data,
+                       std::vector<uint8_t>* owned, bool fua) {
   std::unique_lock<std::mutex> lock(mu_);
   ++generation_;
   LVLAB_RETURN_IF_ERROR(CheckRange("write", sector, nsectors));
@@ -309,8 +321,11 @@ Status Disk::Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool
     cache_.Supersede(sector, nsectors);
     if (fua && options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
   } else {
-    cache_.Add(sector, nsectors, data);
-    if (nsectors > 0) cached_.Assign(sector, sector + nsectors, 0);
+    if (owned != nullptr && data == owned->data()) {  // not a corrupted copy
+      cache_.Add(sector, nsectors, owned);
+    } else {
+      cache_.Add(sector, nsectors, data);
+    }
     const bool background = writeback_thread_.joinable();
     if (background && !writeback_draining_ &&
         cache_.dirty_bytes() > options_.max_dirty_bytes / 4 * 3) {
@@ -341,11 +356,26 @@ Status Disk::Flush() {
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   LVLAB_RETURN_IF_ERROR(AdmitWrite(0, 0, nullptr));
   AwaitWriteBack(lock);
-  LVLAB_RETURN_IF_ERROR(cache_.WriteBackAll().WithContext(name_));
-  writeback_failed_ = false;
-  writeback_idle_.notify_all();  // writers waiting for room have it
-  cached_.clear();
-  if (options_.sync_on_flush) LVLAB_RETURN_IF_ERROR(image_->Sync().WithContext(name_));
+  // The image is written with the mutex released, as by the drive's own
+  // write-back: writers go on adding to the cache (their writes are not
+  // this flush's) and readers read it, while whoever would write the image
+  // itself, the thread included, waits (writeback_busy_). A crash waits too,
+  // so a flush under way completes before the power goes.
+  const WriteCache::FlushPlan plan = cache_.PlanFlush();
+  writeback_busy_ = true;
+  lock.unlock();
+  Status st = cache_.ApplyFlush(plan);
+  if (st.ok() && options_.sync_on_flush) st = image_->Sync();
+  lock.lock();
+  writeback_busy_ = false;
+  ++generation_;
+  if (st.ok()) {
+    cache_.RetireFlushed(plan);
+    writeback_failed_ = false;
+  }
+  writeback_idle_.notify_all();    // writers waiting for room may have it
+  writeback_wanted_.notify_one();  // the thread may go on
+  LVLAB_RETURN_IF_ERROR(st.WithContext(name_));
   ++stats_.flushes;
   return Status::Ok();
 }
@@ -359,7 +389,6 @@ Status Disk::Discard(uint64_t sector, uint64_t nsectors) {
   LVLAB_RETURN_IF_ERROR(SavePins(sector, nsectors));
   AwaitWriteBack(lock);
   cache_.Supersede(sector, nsectors);
-  if (nsectors > 0) cached_.Erase(sector, sector + nsectors);
   LVLAB_RETURN_IF_ERROR(
       image_->PunchHole(sector * kSectorSize, nsectors * kSectorSize).WithContext(name_));
   ++stats_.discards;
@@ -432,9 +461,9 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   ++generation_;
   AwaitWriteBack(lock);  // a write-back begun before the cut completes
   writeback_failed_ = false;
-  // What was written since the last flush may now read otherwise (lost, or
-  // written back); the rest of the image is as it was.
-  for (const RangeMap::Entry& e : cached_.All()) NoteChange(*changes_, e.start, e.end - e.start);
+  // Where the newest data is in the cache, a read may now return other data
+  // (lost, or torn); the rest of the image is as it was.
+  for (const RangeMap::Entry& e : cache_.Pending()) NoteChange(*changes_, e.start, e.end - e.start);
   Status st;
   switch (policy) {
     case LossPolicy::kNone:
@@ -450,7 +479,6 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
   LVLAB_CHECK(st.ok()) << name_ << ": the image failed while applying a crash: " << st.message();
   LVLAB_CHECK(cache_.empty()) << name_ << ": cache not empty after a crash";
   writeback_idle_.notify_all();  // writers waiting for room have it
-  cached_.clear();
 }
 
 bool Disk::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
@@ -489,9 +517,7 @@ Result<std::optional<Disk::SectorRange>> Disk::ImageNextData(uint64_t sector, ui
 }
 
 std::optional<Disk::SectorRange> Disk::CacheNextData(uint64_t sector, uint64_t end) const {
-  const std::vector<RangeMap::Entry> hits = cached_.Overlaps(sector, end);
-  if (hits.empty()) return std::nullopt;
-  return SectorRange{hits.front().start, hits.front().end};
+  return cache_.FirstPending(sector, end);
 }
 
 Result<std::optional<Disk::SectorRange>> Disk::NextData(uint64_t sector, uint64_t end) {

@@ -23,9 +23,11 @@
 // cache full then leaves it so for the crash). Writers wait for the thread
 // where the cache is full, and for the batch under way where they change
 // the image themselves (FUA, Discard, Flush, Crash), so that an older
-// record never lands over newer data. Discard is durable at once (a
-// simplification). With volatile_cache=false every write goes straight to
-// the image and a crash loses nothing.
+// record never lands over newer data. A Flush writes the cache back the
+// same way, with the mutex released: writes that come meanwhile go on into
+// the cache (they are not the flush's), and a crash waits for the flush to
+// complete. Discard is durable at once (a simplification). With volatile_cache=false every write
+// goes straight to the image and a crash loses nothing.
 //
 // Zero-copy (the Copier's offload between write-through disks): Pin reads a
 // range as Read would (same checks and stats) but leaves the data on the
@@ -160,6 +162,11 @@ class Disk {
   // Writes nsectors * 512 bytes; visible at once, durable after the next
   // Flush, or at once if fua.
   Status Write(uint64_t sector, uint32_t nsectors, const uint8_t* data, bool fua);
+  // Write(sector, nsectors, buffer->data(), fua), where the cache may keep
+  // *buffer (nsectors * 512 bytes) itself rather than a copy; *buffer then
+  // holds a buffer the drive no longer needs, maybe empty, for the caller
+  // to reuse. Its contents are unspecified either way.
+  Status Write(uint64_t sector, uint32_t nsectors, std::vector<uint8_t>* buffer, bool fua);
   // Makes every write completed before it durable.
   Status Flush();
   // Drops cached data in the range and punches it out of the image; reads
@@ -175,13 +182,12 @@ class Disk {
 
   // The first sector range [start, end) at or after `sector` and below `end`
   // that may hold data: the image's data extents (rounded out to whole
-  // sectors) merged with the sectors written to the cache since the last
-  // flush; nullopt when [sector, end) reads as zeros. The answer is exact for
-  // the cache and as exact as the image for the rest (a memory image reports
-  // 64 KiB chunks, a file image the host's extents). A range may come back in
+  // sectors) merged with the sectors whose newest data is in the cache; nullopt when [sector, end)
+  // reads as zeros. The answer is exact for the cache and as exact as the image for the rest (a
+  // memory image reports 64 KiB chunks, a file image the host's extents). A range may come back in
   // pieces: ask again from its end. Works whatever the power or fault state.
-  // The hole found last is remembered until the next Write, Flush or Crash
-  // (or a change of the image's allocation), so that walking a large hole
+  // The hole found last is remembered until the next Write, Flush, Crash or
+  // write-back (or a change of the image's allocation), so that walking a large hole
   // region by region costs one image scan, not one per region.
   using SectorRange = std::pair<uint64_t, uint64_t>;
   Result<std::optional<SectorRange>> NextData(uint64_t sector, uint64_t end);
@@ -252,6 +258,9 @@ class Disk {
   Status AdmitWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
   void TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data);
   Status WriteImage(uint64_t sector, uint64_t nsectors, const uint8_t* data);
+  // Both Writes: `owned`, when not null, holds `data` and may be adopted.
+  Status WriteData(uint64_t sector, uint32_t nsectors, const uint8_t* data,
+                   std::vector<uint8_t>* owned, bool fua);
   // Saves the data of every pin overlapping the range, before it changes.
   Status SavePins(uint64_t sector, uint64_t nsectors);
   Status PowerOff() const;
@@ -271,7 +280,6 @@ class Disk {
   const DiskOptions options_;
   const uint64_t size_sectors_;
   WriteCache cache_;
-  RangeMap cached_;  // sectors written to the cache since the last flush (value unused)
   // A hole of the image found by NextData: no data in sectors [from, to).
   struct HoleHint {
     uint64_t from = 0;
@@ -290,8 +298,8 @@ class Disk {
   std::vector<DiskPin*> pins_;  // live pins of this disk's data
   DiskStats stats_;
   uint64_t busy_until_ns_ = 0;
-  // Background write-back, under mu_. Busy: the thread is writing a batch
-  // with mu_ released. Failed: its last write failed, so it waits until a
+  // Background write-back, under mu_. Busy: the thread is writing a batch,
+  // or a Flush the cache, with mu_ released. Failed: its last write failed, so it waits until a
   // Flush or Crash empties the cache (the writers' own write-back then
   // meets the error and reports it).
   std::condition_variable writeback_wanted_;  // the thread waits here for work

@@ -217,6 +217,38 @@ TEST(DiskTest, BoundedCacheWritesBackOldest) {
   EXPECT_EQ(Value(*d, 8), 0);
 }
 
+// A write from a buffer: the cache keeps the buffer itself and gives back
+// the buffer of a record it wrote back.
+TEST(DiskTest, AWriteFromABufferKeepsItAndGivesBackAWrittenBackOne) {
+  DiskOptions options;
+  options.max_dirty_bytes = 256 * kSectorSize;
+  auto d = MakeDisk(1024, options);
+  std::vector<uint8_t> buffer = Fill(128, 1);
+  const uint8_t* first = buffer.data();
+  ASSERT_TRUE(d->Write(0, 128, &buffer, false).ok());
+  EXPECT_EQ(buffer.capacity(), 0u) << "nothing was written back yet";
+  buffer = Fill(128, 2);
+  ASSERT_TRUE(d->Write(128, 128, &buffer, false).ok());
+  buffer = Fill(128, 3);  // past the bound: the first record goes to the image
+  ASSERT_TRUE(d->Write(256, 128, &buffer, false).ok());
+  EXPECT_EQ(ImageValue(*d, 0), 1);
+  buffer = Fill(128, 4);
+  ASSERT_TRUE(d->Write(384, 128, &buffer, false).ok());
+  EXPECT_EQ(buffer.data(), first) << "the written-back record's buffer did not come back";
+  EXPECT_EQ(Value(*d, 127), 1);
+  EXPECT_EQ(Value(*d, 128), 2);
+  EXPECT_EQ(Value(*d, 300), 3);
+  EXPECT_EQ(Value(*d, 511), 4);
+  // A write the faults corrupt is the corrupted copy, not the buffer.
+  d->faults().corrupt.push_back({*SectorRanges::Parse("all"), FaultOp::kWrite, 9, 200});
+  buffer = Fill(8, 5);
+  ASSERT_TRUE(d->Write(512, 8, &buffer, false).ok());
+  std::vector<uint8_t> got(kSectorSize);
+  ASSERT_TRUE(d->Read(512, 1, got.data()).ok());
+  EXPECT_EQ(got[0], 5);
+  EXPECT_EQ(got[8], 200);
+}
+
 TEST(DiskTest, DiscardReadsZeroAndIsNotUndoneByOlderWrites) {
   for (uint64_t seed = 0; seed < 32; ++seed) {
     auto d = MakeDisk(64);

@@ -105,6 +105,26 @@ std::vector<RangeMap::Entry> RangeMap::Overlaps(uint64_t start, uint64_t end) co
   return out;
 }
 
+std::optional<std::pair<uint64_t, uint64_t>> RangeMap::FirstRun(uint64_t start,
+                                                                uint64_t end) const {
+  if (start >= end || map_.empty()) return std::nullopt;
+  auto it = map_.upper_bound(start);
+  uint64_t first = 0;
+  uint64_t last = 0;
+  if (it != map_.begin() && std::prev(it)->second.end > start) {
+    first = start;
+    last = std::prev(it)->second.end;
+  } else if (it != map_.end() && it->first < end) {
+    first = it->first;
+    last = it->second.end;
+    ++it;
+  } else {
+    return std::nullopt;
+  }
+  for (; it != map_.end() && it->first == last && last < end; ++it) last = it->second.end;
+  return std::pair{first, std::min(last, end)};
+}
+
 std::vector<RangeMap::Entry> RangeMap::All() const {
   std::vector<Entry> out;
   out.reserve(map_.size());

@@ -16,6 +16,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -50,6 +52,11 @@ class RangeMap {
 
   // Every entry, in key order.
   std::vector<Entry> All() const;
+
+  // The first run of mapped keys (whatever their values) in [start, end):
+  // [first, last) with every key mapped, clipped to the range; nullopt
+  // where none is mapped.
+  std::optional<std::pair<uint64_t, uint64_t>> FirstRun(uint64_t start, uint64_t end) const;
 
   bool empty() const { return map_.empty(); }
   size_t size() const { return map_.size(); }

@@ -61,6 +61,22 @@ TEST(RangeMapTest, EraseValueKeepsOtherValues) {
   EXPECT_EQ(m.All(), (std::vector<E>{{10, 20, 2}}));
 }
 
+TEST(RangeMapTest, FirstRunJoinsTouchingEntriesOfAnyValue) {
+  RangeMap m;
+  m.Assign(10, 20, 1);
+  m.Assign(20, 30, 2);
+  m.Assign(30, 35, 3);
+  m.Assign(40, 50, 4);
+  using Run = std::pair<uint64_t, uint64_t>;
+  EXPECT_EQ(m.FirstRun(0, 100), Run(10, 35));
+  EXPECT_EQ(m.FirstRun(25, 100), Run(25, 35));
+  EXPECT_EQ(m.FirstRun(12, 22), Run(12, 22));
+  EXPECT_EQ(m.FirstRun(35, 100), Run(40, 50));
+  EXPECT_EQ(m.FirstRun(35, 40), std::nullopt);
+  EXPECT_EQ(m.FirstRun(50, 100), std::nullopt);
+  EXPECT_EQ(m.FirstRun(20, 20), std::nullopt);
+}
+
 // Against a plain array, over random assigns and erases.
 TEST(RangeMapTest, MatchesAnArrayModel) {
   constexpr uint64_t kKeys = 64;
@@ -102,6 +118,17 @@ TEST(RangeMapTest, MatchesAnArrayModel) {
       for (const E& e : m.Overlaps(c, d)) {
         ASSERT_TRUE(e.start >= c && e.end <= d);
       }
+      std::optional<std::pair<uint64_t, uint64_t>> run;
+      for (uint64_t k = c; k < d; ++k) {
+        if (model[k] == kNone) {
+          if (run) break;
+        } else if (run) {
+          run->second = k + 1;
+        } else {
+          run = std::pair{k, k + 1};
+        }
+      }
+      ASSERT_EQ(m.FirstRun(c, d), run) << "seed " << seed << " step " << i;
     }
   }
 }

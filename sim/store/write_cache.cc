@@ -20,18 +20,42 @@ std::vector<uint8_t> TornMask(Rng& rng, uint64_t nsectors) {
   return keep;
 }
 
+std::vector<uint8_t> WriteCache::TakeSpare(uint64_t bytes) {
+  auto fits = [bytes](const std::vector<uint8_t>& b) {
+    return b.capacity() >= bytes && b.capacity() <= 2 * bytes;
+  };
+  if (fits(spare_)) return std::move(spare_);
+  for (auto it = large_spares_.begin(); it != large_spares_.end(); ++it) {
+    if (!fits(*it)) continue;
+    std::vector<uint8_t> out = std::move(*it);
+    large_spares_.erase(it);
+    return out;
+  }
+  return {};
+}
+
+void WriteCache::Append(Record r) {
+  newest_.Assign(r.sector, r.end(), r.seq);
+  dirty_bytes_ += r.nsectors * kSectorSize;
+  records_.push_back(std::move(r));
+}
+
 void WriteCache::Add(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
   if (nsectors == 0) return;
   const uint64_t bytes = uint64_t{nsectors} * kSectorSize;
-  Record r{next_seq_++, sector, nsectors, {}};
-  // The buffer of the record written back last, if it fits without wasting
-  // more than it holds: a full cache frees one buffer per write it takes,
-  // and a fresh one would fault its pages in again.
-  if (spare_.capacity() >= bytes && spare_.capacity() <= 2 * bytes) r.data = std::move(spare_);
+  Record r{next_seq_++, sector, nsectors, TakeSpare(bytes)};
   r.data.assign(data, data + bytes);
-  newest_.Assign(sector, r.end(), r.seq);
-  records_.push_back(std::move(r));
-  dirty_bytes_ += bytes;
+  Append(std::move(r));
+}
+
+void WriteCache::Add(uint64_t sector, uint32_t nsectors, std::vector<uint8_t>* buffer) {
+  if (nsectors == 0) return;
+  const uint64_t bytes = uint64_t{nsectors} * kSectorSize;
+  LVLAB_CHECK(buffer->size() == bytes)
+      << "write cache: a buffer of " << buffer->size() << " bytes for " << nsectors << " sectors";
+  Record r{next_seq_++, sector, nsectors, std::move(*buffer)};
+  *buffer = TakeSpare(bytes);
+  Append(std::move(r));
 }
 
 void WriteCache::Supersede(uint64_t sector, uint64_t nsectors) {
@@ -117,19 +141,48 @@ void WriteCache::RetireOldest() {
   // Where r is the newest data, the image now holds it.
   newest_.EraseValue(r.sector, r.end(), r.seq);
   dirty_bytes_ -= r.nsectors * kSectorSize;
-  spare_ = std::move(records_.front().data);
+  std::vector<uint8_t>& data = records_.front().data;
+  if (data.capacity() >= kLargeSpare && large_spares_.size() < kLargeSpares) {
+    large_spares_.push_back(std::move(data));
+  } else {
+    spare_ = std::move(data);
+  }
   records_.pop_front();
   if (records_.empty()) Clear();
 }
 
 Status WriteCache::WriteBackAll() {
+  const FlushPlan plan = PlanFlush();
+  LVLAB_RETURN_IF_ERROR(ApplyFlush(plan));
+  RetireFlushed(plan);
+  return Status::Ok();
+}
+
+WriteCache::FlushPlan WriteCache::PlanFlush() const {
   // newest_ never covers a floored sector with an older record (Supersede
   // erases it), so writing it alone equals applying every record in order.
+  FlushPlan plan;
+  plan.records = records_.size();
   for (const RangeMap::Entry& e : newest_.All()) {
-    LVLAB_RETURN_IF_ERROR(WriteSectors(RecordFor(e.value), e.start, e.end));
+    plan.pieces.push_back({&RecordFor(e.value), e.start, e.end});
   }
-  Clear();
+  return plan;
+}
+
+Status WriteCache::ApplyFlush(const FlushPlan& plan) const {
+  for (const FlushPlan::Piece& p : plan.pieces) {
+    LVLAB_RETURN_IF_ERROR(WriteSectors(*p.record, p.start, p.end));
+  }
   return Status::Ok();
+}
+
+void WriteCache::RetireFlushed(const FlushPlan& plan) {
+  LVLAB_CHECK(plan.records <= records_.size()) << "write cache: a flush of " << plan.records
+                                               << " records with " << records_.size() << " pending";
+  if (plan.records == records_.size()) return Clear();
+  // Later writes came meanwhile: forget the flushed records one by one,
+  // each where it is still the newest.
+  for (size_t i = 0; i < plan.records; ++i) RetireOldest();
 }
 
 Status WriteCache::WriteBackRandom(Rng& rng) {

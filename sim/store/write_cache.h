@@ -24,6 +24,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "sim/base/rng.h"
@@ -44,6 +46,10 @@ class WriteCache {
 
   // Records a completed write; `data` holds nsectors * kSectorSize bytes.
   void Add(uint64_t sector, uint32_t nsectors, const uint8_t* data);
+  // The same for a write whose data is `*buffer` (nsectors * kSectorSize
+  // bytes), which the record keeps instead of a copy; *buffer gets a buffer
+  // the cache no longer needs (maybe empty) for the caller to reuse.
+  void Add(uint64_t sector, uint32_t nsectors, std::vector<uint8_t>* buffer);
 
   // Data for [sector, sector+nsectors) went straight to the image and is
   // newer than every pending record: reads go to the image and no pending
@@ -78,6 +84,36 @@ class WriteCache {
   // Makes the image hold the newest data everywhere; empties the cache.
   Status WriteBackAll();
 
+  // WriteBackAll in three steps, for a caller that lets other threads Add
+  // and Read while the image is written (Disk's Flush):
+  //   FlushPlan plan = PlanFlush();   under the caller's lock;
+  //   ApplyFlush(plan);               without it;
+  //   RetireFlushed(plan);            under it again, once ApplyFlush succeeded.
+  // The image then holds what WriteBackAll would have written for the
+  // records pending at PlanFlush, and those records are forgotten; records
+  // added meanwhile stay pending. Between the steps no call but Add, Read
+  // and the accessors may come.
+  struct FlushPlan {
+    struct Piece {
+      const Record* record;
+      uint64_t start;
+      uint64_t end;
+    };
+    std::vector<Piece> pieces;  // the newest data of each sector, in sector order
+    size_t records = 0;         // how many of the oldest records it covers
+  };
+  FlushPlan PlanFlush() const;
+  Status ApplyFlush(const FlushPlan& plan) const;
+  void RetireFlushed(const FlushPlan& plan);
+
+  // The first run of sectors in [sector, end) whose newest data is in the
+  // cache (a pending record, not superseded); nullopt if none.
+  std::optional<std::pair<uint64_t, uint64_t>> FirstPending(uint64_t sector, uint64_t end) const {
+    return newest_.FirstRun(sector, end);
+  }
+  // Every sector whose newest data is in the cache, as ranges (values: seqs).
+  std::vector<RangeMap::Entry> Pending() const { return newest_.All(); }
+
   // Applies a random subset of every record's sectors (TornMask), in record
   // order; empties the cache.
   Status WriteBackRandom(Rng& rng);
@@ -91,6 +127,10 @@ class WriteCache {
 
  private:
   const Record& RecordFor(uint64_t seq) const;
+  // A retired record's buffer that holds `bytes` without wasting more than
+  // it holds, or an empty one.
+  std::vector<uint8_t> TakeSpare(uint64_t bytes);
+  void Append(Record r);
   // Writes the sectors of `r` that the floor allows and `keep` (if given) marks.
   Status ApplyRecord(const Record& r, const std::vector<uint8_t>* keep) const;
   Status ApplyRange(const Record& r, uint64_t start, uint64_t end,
@@ -101,7 +141,15 @@ class WriteCache {
   std::deque<Record> records_;  // oldest first; seqs consecutive
   RangeMap newest_;             // sector -> seq of the newest record covering it
   RangeMap floor_;              // sector -> records with a smaller seq must not be applied
-  std::vector<uint8_t> spare_;  // the last written-back record's buffer, for reuse
+  // Buffers of written-back records, for reuse: a full cache frees one per
+  // write it takes, and a fresh one would fault its pages in again. The
+  // last small one, and up to kLargeSpares of kLargeSpare bytes or more
+  // (a copier's pieces, 1 MiB writes), which small writes would otherwise
+  // push out.
+  static constexpr uint64_t kLargeSpare = 64 << 10;
+  static constexpr size_t kLargeSpares = 8;
+  std::vector<uint8_t> spare_;
+  std::vector<std::vector<uint8_t>> large_spares_;
   uint64_t next_seq_ = 0;
   uint64_t dirty_bytes_ = 0;
 };
