@@ -15,11 +15,18 @@ uint64_t ImageSectors(const ImageFile* image, const std::string& name) {
   return image->Size() / kSectorSize;
 }
 
-std::shared_ptr<ChangeRecord> RecordOf(ImageFile* image) {
-  if (std::shared_ptr<ChangeRecord> kept = image->change_record()) return kept;
-  auto own = std::make_shared<ChangeRecord>();
-  own->changed_all = NextChangeStamp();
-  return own;
+std::shared_ptr<ChangeRecord> RecordOf(ImageFile* image, uint64_t sectors) {
+  std::shared_ptr<ChangeRecord> record = image->change_record();
+  if (!record) {
+    record = std::make_shared<ChangeRecord>();
+    record->changed_all = NextChangeStamp();
+  }
+  if (record->chunks.empty() && sectors > 0) {
+    auto chunks = [&] { return ((sectors - 1) >> record->chunk_shift) + 1; };
+    while (chunks() > ChangeRecord::kMaxChunks) ++record->chunk_shift;
+    record->chunks.assign(chunks(), 0);
+  }
+  return record;
 }
 
 }  // namespace
@@ -50,7 +57,7 @@ Disk::Disk(std::string name, std::unique_ptr<ImageFile> image, DiskOptions optio
       options_(options),
       size_sectors_(ImageSectors(image_.get(), name_)),
       cache_(image_.get()),
-      changes_(RecordOf(image_.get())) {
+      changes_(RecordOf(image_.get(), size_sectors_)) {
   if (options_.background_writeback && options_.volatile_cache) {
     writeback_thread_ = std::thread([this] {
       NameThisThread("wb " + name_);
@@ -247,20 +254,12 @@ void Disk::TearWrite(uint64_t sector, uint32_t nsectors, const uint8_t* data) {
 
 namespace {
 
-// The most written ranges ChangedSince keeps per disk.
-constexpr size_t kMaxChangeRanges = 16384;
-
-// Stamps [sector, +nsectors) in `changed`.
+// Stamps [sector, +nsectors) in `record`.
 void NoteChange(ChangeRecord& record, uint64_t sector, uint64_t nsectors) {
   if (nsectors == 0) return;
   const uint64_t stamp = NextChangeStamp();
-  record.changed.Assign(sector, sector + nsectors, stamp);
-  // Memory stays bounded: past the limit, this newest change stands for
-  // all of them (over-reporting, never under-reporting).
-  if (record.changed.size() > kMaxChangeRanges) {
-    record.changed_all = stamp;
-    record.changed.clear();
-  }
+  const uint64_t last = (sector + nsectors - 1) >> record.chunk_shift;
+  for (uint64_t c = sector >> record.chunk_shift; c <= last; ++c) record.chunks[c] = stamp;
 }
 
 }  // namespace
@@ -484,9 +483,11 @@ void Disk::Crash(LossPolicy policy, Rng& rng) {
 bool Disk::ChangedSince(uint64_t stamp, uint64_t sector, uint64_t end) {
   std::lock_guard<std::mutex> lock(mu_);
   if (changes_->changed_all > stamp || faults_.any() || (power_ && power_->off())) return true;
+  end = std::min(end, size_sectors_);
   if (sector >= end) return false;
-  for (const RangeMap::Entry& e : changes_->changed.Overlaps(sector, end)) {
-    if (e.value > stamp) return true;
+  const uint64_t last = (end - 1) >> changes_->chunk_shift;
+  for (uint64_t c = sector >> changes_->chunk_shift; c <= last; ++c) {
+    if (changes_->chunks[c] > stamp) return true;
   }
   return false;
 }

@@ -561,14 +561,22 @@ TEST(DiskTest, ChangedSinceCarriesOverToTheNextDiskOnAMemoryImage) {
   EXPECT_NE(MakeDisk(16)->change_identity(), MakeDisk(16)->change_identity());
 }
 
-TEST(DiskTest, ChangedSinceStaysBoundedByOverReporting) {
-  auto d = MakeDisk(65536);
+// A disk of more than ChangeRecord::kMaxChunks sectors stamps chunks of
+// several sectors: a change counts for its whole chunk, never less.
+TEST(DiskTest, ChangedSinceOverReportsByLessThanAChunkOnALargeDisk) {
+  constexpr uint64_t kSectors = ChangeRecord::kMaxChunks * 4;  // chunks of 4 sectors
+  auto d = MakeDisk(kSectors);
   const uint64_t t0 = ChangeStampNow();
-  for (uint64_t s = 0; s < 40000; s += 2) MustWrite(*d, s, 1, 0x22);  // 20000 ranges
-  // Too many ranges to keep: every range counts as changed after t0, none
-  // after now.
-  EXPECT_TRUE(d->ChangedSince(t0, 60000, 60001));
-  EXPECT_FALSE(d->ChangedSince(ChangeStampNow(), 0, 65536));
+  for (uint64_t s = 0; s < 40000; s += 16) MustWrite(*d, s + 5, 1, 0x22);
+  EXPECT_TRUE(d->ChangedSince(t0, 5, 6));
+  EXPECT_TRUE(d->ChangedSince(t0, 4, 5)) << "the same chunk";
+  EXPECT_TRUE(d->ChangedSince(t0, 7, 8)) << "the same chunk";
+  EXPECT_FALSE(d->ChangedSince(t0, 8, 20));
+  EXPECT_TRUE(d->ChangedSince(t0, 39989, 39990));
+  EXPECT_FALSE(d->ChangedSince(t0, 40000, kSectors));
+  EXPECT_FALSE(d->ChangedSince(ChangeStampNow(), 0, kSectors));
+  MustWrite(*d, kSectors - 1, 1, 0x33);  // the last, partial, chunk
+  EXPECT_TRUE(d->ChangedSince(t0, kSectors - 1, kSectors));
 }
 
 }  // namespace

@@ -25,19 +25,25 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "sim/base/status.h"
-#include "sim/store/range_map.h"
 
 namespace lvlab::store {
 
 // What Disk::ChangedSince knows of an image's changes: the stamp
-// (sim/base/change_clock.h) of the last write or discard of each range, and
-// of the last change of everything. An image that outlives its Disks (a
-// memory image across a simulated reboot) keeps it, so that the next Disk
-// over it still knows what did not change.
+// (sim/base/change_clock.h) of the last write or discard of each chunk of
+// 2^chunk_shift sectors, and of the last change of everything. A chunk is
+// as changed as its most recently changed sector, so answers over-report
+// by less than a chunk. The first Disk on the image sizes it (Disk::Disk):
+// chunks as small as one sector, as long as there are at most kMaxChunks,
+// so a write costs a store or two and memory stays bounded. An image that
+// outlives its Disks (a memory image across a simulated reboot) keeps it,
+// so that the next Disk over it still knows what did not change.
 struct ChangeRecord {
-  RangeMap changed;
+  static constexpr uint64_t kMaxChunks = 1 << 16;
+  std::vector<uint64_t> chunks;
+  uint32_t chunk_shift = 0;
   uint64_t changed_all = 0;
 };
 
