@@ -13,7 +13,11 @@
 #         and written by the FUSE workers on the PV disks (fuse/direct_io.h),
 #   move  the same LV while pvmove carries it back and forth,
 # printing MB/s and IOPS per job, the ratios lv/raw (beside the issue's
-# target), lv/pt, lv/eng and move/lv, and the load average.
+# target), lv/pt, lv/eng and move/lv, and the load average. lv and move
+# run job by job, each job on the idle LV and then during a fresh loop of
+# pvmoves, so that both meet the host in the same state: the host starts
+# writing the images' dirty pages back about 30 s into a run, and that
+# costs CPU on the cores the daemon and fio share.
 #
 # Usage: live_bench.sh LVLAB_BINARY BUILD_DIR   (BENCH_SECONDS=N per job, default 5;
 #        BENCH_SIZE=file size, default 512M)
@@ -116,18 +120,26 @@ fio --name=fill --filename="$lv" --rw=write --bs=1M --size="$size" --direct=1 \
 run_target eng "$lv"
 "$lvlab" --lab "$lab" umount "$mnt"
 "$lvlab" --lab "$lab" mount "$mnt"
-run_target lv "$lv"
-
-( while :; do
-    "$lvlab" --lab "$lab" pvmove -i 1 pv1 pv2 >/dev/null 2>&1 || sleep 1
-    "$lvlab" --lab "$lab" pvmove -i 1 pv2 pv1 >/dev/null 2>&1 || sleep 1
-  done ) &
-movepid=$!
-sleep 1
-run_target move "$lv"
-kill "$movepid" 2>/dev/null || true
-wait "$movepid" 2>/dev/null || true
-movepid=""
+start_moves() {
+  ( while :; do
+      "$lvlab" --lab "$lab" pvmove -i 1 pv1 pv2 >/dev/null 2>&1 || sleep 1
+      "$lvlab" --lab "$lab" pvmove -i 1 pv2 pv1 >/dev/null 2>&1 || sleep 1
+    done ) &
+  movepid=$!
+  sleep 1
+}
+stop_moves() {  # and wait for the pvmove under way to finish
+  kill "$movepid" 2>/dev/null || true
+  wait "$movepid" 2>/dev/null || true
+  movepid=""
+  while "$lvlab" --lab "$lab" lvs -a 2>/dev/null | grep -q pvmove; do sleep 0.5; done
+}
+for j in "${jobs[@]}"; do
+  result["lv|$j"]=$(fio_job "$lv" $j)
+  start_moves
+  result["move|$j"]=$(fio_job "$lv" $j)
+  stop_moves
+done
 
 # The issue's targets for a linear LV, direct=1: the ratio to raw that
 # libfuse's passthrough_hp reaches (reference/fuse-performance.md).
