@@ -336,11 +336,18 @@ Status Disk::WriteData(uint64_t sector, uint32_t nsectors, const uint8_t* data,
     // (writeback_idle_: a batch retired, a Flush, a Crash).
     while (cache_.dirty_bytes() > options_.max_dirty_bytes) {
       if (writeback_busy_ || (background && WriteBackWanted())) {
+        // The thread may have stopped draining meanwhile (a failed batch
+        // that a flush has since cleared): it must come back for this.
+        if (background && !writeback_draining_ && WriteBackWanted()) {
+          writeback_draining_ = true;
+          writeback_wanted_.notify_one();
+        }
         writeback_idle_.wait(lock);
         continue;
       }
       if (power_ && power_->off()) break;  // an unpowered drive writes nothing back
       LVLAB_RETURN_IF_ERROR(cache_.WriteBackOldest().WithContext(name_));
+      ++generation_;  // the image holds data where NextData may have seen a hole
     }
   }
   ++stats_.writes;
@@ -355,18 +362,24 @@ Status Disk::Flush() {
   if (verdict == DiskFaults::Verdict::kDrop) return Status::Ok();
   LVLAB_RETURN_IF_ERROR(AdmitWrite(0, 0, nullptr));
   AwaitWriteBack(lock);
-  // The image is written with the mutex released, as by the drive's own
+  // With background write-back (an image two threads may use at once), the
+  // image is written with the mutex released, as by the drive's own
   // write-back: writers go on adding to the cache (their writes are not
   // this flush's) and readers read it, while whoever would write the image
   // itself, the thread included, waits (writeback_busy_). A crash waits too,
   // so a flush under way completes before the power goes.
   const WriteCache::FlushPlan plan = cache_.PlanFlush();
-  writeback_busy_ = true;
-  lock.unlock();
+  const bool unlocked = options_.background_writeback;
+  if (unlocked) {
+    writeback_busy_ = true;
+    lock.unlock();
+  }
   Status st = cache_.ApplyFlush(plan);
   if (st.ok() && options_.sync_on_flush) st = image_->Sync();
-  lock.lock();
-  writeback_busy_ = false;
+  if (unlocked) {
+    lock.lock();
+    writeback_busy_ = false;
+  }
   ++generation_;
   if (st.ok()) {
     cache_.RetireFlushed(plan);

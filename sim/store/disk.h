@@ -23,11 +23,11 @@
 // cache full then leaves it so for the crash). Writers wait for the thread
 // where the cache is full, and for the batch under way where they change
 // the image themselves (FUA, Discard, Flush, Crash), so that an older
-// record never lands over newer data. A Flush writes the cache back the
-// same way, with the mutex released: writes that come meanwhile go on into
-// the cache (they are not the flush's), and a crash waits for the flush to
-// complete. Discard is durable at once (a simplification). With volatile_cache=false every write
-// goes straight to the image and a crash loses nothing.
+// record never lands over newer data. With background_writeback a Flush
+// writes the cache back the same way, with the mutex released: writes that
+// come meanwhile go on into the cache (they are not the flush's), and a
+// crash waits for the flush to complete. Discard is durable at once (a simplification). With
+// volatile_cache=false every write goes straight to the image and a crash loses nothing.
 //
 // Zero-copy (the Copier's offload between write-through disks): Pin reads a
 // range as Read would (same checks and stats) but leaves the data on the

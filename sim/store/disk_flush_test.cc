@@ -1,5 +1,6 @@
-// A Disk's Flush writes the cache back with the disk's mutex released:
-// writers go on meanwhile, and whoever would write the image waits.
+// With background write-back, a Disk's Flush writes the cache back with the
+// disk's mutex released: writers go on meanwhile, and whoever would write
+// the image waits.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 #include "sim/base/rng.h"
 #include "sim/base/units.h"
 #include "sim/store/disk.h"
+#include "sim/store/temp_dir_test_util.h"
 
 namespace lvlab::store {
 namespace {
@@ -20,10 +22,10 @@ namespace {
 constexpr uint64_t kSectors = 2048;
 constexpr auto kLong = std::chrono::seconds(10);  // for what must not block
 
-// A memory image whose next write, once armed, waits until released.
+// An image whose next write, once armed, waits until released.
 class GatedImage : public ImageFile {
  public:
-  GatedImage() : base_(NewMemImage(kSectors * kSectorSize)) {}
+  explicit GatedImage(std::unique_ptr<ImageFile> base) : base_(std::move(base)) {}
 
   void Arm() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -75,12 +77,22 @@ std::vector<uint8_t> Fill(uint32_t nsectors, uint8_t v) {
   return std::vector<uint8_t>(nsectors * kSectorSize, v);
 }
 
-class DiskFlushTest : public testing::Test {
+// A file image (two threads may use it at once), as the live daemon's.
+class DiskFlushTest : public TempDirTest {
  protected:
-  DiskFlushTest() {
-    auto image = std::make_unique<GatedImage>();
+  void SetUp() override {
+    TempDirTest::SetUp();
+    auto file = CreateFileImage(Path("pv0.img"), kSectors * kSectorSize);
+    ASSERT_TRUE(file.ok()) << file.status().message();
+    auto image = std::make_unique<GatedImage>(std::move(file).value());
     gate_ = image.get();
-    disk_ = std::make_unique<Disk>("pv0", std::move(image), DiskOptions{});
+    DiskOptions options;
+    options.background_writeback = true;  // the cache stays far below its bound
+    disk_ = std::make_unique<Disk>("pv0", std::move(image), options);
+  }
+  void TearDown() override {
+    disk_.reset();
+    TempDirTest::TearDown();
   }
   std::vector<uint8_t> Bytes(uint64_t sector, uint32_t n, bool image_only = false) {
     std::vector<uint8_t> out(n * kSectorSize);
@@ -98,7 +110,7 @@ class DiskFlushTest : public testing::Test {
     return flush;
   }
 
-  GatedImage* gate_;
+  GatedImage* gate_ = nullptr;
   std::unique_ptr<Disk> disk_;
 };
 
