@@ -25,6 +25,7 @@ std::vector<uint8_t> WriteCache::TakeSpare(uint64_t bytes) {
     return b.capacity() >= bytes && b.capacity() <= 2 * bytes;
   };
   if (fits(spare_)) return std::move(spare_);
+  if (bytes < kLargeSpare / 2) return {};  // no large spare fits
   for (auto it = large_spares_.begin(); it != large_spares_.end(); ++it) {
     if (!fits(*it)) continue;
     std::vector<uint8_t> out = std::move(*it);
