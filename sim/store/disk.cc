@@ -6,6 +6,7 @@
 #include "sim/base/check.h"
 #include "sim/base/thread_name.h"
 #include "sim/base/units.h"
+#include "sim/store/range_map.h"
 
 namespace lvlab::store {
 namespace {
@@ -369,7 +370,7 @@ Status Disk::Flush() {
   // itself, the thread included, waits (writeback_busy_). A crash waits too,
   // so a flush under way completes before the power goes.
   const WriteCache::FlushPlan plan = cache_.PlanFlush();
-  const bool unlocked = options_.background_writeback;
+  const bool unlocked = options_.background_writeback && !plan.pieces.empty();
   if (unlocked) {
     writeback_busy_ = true;
     lock.unlock();

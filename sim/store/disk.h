@@ -69,7 +69,6 @@
 #include "sim/store/disk_faults.h"
 #include "sim/store/image_file.h"
 #include "sim/store/power_domain.h"
-#include "sim/store/range_map.h"
 #include "sim/store/write_cache.h"
 
 namespace lvlab::store {

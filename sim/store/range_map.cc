@@ -10,8 +10,9 @@ void RangeMap::Assign(uint64_t start, uint64_t end, uint64_t value) {
   LVLAB_CHECK(start < end) << "empty range [" << start << ", " << end << ")";
   auto next = EraseRange(start, end);
   // One entry per run of equal values: a neighbour that continues the range
-  // with the same value joins it (the drive's map of written sectors is
-  // then a few entries, not one per random write).
+  // with the same value joins it (a cache's floor, stamped with one value
+  // by every FUA write and discard until the next write, stays a few
+  // entries).
   if (next != map_.end() && next->first == end && next->second.value == value) {
     end = next->second.end;
     next = map_.erase(next);
